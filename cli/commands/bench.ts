@@ -1,0 +1,4 @@
+import type { Command } from '@commander-js/extra-typings';
+
+// Placeholder until the owning part registers its commands here.
+export function registerBenchCommands(_program: Command): void {}
