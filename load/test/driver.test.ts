@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateBenchCerts, type BenchCerts } from '../../bench/certs';
+import { BenchUpstream } from '../../bench/upstream/server';
+import { NaiveConnectProxy } from '../../bench/peers/naive-proxy';
+import { TunnelDriver, runDriver } from '../driver/run';
+import type { DriverOptions } from '../driver/types';
+import { isInputError } from '../../lib/errors';
+
+let dir: string;
+let certs: BenchCerts;
+let upstream: BenchUpstream;
+let proxy: NaiveConnectProxy;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'omsgw-driver-test-'));
+  certs = generateBenchCerts(dir);
+  upstream = new BenchUpstream({ cert: certs.serverCert, key: certs.serverKey, requestCert: true });
+  await upstream.start();
+  proxy = new NaiveConnectProxy({ host: '127.0.0.1', port: upstream.port }, ['forbidden.example.com']);
+  await proxy.start();
+});
+
+afterAll(async () => {
+  await proxy.close();
+  await upstream.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function base(over: Partial<DriverOptions>): DriverOptions {
+  return {
+    mode: 'keepalive',
+    proxy: { host: '127.0.0.1', port: proxy.port },
+    target: { host: 'bench.oms.opinsights.azure.com', port: 443 },
+    tls: { ca: certs.serverCert, cert: certs.clientCert, key: certs.clientKey, skipHostnameCheck: true },
+    connections: 3,
+    durationMs: 20_000,
+    sampleIntervalMs: 50,
+    ...over,
+  };
+}
+
+test('keepalive: many requests over few tunnels, all counted, nothing left open', async () => {
+  const before = proxy.connects;
+  const r = await runDriver(base({ mode: 'keepalive', connections: 3, maxRequests: 60, localAddresses: ['127.0.0.2', '127.0.0.3'] }));
+  expect(r.requests).toBe(60);
+  expect(r.errorTotal).toBe(0);
+  expect(r.tunnelsEstablished).toBe(3);
+  expect(proxy.connects - before).toBe(3);
+  expect(r.connectStatuses).toEqual({ '200': 3 });
+  expect(r.latency.count).toBe(60);
+  expect(r.latency.p99).toBeGreaterThan(0);
+  expect(r.maxOpen).toBe(3);
+  expect(r.samples[r.samples.length - 1].open).toBe(0);
+  expect(r.sourceAddresses).toEqual(['127.0.0.2', '127.0.0.3']);
+});
+
+test('churn: a new CONNECT and TLS handshake per request', async () => {
+  const before = proxy.connects;
+  const r = await runDriver(base({ mode: 'churn', connections: 2, maxRequests: 10 }));
+  expect(r.requests).toBe(10);
+  expect(r.tunnelsEstablished).toBe(10);
+  expect(proxy.connects - before).toBe(10);
+  expect(r.errorTotal).toBe(0);
+});
+
+test('bulk: body bytes are counted', async () => {
+  const r = await runDriver(base({ mode: 'bulk', connections: 2, maxRequests: 4, bulkBytes: 300_000 }));
+  expect(r.requests).toBe(4);
+  expect(r.bytesReceived).toBe(1_200_000);
+  expect(r.mbPerSec).toBeGreaterThan(0);
+});
+
+test('idle: holds N tunnels until stopped, reporting the open count', async () => {
+  let readyOpen = -1;
+  const driver = new TunnelDriver(base({ mode: 'idle', connections: 20 }), {
+    onIdleReady: (open) => {
+      readyOpen = open;
+      driver.stop();
+    },
+  });
+  const r = await driver.run();
+  expect(readyOpen).toBe(20);
+  expect(r.tunnelsEstablished).toBe(20);
+  expect(r.maxOpen).toBe(20);
+  expect(r.errorTotal).toBe(0);
+});
+
+test('CONNECT refusals are counted by status and source', async () => {
+  const r = await runDriver(base({ mode: 'churn', connections: 1, maxRequests: 3, target: { host: 'forbidden.example.com', port: 443 } }));
+  expect(r.errors).toEqual({ connect_403: 3 });
+  expect(r.connectStatuses).toEqual({ '403': 3 });
+  expect(r.requests).toBe(0);
+});
+
+test('a closed port is an error of its kind, not a hang', async () => {
+  const r = await runDriver(base({ mode: 'churn', connections: 1, maxRequests: 2, proxy: { host: '127.0.0.1', port: 1 } }));
+  expect(r.errors).toEqual({ econnrefused: 2 });
+});
+
+test('direct mode (no proxy) reaches the upstream itself', async () => {
+  const r = await runDriver(base({ proxy: undefined, direct: { host: '127.0.0.1', port: upstream.port }, connections: 2, maxRequests: 10 }));
+  expect(r.requests).toBe(10);
+  expect(r.connectStatuses).toEqual({});
+});
+
+test('refuses non-loopback proxies and targets', () => {
+  const bad = [
+    () => new TunnelDriver(base({ proxy: { host: '10.1.2.3', port: 3128 } })),
+    () => new TunnelDriver(base({ target: { host: '8.8.8.8', port: 443 } })),
+    () => new TunnelDriver(base({ proxy: undefined, direct: { host: 'example.com', port: 443 } })),
+    () => new TunnelDriver(base({ localAddresses: ['192.168.1.4'] })),
+  ];
+  for (const make of bad) {
+    let err: unknown;
+    try {
+      make();
+    } catch (e) {
+      err = e;
+    }
+    expect(isInputError(err)).toBe(true);
+  }
+});
