@@ -1,0 +1,79 @@
+import { InputError } from '../../lib/errors.js';
+import { dnKey, parseDn, type DnAttribute } from './subject.js';
+
+/**
+ * `allowedlist_client.txt`: allowed client certificate subjects, one per line. Blank lines and lines
+ * whose first non-blank character is `#` are ignored (a `#` later in a line is part of the subject).
+ *
+ * Matching (see docs/tls-inspection.md):
+ * - an empty list allows any certificate;
+ * - an entry that is a single `CN=<value>` matches every subject having a CN equal to that value
+ *   (e.g. `CN=<workspaceId>` admits all agents of a workspace);
+ * - any other entry is a full subject and matches a subject with exactly the same attributes,
+ *   in any order (so the OpenSSL order and the reversed Windows order both match).
+ * Attribute types are case-insensitive (`E`/`EMAIL` = `emailAddress`, `S` = `ST`); values are
+ * compared case-insensitively after trimming and collapsing inner whitespace.
+ */
+
+/** Returns the entries of the file (trimmed), or throws InputError naming `where:line`. */
+export function parseClientAllowlist(text: string, where: string): string[] {
+  const entries: string[] = [];
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  lines.forEach((line, index) => {
+    const trimmed = line.trim();
+    if (trimmed.length === 0 || trimmed.startsWith('#')) return;
+    entries.push(parseClientSubjectEntry(trimmed, `${where}:${index + 1}`));
+  });
+  return entries;
+}
+
+/** Validates one subject entry (file line, CLI `--client` argument, API body); returns it trimmed. */
+export function parseClientSubjectEntry(entry: string, where: string): string {
+  const trimmed = entry.trim();
+  if (trimmed.length === 0) {
+    throw new InputError(`${where}: empty client certificate subject; write e.g. "CN=<workspaceId>" or "CN=host, OU=Unit, O=Org"`);
+  }
+  const parsed = parseDn(trimmed);
+  if (!parsed.ok) {
+    throw new InputError(
+      `${where}: invalid client certificate subject "${trimmed}": ${parsed.error}; write e.g. "CN=<workspaceId>" or "CN=host, OU=Unit, O=Org"`,
+    );
+  }
+  return trimmed;
+}
+
+interface CompiledEntry {
+  /** Set for a lone `CN=value` entry: matches any subject containing that CN. */
+  cn?: string;
+  key: string;
+}
+
+function compileEntry(entry: string): CompiledEntry | undefined {
+  const parsed = parseDn(entry);
+  if (!parsed.ok) return undefined; // validated entries never get here; an invalid one matches nothing
+  const only = parsed.attributes.length === 1 ? parsed.attributes[0] : undefined;
+  return { cn: only && only.type === 'CN' ? only.value : undefined, key: dnKey(parsed.attributes) };
+}
+
+export class ClientAllowlist {
+  private readonly entries: CompiledEntry[];
+  constructor(entries: readonly string[]) {
+    this.entries = entries.map(compileEntry).filter((e): e is CompiledEntry => e !== undefined);
+    this.allowsAny = entries.length === 0;
+  }
+  readonly allowsAny: boolean;
+
+  /** `subject` in the comma form produced by subjectFromNodeX509. */
+  allows(subject: string): boolean {
+    if (this.allowsAny) return true;
+    const parsed = parseDn(subject);
+    if (!parsed.ok) return false;
+    const key = dnKey(parsed.attributes);
+    const cns = new Set(parsed.attributes.filter((a: DnAttribute) => a.type === 'CN').map((a) => a.value));
+    return this.entries.some((e) => (e.cn !== undefined ? cns.has(e.cn) : e.key === key));
+  }
+}
+
+export function isClientSubjectAllowed(subject: string, entries: readonly string[]): boolean {
+  return new ClientAllowlist(entries).allows(subject);
+}
