@@ -1,0 +1,133 @@
+import type { LoadedScenario, StepDef } from './definitions.js';
+import { isExpectation } from './definitions.js';
+import { durationMs } from './duration.js';
+import type { CollectedEvent } from './events.js';
+import { Lab, type PartsFactory } from './lab.js';
+import { explainStep, implOf } from './registry.js';
+import type { StepNeed, StepOutcome, StepStatus } from './step-types.js';
+import { lossReport, type LossReport } from './expectations/ledger.js';
+import { adminRequest } from './admin-client.js';
+
+export interface StepResult {
+  index: number;
+  do: StepDef['do'];
+  line: number;
+  kind: 'action' | 'expectation';
+  description: string;
+  status: StepStatus;
+  startMs: number;
+  durationMs: number;
+  summary?: string;
+  details?: string[];
+  expected?: string[];
+  actual?: string[];
+  /** Index range in `events` of what the runner read while this step ran. */
+  eventsFrom: number;
+  eventsTo: number;
+}
+
+export interface ScenarioResult {
+  name: string;
+  title: string;
+  file: string;
+  passed: boolean;
+  durationMs: number;
+  steps: StepResult[];
+  events: CollectedEvent[];
+  /** Loss accounting at the end (created vs ingested), when a cloud ran. */
+  loss?: LossReport;
+  /** Last counters read from the gateway before it stopped. */
+  counters?: Record<string, unknown>;
+  /** Problems while tearing down (reported, not failing the scenario). */
+  teardown: string[];
+  /** Set when the scenario could not run at all. */
+  error?: string;
+  external?: string;
+}
+
+export interface RunOptions {
+  parts: PartsFactory;
+  /** Test an external CONNECT proxy instead of starting ours. */
+  external?: { host: string; port: number };
+  /** Called after each step, for live output. */
+  onStep?: (step: StepResult, newEvents: CollectedEvent[]) => void;
+}
+
+function unmetNeed(needs: StepNeed[] | undefined, lab: Lab): string | undefined {
+  if (!lab.external || !needs?.length) return undefined;
+  if (needs.includes('management-api')) return `needs omsgw's management API; ${lab.external.host}:${lab.external.port} is an external proxy`;
+  if (needs.includes('own-gateway')) return `controls omsgw's own gateway process; ${lab.external.host}:${lab.external.port} is an external proxy`;
+  return undefined;
+}
+
+async function runStep(step: StepDef, lab: Lab, budgetMs: number): Promise<StepOutcome> {
+  const impl = implOf(step);
+  const skip = unmetNeed(impl.needs, lab);
+  if (skip) return { status: 'skipped', summary: skip };
+  let timer: NodeJS.Timeout | undefined;
+  const overtime = new Promise<StepOutcome>((resolve) => {
+    timer = setTimeout(() => resolve({ status: 'failed', summary: `did not finish within the scenario's remaining ${Math.round(budgetMs)}ms` }), Math.max(1, budgetMs));
+  });
+  try {
+    return await Promise.race([impl.run(step, lab), overtime]);
+  } catch (err) {
+    return { status: 'failed', summary: (err as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs one scenario: steps in order; a failed action stops the rest (they are reported as not run),
+ * a failed expectation does not (later ones still tell you something). Always tears down.
+ */
+export async function runScenario(scenario: LoadedScenario, options: RunOptions): Promise<ScenarioResult> {
+  const def = scenario.def;
+  const lab = new Lab(scenario, options.parts, options.external);
+  const budget = durationMs(def.timeout ?? '60s');
+  const steps: StepResult[] = [];
+  let stopped = false;
+  let counters: Record<string, unknown> | undefined;
+  for (const [index, step] of def.steps.entries()) {
+    const startMs = Date.now() - lab.startedAt;
+    const eventsFrom = lab.events.all.length;
+    let outcome: StepOutcome;
+    if (stopped) outcome = { status: 'failed', summary: '' };
+    else {
+      outcome = await runStep(step, lab, budget - startMs);
+      await lab.events.poll().catch(() => undefined);
+    }
+    const result: StepResult = {
+      index,
+      do: step.do,
+      line: scenario.stepLines[index] ?? 0,
+      kind: isExpectation(step) ? 'expectation' : 'action',
+      description: explainStep(step),
+      ...outcome,
+      status: stopped ? 'not-run' : outcome.status,
+      startMs,
+      durationMs: Date.now() - lab.startedAt - startMs,
+      eventsFrom,
+      eventsTo: lab.events.all.length,
+    };
+    steps.push(result);
+    options.onStep?.(result, lab.events.all.slice(eventsFrom));
+    if (!stopped && outcome.status === 'failed' && !isExpectation(step)) stopped = true;
+  }
+  if (lab.adminUrl) counters = (await adminRequest(lab.adminUrl, 'GET', '/api/counters').catch(() => undefined)) as Record<string, unknown> | undefined;
+  const loss = lab.cloud && lab.agents.length ? lossReport(lab) : undefined;
+  const teardown = await lab.teardown();
+  return {
+    name: def.name,
+    title: def.title,
+    file: scenario.file,
+    passed: steps.every((s) => s.status === 'passed' || s.status === 'skipped'),
+    durationMs: Date.now() - lab.startedAt,
+    steps,
+    events: lab.events.all,
+    loss,
+    counters,
+    teardown,
+    external: options.external ? `${options.external.host}:${options.external.port}` : undefined,
+  };
+}

@@ -1,0 +1,56 @@
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AllowlistApiAddStep, AllowlistApiRemoveStep, AllowlistEditFileStep } from '../definitions.js';
+import type { Lab } from '../lab.js';
+import { adminRequest } from '../admin-client.js';
+import { passed, type StepImpl } from '../step-types.js';
+
+const FILES = { server: 'allowedlist_server.txt', client: 'allowedlist_client.txt' } as const;
+
+export function allowlistPath(lab: Lab, which: 'server' | 'client'): string {
+  return join(lab.gatewayDir, FILES[which]);
+}
+
+export function readAllowlist(lab: Lab, which: 'server' | 'client'): string[] {
+  const file = allowlistPath(lab, which);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}
+
+export function writeAllowlist(lab: Lab, which: 'server' | 'client', entries: string[]): void {
+  writeFileSync(allowlistPath(lab, which), entries.map((e) => `${e}\n`).join(''));
+}
+
+export const allowlistEditFile: StepImpl<AllowlistEditFileStep> = {
+  needs: ['own-gateway'],
+  explain: (s) =>
+    `edit ${FILES[s.file ?? 'server']}: ${[...(s.add ?? []).map((h) => `+${h}`), ...(s.remove ?? []).map((h) => `-${h}`)].join(' ')} (takes effect on restart or reload)`,
+  async run(step, lab) {
+    const which = step.file ?? 'server';
+    if (!existsSync(allowlistPath(lab, which)) && which === 'server') throw new Error(`${FILES.server} does not exist yet: start the gateway first`);
+    const lower = (s: string) => s.toLowerCase();
+    const drop = new Set((step.remove ?? []).map(lower));
+    const entries = readAllowlist(lab, which).filter((e) => !drop.has(lower(e)));
+    for (const h of step.add ?? []) if (!entries.some((e) => lower(e) === lower(h))) entries.push(h);
+    writeAllowlist(lab, which, entries);
+    return passed(`${FILES[which]} now has ${entries.length} entries`);
+  },
+};
+
+export const allowlistApiAdd: StepImpl<AllowlistApiAddStep> = {
+  needs: ['own-gateway', 'management-api'],
+  explain: (s) => `add ${s.host} through the management API (POST /api/allowlist/hosts), no restart`,
+  async run(step, lab) {
+    await adminRequest(lab.adminUrl, 'POST', '/api/allowlist/hosts', { host: step.host });
+    return passed(`${step.host} allowed`);
+  },
+};
+
+export const allowlistApiRemove: StepImpl<AllowlistApiRemoveStep> = {
+  needs: ['own-gateway', 'management-api'],
+  explain: (s) => `remove ${s.host} through the management API (DELETE /api/allowlist/hosts)`,
+  async run(step, lab) {
+    await adminRequest(lab.adminUrl, 'DELETE', `/api/allowlist/hosts/${encodeURIComponent(step.host)}`);
+    return passed(`${step.host} no longer allowed`);
+  },
+};
