@@ -167,7 +167,7 @@ export const scenarioSchema = {
       minItems: 1,
       items: {
         type: 'object',
-        properties: { id: { type: 'string', pattern: '^[A-Za-z0-9-]+$' }, key: { type: 'string', minLength: 1 } },
+        properties: { id: { type: 'string', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', description: 'a workspace GUID such as 7a3c2f10-4b1e-4d7a-9c55-2f0e8b6d1a42' }, key: { type: 'string', minLength: 1 } },
         required: ['id'],
         additionalProperties: false,
       },

@@ -17,7 +17,7 @@ function problemsOf(text: string, file = 'bad.yaml'): ScenarioProblem[] {
 const head = `name: bad-one
 title: a scenario with mistakes
 workspaces:
-  - id: ws1
+  - id: 11111111-2222-3333-4444-555555555555
 steps:
 `;
 
@@ -77,7 +77,7 @@ describe('scenario validator', () => {
       [8, 'steps[0].workspace'],
       [9, 'steps[1]'],
     ]);
-    expect(problems[0].message).toContain('declared: ws1');
+    expect(problems[0].message).toContain('declared: 11111111-2222-3333-4444-555555555555');
   });
 
   it('formats problems as file:line:column: field: message', () => {

@@ -1,0 +1,105 @@
+import { XMLParser } from 'fast-xml-parser';
+import type { ScenarioResult } from '../runner/runner.js';
+import type { CollectedEvent } from '../runner/events.js';
+import { renderJson } from '../runner/reporters/json.js';
+import { renderJunit } from '../runner/reporters/junit.js';
+import { renderPretty, renderTimeline } from '../runner/reporters/pretty.js';
+import { makeStyle } from '../runner/reporters/style.js';
+
+const ev = (seq: number, id: number, atMs: number, extra: Partial<CollectedEvent> = {}): CollectedEvent => ({
+  seq, id, level: 'info', time: '2016-03-01T09:00:00.000Z', message: `event ${id}`, generation: 1, atMs, ...extra,
+});
+
+const target = 'scus-agentservice-prod-1.azure-automation.net:443';
+
+function sample(): ScenarioResult {
+  const events = [
+    ev(1, 101, 300),
+    ev(2, 103, 900, { client: 'linux-1', clientIp: '127.0.11.1', target, connectionId: 4 }),
+    ev(3, 105, 910, { client: 'linux-1', clientIp: '127.0.11.1', target, connectionId: 4, message: 'Target host (scus-agentservice-prod-1.azure-automation.net) is forbidden' }),
+  ];
+  return {
+    name: 'demo',
+    title: 'a demo <scenario> & friends',
+    file: '/x/demo.yaml',
+    passed: false,
+    durationMs: 1500,
+    events,
+    teardown: [],
+    steps: [
+      { index: 0, do: 'gateway.start', line: 5, kind: 'action', description: 'start the gateway', status: 'passed', startMs: 100, durationMs: 250, summary: 'gateway pid 1 proxy 127.0.0.1:4000 (generation 1)', eventsFrom: 0, eventsTo: 1 },
+      { index: 1, do: 'agents.start', line: 7, kind: 'action', description: 'start 1 linux agent(s)', status: 'passed', startMs: 400, durationMs: 600, eventsFrom: 1, eventsTo: 3 },
+      {
+        index: 2, do: 'expect.events', line: 9, kind: 'expectation', description: 'events from linux-1: 103 → 107', status: 'failed', startMs: 1000, durationMs: 20,
+        summary: 'seen: 103 → 105', details: ['sequence does not contain 103 → 107'], expected: ['103 CONNECT received', '107 TLS session verified'], actual: ['103 CONNECT received', '105 target forbidden'],
+        eventsFrom: 3, eventsTo: 3,
+      },
+      { index: 3, do: 'gateway.stop', line: 12, kind: 'action', description: 'stop the gateway', status: 'skipped', startMs: 1020, durationMs: 0, summary: 'needs the management API', eventsFrom: 3, eventsTo: 3 },
+    ],
+  };
+}
+
+describe('pretty reporter', () => {
+  it('prints a timeline: relative time, step marks, event id + meaning, agent and target, in order', () => {
+    const text = renderTimeline(sample());
+    const lines = text.split('\n');
+    const idx = (needle: string) => lines.findIndex((l) => l.includes(needle));
+    expect(lines[0]).toBe('demo — a demo <scenario> & friends');
+    expect(lines[idx('gateway.start')]).toMatch(/^\s+0\.10s ✓ gateway\.start\s+start the gateway$/);
+    expect(lines[idx('101 service started')]).toMatch(/^\s+0\.30s\s+101 service started/);
+    const forbidden = lines[idx('105 target forbidden')];
+    expect(forbidden).toMatch(/0\.91s\s+105 target forbidden\s+linux-1\s+→ scus-agentservice-prod-1\.azure-automation\.net:443/);
+    expect(idx('103 CONNECT received')).toBeLessThan(idx('105 target forbidden'));
+    expect(idx('agents.start')).toBeLessThan(idx('103 CONNECT received'));
+    expect(lines[idx('expect.events')]).toContain('✗ expect.events');
+    expect(lines[idx('gateway.stop')]).toContain('- gateway.stop');
+    expect(lines[lines.length - 1]).toBe('FAILED demo in 1.5s: 2 passed, 1 failed, 1 skipped');
+  });
+
+  it('shows expected and actual side by side on failure', () => {
+    const lines = renderTimeline(sample()).split('\n');
+    const header = lines.findIndex((l) => /expected\s+│ actual/.test(l));
+    expect(header).toBeGreaterThan(0);
+    expect(lines[header + 1]).toMatch(/103 CONNECT received\s+│ 103 CONNECT received/);
+    expect(lines[header + 2]).toMatch(/107 TLS session verified\s+│ 105 target forbidden/);
+  });
+
+  it('uses colour only when asked', () => {
+    expect(renderPretty([sample()], makeStyle(false))).not.toContain('\u001b[');
+    const coloured = renderPretty([sample()], makeStyle(true));
+    expect(coloured).toContain('\u001b[31m✗\u001b[39m');
+    expect(coloured).toContain('\u001b[32m✓\u001b[39m');
+  });
+
+  it('adds an overall line for several scenarios', () => {
+    const ok = { ...sample(), name: 'ok', passed: true };
+    expect(renderPretty([ok, sample()], makeStyle(false))).toMatch(/1\/2 scenarios passed; failed: demo\n$/);
+  });
+});
+
+describe('json reporter', () => {
+  it('has passed per scenario and overall, and the full event list', () => {
+    const parsed = JSON.parse(renderJson([{ ...sample(), name: 'a', passed: true }, sample()]));
+    expect(parsed.passed).toBe(false);
+    expect(parsed.scenarios.map((s: ScenarioResult) => [s.name, s.passed])).toEqual([['a', true], ['demo', false]]);
+    expect(parsed.scenarios[1].events.map((e: CollectedEvent) => e.id)).toEqual([101, 103, 105]);
+    expect(parsed.scenarios[1].events[2]).toMatchObject({ client: 'linux-1', target, generation: 1 });
+    expect(parsed.scenarios[1].steps[2]).toMatchObject({ do: 'expect.events', status: 'failed', line: 9 });
+  });
+});
+
+describe('junit reporter', () => {
+  it('writes well-formed XML: a testsuite per scenario, a testcase per step, failures and skips', () => {
+    const xml = renderJunit([sample()]);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml);
+    const suite = doc.testsuites.testsuite;
+    expect(doc.testsuites).toMatchObject({ tests: '4', failures: '1' });
+    expect(suite).toMatchObject({ name: 'demo', tests: '4', failures: '1', skipped: '1' });
+    expect(suite.testcase).toHaveLength(4);
+    expect(suite.testcase[2].failure.message).toBe('seen: 103 → 105');
+    expect(suite.testcase[2].failure['#text']).toContain('105 target forbidden');
+    expect(suite.testcase[3].skipped.message).toBe('needs the management API');
+    expect(suite['system-out']).toContain('105 target forbidden');
+    expect(xml).toContain('a demo &lt;scenario&gt; &amp; friends');
+  });
+});
