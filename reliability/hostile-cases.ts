@@ -185,7 +185,8 @@ add({ id: 'port-then-userinfo', category: 'target-host', description: 'CONNECT a
 add({ id: 'userinfo-before-host', category: 'target-host', description: 'CONNECT evil.example@allowed.host:443', request: bytes(connect(`evil.example@${A}:443`)), refusal: NAME_OR_HOST });
 add({ id: 'allowed-as-prefix', category: 'target-host', description: 'allowed.host.evil.example', request: bytes(connect(`${A}.evil.example:443`)), refusal: FH });
 add({ id: 'path-after-evil', category: 'target-host', description: 'evil.example/allowed.host', request: bytes(connect(`evil.example/${A}:443`)), refusal: NAME_OR_HOST });
-add({ id: 'trailing-dot', category: 'target-host', description: 'allowed.host. (trailing dot; the allowlist is exact)', request: bytes(connect(`${A}.:443`)), refusal: NAME_OR_HOST });
+add({ id: 'forbidden-trailing-dot', category: 'target-host', description: 'evil.example. (a trailing dot does not launder a forbidden name)', request: bytes(connect(`evil.example.:443`)), refusal: FH });
+add({ id: 'allowed-prefix-trailing-dot', category: 'target-host', description: 'allowed.host.evil.example. (trailing dot on a look-alike)', request: bytes(connect(`${A}.evil.example.:443`)), refusal: FH });
 add({ id: 'double-trailing-dot', category: 'target-host', description: 'allowed.host..', request: bytes(connect(`${A}..:443`)), refusal: NAME_OR_HOST });
 add({ id: 'leading-dot', category: 'target-host', description: '.allowed.host', request: bytes(connect(`.${A}:443`)), refusal: NAME_OR_HOST });
 add({ id: 'allowed-as-suffix-no-dot', category: 'target-host', description: 'xallowed.host (suffix match without a label boundary)', request: bytes(connect(`x${A}:443`)), refusal: FH });
@@ -266,6 +267,9 @@ export function acceptedRefusals(c: HostileCase): RefusalKindName[] {
 export const ALLOWED_CONTROLS: ReadonlyArray<{ id: string; description: string; gateway: 'open' | 'auth'; request: Buffer }> = [
   { id: 'control-exact', description: 'CONNECT allowed.host:443', gateway: 'open', request: bytes(connect(`${A}:443`)) },
   { id: 'control-upper-case', description: 'CONNECT ALLOWED.HOST:443 (host names are case-insensitive)', gateway: 'open', request: bytes(connect(`${A.toUpperCase()}:443`)) },
+  // One trailing dot names the same fully-qualified host; the gateway documents that it strips it,
+  // so it must route exactly like the undotted name (to the host-mapped upstream, not elsewhere).
+  { id: 'control-trailing-dot', description: 'CONNECT allowed.host.:443 (absolute FQDN, same host)', gateway: 'open', request: bytes(connect(`${A}.:443`)) },
   { id: 'control-wildcard', description: 'CONNECT x.blob.core.windows.net:443 (wildcard entry)', gateway: 'open', request: bytes(connect(`x.blob.core.windows.net:443`)) },
   { id: 'control-auth', description: 'CONNECT with valid Proxy-Authorization', gateway: 'auth', request: bytes(connect(`${A}:443`, [AUTH_OK])) },
 ];
