@@ -32,6 +32,7 @@ export class ProcessSampler {
     private readonly pid: number,
     private readonly intervalMs: number,
     private readonly clock: Clock = systemClock,
+    private readonly onSample?: (s: ProcessSample) => void,
   ) {
     if (!Number.isInteger(pid) || pid <= 0) throw new Error(`pid must be a positive integer, got ${pid}`);
     if (!(intervalMs > 0)) throw new Error(`sample interval must be > 0 ms, got ${intervalMs}`);
@@ -49,6 +50,7 @@ export class ProcessSampler {
     try {
       const s = { atMs: this.clock.now() - this.startedAt, ...readProcessSample(this.pid) };
       this.samples.push(s);
+      this.onSample?.(s);
       return s;
     } catch (err) {
       // The process may have exited between two samples; keep what we have and say why later.
