@@ -22,7 +22,7 @@ export interface CloudHandle {
   proxyUrl: string;
   hostMapEntries(): string[];
   /** Records ingested per agent id (all data types) and per agent id + data type. */
-  ingested(): { agentId: string; dataType: string; records: number; recordIds: string[] }[];
+  ingested(): { agentId: string; dataType: string; records: number; recordIds: string[]; duplicates: number }[];
   setFault(fault: Record<string, unknown>): string;
   clearFaults(id?: string): void;
   close(): Promise<void>;

@@ -20,14 +20,15 @@ export function lossReport(lab: Lab): LossReport {
   const report: LossReport = { created: 0, ingested: 0, missing: 0, duplicated: 0, perAgent: [] };
   for (const a of lab.agents) {
     const created = new Set(a.handle.createdRecordIds());
-    const got = ingested.filter((r) => r.agentId === a.handle.id).flatMap((r) => r.recordIds);
-    const gotSet = new Set(got);
+    const mine = ingested.filter((r) => r.agentId === a.handle.id);
+    const gotSet = new Set(mine.flatMap((r) => r.recordIds));
+    const duplicated = mine.reduce((n, r) => n + r.duplicates, 0);
     const missing = [...created].filter((id) => !gotSet.has(id)).length;
     report.created += created.size;
-    report.ingested += got.length;
+    report.ingested += gotSet.size;
     report.missing += missing;
-    report.duplicated += got.length - gotSet.size;
-    report.perAgent.push({ agent: a.name, created: created.size, ingested: got.length, missing });
+    report.duplicated += duplicated;
+    report.perAgent.push({ agent: a.name, created: created.size, ingested: gotSet.size, missing });
   }
   return report;
 }

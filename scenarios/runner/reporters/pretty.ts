@@ -49,22 +49,34 @@ export function sideBySide(expected: string[], actual: string[], st: Style): str
   return out;
 }
 
-/** The whole timeline of one scenario: steps in order, each followed by the events read while it ran. */
-export function renderTimeline(r: ScenarioResult, st: Style = makeStyle(false)): string {
-  const lines: string[] = [];
-  lines.push(`${st.bold(r.name)} — ${r.title}`);
-  if (r.external) lines.push(st.yellow(`external gateway ${r.external}: steps needing omsgw's own gateway or management API are skipped`));
+export function timelineHeader(name: string, title: string, external: string | undefined, st: Style): string[] {
+  const lines = [`${st.bold(name)} — ${title}`];
+  if (external) lines.push(st.yellow(`external gateway ${external}: steps needing omsgw's own gateway or management API are skipped`));
   lines.push(st.dim(`${'time'.padStart(7)}   step / gateway event (id meaning, client → target)`));
-  for (const s of r.steps) {
-    lines.push(...stepLines(s, st));
-    for (const e of r.events.slice(s.eventsFrom, s.eventsTo)) lines.push(eventLine(e, st));
-  }
+  return lines;
+}
+
+export function timelineFooter(r: ScenarioResult, st: Style): string[] {
+  const lines: string[] = [];
   const counts = { passed: 0, failed: 0, skipped: 0, 'not-run': 0 };
   for (const s of r.steps) counts[s.status]++;
   const verdict = r.passed ? st.green('PASSED') : st.red('FAILED');
   lines.push(`${verdict} ${r.name} in ${(r.durationMs / 1000).toFixed(1)}s: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${counts['not-run'] ? `, ${counts['not-run']} not run` : ''}`);
   if (r.error) lines.push(st.red(r.error));
   for (const t of r.teardown) lines.push(st.yellow(`teardown: ${t}`));
+  return lines;
+}
+
+/** The events read while a step ran, one line each. */
+export function stepBlock(s: StepResult, events: CollectedEvent[], st: Style): string[] {
+  return [...stepLines(s, st), ...events.map((e) => eventLine(e, st))];
+}
+
+/** The whole timeline of one scenario: steps in order, each followed by the events read while it ran. */
+export function renderTimeline(r: ScenarioResult, st: Style = makeStyle(false)): string {
+  const lines = timelineHeader(r.name, r.title, r.external, st);
+  for (const s of r.steps) lines.push(...stepBlock(s, r.events.slice(s.eventsFrom, s.eventsTo), st));
+  lines.push(...timelineFooter(r, st));
   return lines.join('\n');
 }
 

@@ -1,0 +1,73 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createFakeCloud, validateFaultSpec } from '../../fake-oms-endpoints/index.js';
+import { createLinuxAgent } from '../../simulators/linux-agent/index.js';
+import { createWindowsAgent } from '../../simulators/windows-agent/index.js';
+import { cliPath } from '../../lib/paths.js';
+import type { AgentHandle, CloudHandle, GatewayProcessHandle, PartsFactory } from './lab.js';
+
+const run = promisify(execFile);
+
+/**
+ * The real parts: the gateway as a child process (`omsgw gateway ...`), the fake cloud and the
+ * agents in this process. Everything talks over loopback sockets.
+ */
+export const realParts: PartsFactory = {
+  async initGateway(dir, workspaceId) {
+    try {
+      await run(process.execPath, [cliPath(), 'gateway', 'init', '--workspace', workspaceId, '--dir', dir], { timeout: 20_000 });
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new Error(`omsgw gateway init failed: ${(e.stderr ?? e.message).trim()}`);
+    }
+  },
+
+  async spawnGateway(args) {
+    // Loaded lazily so that listing and validating scenarios never needs the gateway built.
+    const mod = (await import('../../gateway/process.js')) as { spawnGateway(args: string[]): Promise<GatewayProcessHandle> };
+    return mod.spawnGateway(args);
+  },
+
+  async startCloud({ stateDir, workspaces, clock }) {
+    const cloud = createFakeCloud({ stateDir, workspaces, clock });
+    await cloud.start();
+    const handle: CloudHandle = {
+      caCertPem: cloud.caCertPem,
+      proxyUrl: cloud.proxyUrl,
+      hostMapEntries: () => cloud.hostMapEntries(),
+      ingested: () =>
+        cloud.ledger.summary().map((e) => ({ agentId: e.agentId, dataType: e.dataType, records: e.records, recordIds: e.recordIds, duplicates: e.duplicateRecordIds })),
+      setFault: (spec) => cloud.faults.add(validateFaultSpec(spec)).id,
+      clearFaults: (id) => {
+        if (id === undefined) cloud.faults.clear();
+        else if (!cloud.faults.remove(id)) throw new Error(`no cloud fault with id ${id}; active: ${cloud.faults.list().map((f) => f.id).join(', ') || 'none'}`);
+      },
+      close: () => cloud.close(),
+    };
+    return handle;
+  },
+
+  createAgent(spec) {
+    const options = {
+      workspaceId: spec.workspace.id,
+      workspaceKey: spec.workspace.key,
+      proxy: spec.proxy,
+      caPem: spec.caPem,
+      seed: spec.seed,
+      bindAddress: spec.bindAddress,
+      clock: spec.clock,
+      tls: spec.tls,
+    };
+    const agent = spec.os === 'linux' ? createLinuxAgent(options) : createWindowsAgent(options);
+    const handle: AgentHandle = {
+      id: agent.agentId,
+      onboard: () => agent.onboard(),
+      runOnce: () => agent.runOnce(),
+      start: () => agent.start(),
+      close: () => agent.close(),
+      status: () => agent.status(),
+      createdRecordIds: () => [...agent.ledger.records()].map((r) => r.id),
+    };
+    return handle;
+  },
+};
