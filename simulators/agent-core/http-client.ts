@@ -1,0 +1,101 @@
+import { STATUS_CODES } from 'node:http';
+import { Agent, type Dispatcher, type buildConnector } from 'undici';
+import { AgentError, parseRetryAfter } from './errors.js';
+import { openTunnel, type TunnelOptions } from './tunnel.js';
+
+export interface HttpResponse {
+  statusCode: number;
+  statusText: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  retryAfterMs?: number;
+}
+
+export interface AgentHttpClientOptions extends TunnelOptions {
+  /** Real milliseconds to wait for the response headers and body. */
+  requestTimeoutMs: number;
+  /**
+   * Keep tunnels open between requests. Off by default: the real agents open a new connection
+   * (CONNECT + TLS) per call (curl for onboarding, Net::HTTP#start per upload), which is what the
+   * gateway's 103/107 events and counters should see.
+   */
+  keepAlive?: boolean;
+  /** Told about each tunnel opened (for logs and correlation with gateway events). */
+  onTunnel?: (info: { target: string; localAddress?: string; localPort?: number }) => void;
+}
+
+/**
+ * HTTPS through a CONNECT proxy with a client certificate: undici does the HTTP, the connector
+ * (openTunnel) does CONNECT from the bind address and TLS with the agent's settings.
+ */
+export class AgentHttpClient {
+  private readonly dispatcher: Agent;
+
+  constructor(private readonly opts: AgentHttpClientOptions) {
+    const connect: buildConnector.connector = (o, callback) => {
+      const port = Number(o.port) || 443;
+      openTunnel(o.hostname, port, opts).then(
+        (t) => {
+          opts.onTunnel?.({ target: `${o.hostname}:${port}`, localAddress: t.localAddress, localPort: t.localPort });
+          callback(null, t.socket);
+        },
+        (err: Error) => callback(err, null),
+      );
+    };
+    this.dispatcher = new Agent({
+      connect,
+      connections: 1,
+      pipelining: 1,
+      keepAliveTimeout: opts.keepAlive ? 30_000 : 1,
+      headersTimeout: opts.requestTimeoutMs,
+      bodyTimeout: opts.requestTimeoutMs,
+    });
+  }
+
+  async post(url: string, headers: Record<string, string>, body: string | Buffer): Promise<HttpResponse> {
+    return this.request('POST', url, headers, body);
+  }
+
+  async request(method: Dispatcher.HttpMethod, url: string, headers: Record<string, string>, body?: string | Buffer): Promise<HttpResponse> {
+    const target = targetOf(url);
+    try {
+      const res = await this.dispatcher.request({
+        origin: new URL(url).origin,
+        path: new URL(url).pathname + new URL(url).search,
+        method,
+        headers,
+        body,
+        reset: !this.opts.keepAlive,
+      });
+      const buf = Buffer.from(await res.body.arrayBuffer());
+      return {
+        statusCode: res.statusCode,
+        statusText: STATUS_CODES[res.statusCode] ?? '',
+        headers: res.headers,
+        body: buf,
+        retryAfterMs: parseRetryAfter(res.headers['retry-after'], this.opts.now()),
+      };
+    } catch (err) {
+      throw classify(err, target);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.destroy();
+  }
+}
+
+function targetOf(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || 443}`;
+}
+
+function classify(err: unknown, target: string): AgentError {
+  if (err instanceof AgentError) return err;
+  const e = err as NodeJS.ErrnoException & { code?: string };
+  const code = e?.code ?? '';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new AgentError(`Timed out waiting for ${target} to answer`, 'timeout', { target, cause: err });
+  }
+  return new AgentError(`Connection to ${target} through the proxy failed: ${e?.message ?? String(err)}${code ? ` (${code})` : ''}`, 'network', { target, cause: err });
+}

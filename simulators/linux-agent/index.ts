@@ -1,0 +1,133 @@
+import { SimulatedAgent, type AgentOptions } from '../agent-core/agent.js';
+import type { ClientCertificate } from '../agent-core/certificate.js';
+import type { AgentIdentity } from '../agent-core/identity.js';
+import type { AgentProtocol, CollectContext, HttpCall, NewRecord } from '../agent-core/protocol.js';
+import { formatAgentDate, authorizationSignature, contentHash } from '../agent-core/signing.js';
+import { linuxTopologyRequestXml } from '../agent-core/topology.js';
+
+export const LINUX_PERF_BLOB = 'LINUX_PERF_BLOB';
+export const LINUX_SYSLOGS_BLOB = 'LINUX_SYSLOGS_BLOB';
+export const HEALTH_ASSESSMENT_BLOB = 'HEALTH_ASSESSMENT_BLOB';
+
+const PERF_COUNTERS: [object: string, instance: string, counter: string, max: number][] = [
+  ['Processor', '_Total', '% Processor Time', 100],
+  ['Memory', 'Memory', '% Used Memory', 100],
+  ['Memory', 'Memory', 'Available MBytes Memory', 16384],
+  ['Logical Disk', '/', '% Used Space', 100],
+  ['Network', 'eth0', 'Total Bytes Transmitted', 1e9],
+  ['System', 'System', 'Processes', 400],
+];
+
+const SYSLOG_SOURCES: [ident: string, facility: string, severity: string][] = [
+  ['CRON', 'cron', 'info'],
+  ['sshd', 'authpriv', 'info'],
+  ['kernel', 'kern', 'warning'],
+  ['systemd', 'daemon', 'notice'],
+  ['rsyslogd', 'syslog', 'err'],
+];
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function message(ctx: CollectContext): string {
+  const text = ctx.faker.lorem.sentence();
+  const n = ctx.volume.messageBytes;
+  return text.length >= n ? text.slice(0, n) : text.padEnd(n, ' .');
+}
+
+/** out_oms.rb's data (LINUX_PERF_BLOB, LINUX_SYSLOGS_BLOB) and heartbeat_lib.rb's heartbeat row. */
+export function collectLinux(ctx: CollectContext): NewRecord[] {
+  const out: NewRecord[] = [];
+  const ts = iso(ctx.now);
+  for (let i = 0; i < ctx.volume.perfSamples; i++) {
+    const [objectName, instanceName, counterName, max] = PERF_COUNTERS[i % PERF_COUNTERS.length]!;
+    out.push({
+      dataType: LINUX_PERF_BLOB,
+      item: {
+        Timestamp: ts,
+        Host: ctx.identity.hostname,
+        ObjectName: objectName,
+        InstanceName: instanceName,
+        Collections: [{ CounterName: counterName, Value: String(ctx.faker.number.int({ min: 0, max })) }],
+      },
+    });
+  }
+  for (let i = 0; i < ctx.volume.logRows; i++) {
+    const [ident, facility, severity] = ctx.faker.helpers.arrayElement(SYSLOG_SOURCES);
+    out.push({
+      dataType: LINUX_SYSLOGS_BLOB,
+      item: { ident, Timestamp: ts, Host: ctx.identity.hostname, HostIP: ctx.identity.privateIps[0], Facility: facility, Severity: severity, Message: message(ctx) },
+    });
+  }
+  return out;
+}
+
+export function linuxHeartbeatRow(ctx: CollectContext): NewRecord {
+  const [major, minor] = ctx.identity.osVersion.split('.');
+  return {
+    dataType: HEALTH_ASSESSMENT_BLOB,
+    item: {
+      Timestamp: iso(ctx.now),
+      Computer: ctx.identity.hostname,
+      OSType: 'Linux',
+      OSName: ctx.identity.osName,
+      OSMajorVersion: major,
+      OSMinorVersion: minor ?? '0',
+      Category: 'Agent',
+      SCAgentChannel: 'Direct',
+      ComputerPrivateIps: ctx.identity.privateIps,
+      Version: ctx.identity.agentVersion,
+    },
+  };
+}
+
+/**
+ * DSC node registration at the automation agent-service host named by the topology response
+ * (PUT .../Accounts/<ws>/Nodes(AgentId='<guid>'), protocol 2.0, certificate-authenticated, with a
+ * shared-key signature over the body hash and date).
+ */
+export function dscRegistrationCall(ctx: { identity: AgentIdentity; cert: ClientCertificate; dscEndpoint: string; workspaceKey: string; now: number }): HttpCall {
+  const body = JSON.stringify({
+    AgentId: ctx.identity.agentGuid,
+    AgentInformation: { LCMVersion: '2.0', NodeName: ctx.identity.hostname, IPAddress: ctx.identity.privateIps.join(';') },
+    RegistrationInformation: {
+      CertificateInformation: { FriendlyName: 'OMS Agent', Subject: ctx.cert.subject, Issuer: ctx.cert.subject, Thumbprint: ctx.cert.thumbprint, PublicKey: ctx.cert.derBase64, Version: 3 },
+      RegistrationMessageType: 'ConfigurationRepository',
+    },
+  });
+  const date = formatAgentDate(ctx.now);
+  const hash = contentHash(body);
+  return {
+    method: 'PUT',
+    url: ctx.dscEndpoint,
+    headers: {
+      'Content-Type': 'application/json; charset=utf-8',
+      Accept: 'application/json',
+      ProtocolVersion: '2.0',
+      'x-ms-date': date,
+      Authorization: `Shared ${authorizationSignature(date, hash, ctx.workspaceKey)}`,
+      'User-Agent': `LinuxMonitoringAgent/${ctx.identity.agentVersion}`,
+    },
+    body,
+  };
+}
+
+export const linuxProtocol: AgentProtocol = {
+  os: 'linux',
+  userAgent: (id) => `LinuxMonitoringAgent/${id.agentVersion}`,
+  // Ruby Net::HTTP (the agent's data path) sends only Host and Proxy-Authorization on CONNECT.
+  connectHeaders: () => ({}),
+  topologyPath: '/AgentService.svc/LinuxAgentTopologyRequest',
+  topologyBody: (id, cert) => linuxTopologyRequestXml(id, cert.pemBody),
+  topologyHeartbeatMs: 20 * 60_000,
+  heartbeatRowsMs: 60_000,
+  heartbeatRow: linuxHeartbeatRow,
+  collect: collectLinux,
+  agentServiceCall: dscRegistrationCall,
+};
+
+/** A simulated omsagent (Linux). Options as createAgent's, without `os`. */
+export function createLinuxAgent(options: Omit<AgentOptions, 'os'>): SimulatedAgent {
+  return new SimulatedAgent(linuxProtocol, { ...options, os: 'linux' });
+}

@@ -1,0 +1,131 @@
+import { ManualClock } from '../../lib/clock';
+import { createAgent, certificateSubject, KeyPool, type SimulatedAgent } from '../agent-core/index';
+import { createTestPki, type TestPki } from './helpers/pki';
+import { TinyCloud, TinyConnectProxy } from './helpers/servers';
+
+const WS = '5e1f0f4c-8d3a-4b6e-9a77-0c2d4e6f8a10';
+const KEY = Buffer.from('simulator test shared key, not a secret').toString('base64');
+
+let pki: TestPki;
+let cloud: TinyCloud;
+let proxy: TinyConnectProxy;
+const keyPool = new KeyPool({ size: 2 });
+const agents: SimulatedAgent[] = [];
+
+beforeAll(async () => {
+  pki = await createTestPki([`*.oms.opinsights.azure.com`, `*.ods.opinsights.azure.com`, 'scus-agentservice-prod-1.azure-automation.net']);
+  cloud = new TinyCloud(pki);
+  await cloud.start();
+  proxy = new TinyConnectProxy(() => cloud.port);
+  await proxy.start();
+  await keyPool.warm();
+});
+
+afterEach(async () => {
+  await Promise.all(agents.splice(0).map((a) => a.close()));
+  cloud.seen.length = 0;
+  proxy.seen.length = 0;
+  proxy.refuse = () => undefined;
+  cloud.reply = () => undefined;
+});
+
+afterAll(async () => {
+  await proxy.close();
+  await cloud.close();
+});
+
+function agent(os: 'linux' | 'windows', extra: Partial<Parameters<typeof createAgent>[0]> = {}): SimulatedAgent {
+  const a = createAgent({ os, workspaceId: WS, workspaceKey: KEY, proxy: `http://user:p%40ss@127.0.0.1:${proxy.port}`, caPem: pki.caPem, seed: 42, keyPool, clock: new ManualClock(), ...extra });
+  agents.push(a);
+  return a;
+}
+
+describe('linux agent on the wire', () => {
+  test('onboards, registers with the agent service, then posts deflated data, in that host order', async () => {
+    const a = agent('linux', { bindAddress: '127.0.0.3' });
+    const r = await a.runOnce();
+    expect(r.delivered).toBeGreaterThan(0);
+    expect(proxy.seen.map((s) => s.target)).toEqual([
+      `${WS}.oms.opinsights.azure.com:443`,
+      'scus-agentservice-prod-1.azure-automation.net:443',
+      ...proxy.seen.slice(2).map(() => `${WS}.ods.opinsights.azure.com:443`),
+    ]);
+    expect(proxy.seen.length).toBeGreaterThanOrEqual(3);
+    // every CONNECT came from the bind address and carried the proxy credentials literally
+    for (const s of proxy.seen) {
+      expect(s.remoteAddress).toBe('127.0.0.3');
+      expect(s.headers['proxy-authorization']).toBe(`Basic ${Buffer.from('user:p%40ss').toString('base64')}`);
+      expect(s.headers.host).toBe(s.target);
+    }
+    const [topo, dsc, ...data] = cloud.seen;
+    expect(topo!.path).toBe('/AgentService.svc/LinuxAgentTopologyRequest');
+    expect(topo!.headers['x-ms-version']).toBe('August, 2014');
+    expect(topo!.headers['user-agent']).toMatch(/^LinuxMonitoringAgent\/\d+\.\d+\.\d+-\d+$/);
+    expect(topo!.headers.authorization).toMatch(new RegExp(`^${WS}; [A-Za-z0-9+/]{43}=$`));
+    expect(topo!.tlsVersion).toBe('TLSv1.2');
+    expect(topo!.servername).toBe(`${WS}.oms.opinsights.azure.com`);
+    const cert = await a.certificate();
+    expect(topo!.peerSubject).toBe(`CN=${WS}, CN=${a.agentId}, OU=Linux Monitoring Agent, O=Microsoft`);
+    expect(certificateSubject(cert.certPem)).toBe(`CN=${WS}, CN=${a.agentId}, OU=Linux Monitoring Agent, O=Microsoft`);
+    expect(dsc!.method).toBe('PUT');
+    expect(dsc!.path).toBe(`/Accounts/${WS}/Nodes(AgentId='${a.agentId}')`);
+    expect(dsc!.peerSubject).toContain(a.agentId);
+    const types = new Set(data.map((d) => d.json!.DataType));
+    expect(types).toEqual(new Set(['LINUX_PERF_BLOB', 'LINUX_SYSLOGS_BLOB', 'HEALTH_ASSESSMENT_BLOB']));
+    for (const d of data) {
+      expect(d.path).toBe('/OperationalData.svc/PostJsonDataItems');
+      expect(d.headers['content-encoding']).toBe('deflate');
+      expect(d.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(d.json!.IPName).toBe('LogManagement');
+    }
+    const s = a.summary();
+    expect(cloud.recordIds().sort()).toEqual(a.ledger.acknowledgedIds().sort());
+    expect(s).toMatchObject({ created: r.delivered, acknowledged: r.delivered, queued: 0, inFlight: 0, dropped: {} });
+    expect(a.status()).toMatchObject({ onboarded: true, agentServiceRegistered: true, delivered: r.delivered, queued: 0 });
+  });
+
+  test('a CONNECT refused with 403 at the automation host is reported like the agent does and nothing is uploaded', async () => {
+    proxy.refuse = (t) => (t.startsWith('scus-agentservice') ? '403 Forbidden' : undefined);
+    const a = agent('linux');
+    const failures: string[] = [];
+    a.on('failed', (f) => failures.push(`${f.phase}:${f.error.proxyStatus}`));
+    await expect(a.runOnce()).rejects.toMatchObject({ kind: 'proxy-refused', proxyStatus: 403, message: expect.stringMatching(/^Proxy CONNECT refused: 403 Forbidden/) });
+    expect(failures).toEqual(['agent-service:403']);
+    const st = a.status();
+    expect(st).toMatchObject({ onboarded: true, agentServiceRegistered: false, delivered: 0, state: 'failed' });
+    expect(st.lastFailure).toMatchObject({ phase: 'agent-service', proxyStatus: 403, target: 'scus-agentservice-prod-1.azure-automation.net:443' });
+    expect(st.lastError).toMatch(/Proxy CONNECT refused: 403 Forbidden/);
+    expect(cloud.seen.filter((s) => s.path.includes('PostJsonDataItems'))).toHaveLength(0);
+  });
+});
+
+describe('windows agent on the wire', () => {
+  test('onboards with AgentTopologyRequest and posts events and perf to ODS, never the automation host', async () => {
+    const a = agent('windows', { bindAddress: '127.0.0.4' });
+    const r = await a.runOnce();
+    expect(r.delivered).toBeGreaterThan(0);
+    expect(proxy.seen.every((s) => !s.target.includes('azure-automation'))).toBe(true);
+    expect(proxy.seen[0]!.target).toBe(`${WS}.oms.opinsights.azure.com:443`);
+    expect(proxy.seen[0]!.remoteAddress).toBe('127.0.0.4');
+    const topo = cloud.seen[0]!;
+    expect(topo.path).toBe('/AgentService.svc/AgentTopologyRequest');
+    expect(topo.peerSubject).toBe(`CN=${WS}, CN=${a.agentId}, OU=Microsoft Monitoring Agent, O=Microsoft`);
+    expect(new Set(cloud.seen.slice(1).map((d) => d.json!.DataType))).toEqual(new Set(['GENERIC_EVENT_BLOB', 'WINDOWS_PERF_BLOB']));
+    expect(cloud.recordIds().sort()).toEqual(a.ledger.acknowledgedIds().sort());
+  });
+
+  test('TLS settings: maxVersion TLSv1.3 negotiates 1.3; an SNI override is sent as given', async () => {
+    const a = agent('windows', { tls: { maxVersion: 'TLSv1.3', servername: 'sni.example.test' } });
+    await a.onboard();
+    expect(cloud.seen[0]!.tlsVersion).toBe('TLSv1.3');
+    expect(cloud.seen[0]!.servername).toBe('sni.example.test');
+  });
+
+  test('identities are reproducible from the seed and differ by index', () => {
+    const a1 = agent('windows', { seed: 'lab-7', index: 3 });
+    const a2 = agent('windows', { seed: 'lab-7', index: 3 });
+    const a3 = agent('windows', { seed: 'lab-7', index: 4 });
+    expect(a1.identity).toEqual(a2.identity);
+    expect(a3.identity.agentGuid).not.toBe(a1.identity.agentGuid);
+  });
+});
