@@ -63,3 +63,30 @@ export function spawnReady<T>(
     });
   });
 }
+
+/** Starts a program that prints no readiness line and waits until it accepts TCP on `port`. */
+export async function spawnListening(command: string, args: string[], port: number, opts: { timeoutMs?: number; cwd?: string } = {}): Promise<ReadyChild<{ port: number }>> {
+  const { waitForPort } = await import('./peers/free-port.js');
+  const child = spawn(command, args, { cwd: opts.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const tail: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    tail.push(line);
+    if (tail.length > 20) tail.shift();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
+  const stop = async (graceMs = 5000): Promise<void> => {
+    if (!alive()) return;
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(t);
+  };
+  try {
+    await waitForPort(port, opts.timeoutMs ?? 20000, alive);
+  } catch (err) {
+    await stop(100);
+    throw new Error(`${command} did not start: ${(err as Error).message}\n${tail.join('\n')}`);
+  }
+  return { pid: child.pid!, info: { port }, child, stop, stderrTail: () => tail.join('\n') };
+}

@@ -4,7 +4,7 @@ import { InputError } from '../../lib/errors.js';
 import { Http1Connection, buildRequest } from './http1.js';
 import { assertLoopback, assertTunnelTarget } from './loopback.js';
 import { ErrorTally, errorKind, newHistogram, recordSince, summarize } from './stats.js';
-import { openTunnel, type ConnectionObserver } from './tunnel.js';
+import { driverSecureContext, openTunnel, type ConnectionObserver } from './tunnel.js';
 import type { DriverOptions, DriverResult, DriverSample } from './types.js';
 
 export interface DriverHooks {
@@ -54,14 +54,17 @@ export class TunnelDriver implements ConnectionObserver {
   private tunnels = 0;
   private nextSource = 0;
   private stopping = false;
+  private exhausted = false;
   private stopWaiters: Array<() => void> = [];
   private closeWaiters: Array<() => void> = [];
   private startedAt = 0;
   private readonly request: Buffer;
+  private readonly secureContext: tls.SecureContext;
 
   constructor(readonly options: DriverOptions, private readonly hooks: DriverHooks = {}) {
     validateDriverOptions(options);
     this.clock = hooks.clock ?? systemClock;
+    this.secureContext = driverSecureContext(options.tls);
     const bulk = options.mode === 'bulk';
     this.request = buildRequest({
       method: bulk ? 'GET' : 'POST',
@@ -173,11 +176,21 @@ export class TunnelDriver implements ConnectionObserver {
     if (this.stopping) return false;
     const max = this.options.maxRequests ?? 0;
     if (max > 0 && this.issued >= max) {
-      this.stop();
+      // Not stop(): requests already granted (maybe waiting on the rate cap) still run.
+      this.exhausted = true;
       return false;
     }
     this.issued++;
     return true;
+  }
+
+  /** With a rate cap, request number k (counted by budget()) may start at k / rate seconds after the start. */
+  private async pace(): Promise<void> {
+    const rate = this.options.ratePerSec ?? 0;
+    if (rate <= 0) return;
+    const due = this.startedAt + ((this.issued - 1) * 1000) / rate;
+    const wait = due - this.clock.now();
+    if (wait > 0) await this.pause(wait);
   }
 
   private source(): string | undefined {
@@ -188,7 +201,7 @@ export class TunnelDriver implements ConnectionObserver {
 
   private async connect(): Promise<Http1Connection> {
     const start = process.hrtime.bigint();
-    const socket = await openTunnel(this.options, this.source(), this);
+    const socket = await openTunnel(this.options, this.source(), this, this.secureContext);
     recordSince(this.setup, start);
     this.tunnels++;
     return new Http1Connection(socket, this.options.timeoutMs ?? 10_000);
@@ -198,15 +211,16 @@ export class TunnelDriver implements ConnectionObserver {
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
       if (this.stopping) return resolve();
-      const h = this.clock.setTimeout(done, ms);
       const onStop = (): void => {
         this.clock.clearTimeout(h);
         resolve();
       };
-      this.stopWaiters.push(onStop);
-      function done(): void {
+      const h = this.clock.setTimeout(() => {
+        const i = this.stopWaiters.indexOf(onStop);
+        if (i >= 0) this.stopWaiters.splice(i, 1);
         resolve();
-      }
+      }, ms);
+      this.stopWaiters.push(onStop);
     });
   }
 
@@ -226,7 +240,7 @@ export class TunnelDriver implements ConnectionObserver {
   }
 
   private async keepAliveLoop(_i: number): Promise<void> {
-    while (!this.stopping) {
+    while (!this.stopping && !this.exhausted) {
       let conn: Http1Connection;
       try {
         conn = await this.connect();
@@ -237,6 +251,8 @@ export class TunnelDriver implements ConnectionObserver {
       }
       this.live.add(conn);
       while (!conn.closed && this.budget()) {
+        await this.pace();
+        if (this.stopping) break;
         if (!(await this.exchange(conn, process.hrtime.bigint()))) break;
       }
       this.live.delete(conn);
@@ -246,6 +262,8 @@ export class TunnelDriver implements ConnectionObserver {
 
   private async churnLoop(): Promise<void> {
     while (this.budget()) {
+      await this.pace();
+      if (this.stopping) break;
       const start = process.hrtime.bigint();
       let conn: Http1Connection;
       try {
@@ -269,7 +287,7 @@ export class TunnelDriver implements ConnectionObserver {
         next++;
         const start = process.hrtime.bigint();
         try {
-          const socket = await openTunnel(o, this.source(), this);
+          const socket = await openTunnel(o, this.source(), this, this.secureContext);
           recordSince(this.setup, start);
           this.tunnels++;
           this.live.add(socket);

@@ -14,7 +14,12 @@ export interface ConnectionObserver {
  * Opens one tunnel: TCP to the proxy, `CONNECT host:port`, then a TLS handshake through it.
  * Without a proxy it opens TLS straight to the target (the "direct" baseline).
  */
-export function openTunnel(opts: DriverOptions, localAddress: string | undefined, observer: ConnectionObserver): Promise<tls.TLSSocket> {
+/** One TLS context per driver: building it per connection (parsing keys and CA) would cost more than the handshake. */
+export function driverSecureContext(t: DriverOptions['tls']): tls.SecureContext {
+  return tls.createSecureContext({ ca: t.ca, cert: t.cert, key: t.key, minVersion: t.minVersion ?? 'TLSv1.2', maxVersion: t.maxVersion ?? 'TLSv1.2' });
+}
+
+export function openTunnel(opts: DriverOptions, localAddress: string | undefined, observer: ConnectionObserver, secureContext?: tls.SecureContext): Promise<tls.TLSSocket> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
     const endpoint = opts.proxy ?? opts.direct ?? opts.target;
@@ -80,9 +85,7 @@ export function openTunnel(opts: DriverOptions, localAddress: string | undefined
       secure = tls.connect({
         socket: raw,
         servername: t.servername ?? (net.isIP(opts.target.host) ? undefined : opts.target.host),
-        ca: t.ca,
-        cert: t.cert,
-        key: t.key,
+        secureContext: secureContext ?? driverSecureContext(t),
         minVersion: t.minVersion ?? 'TLSv1.2',
         maxVersion: t.maxVersion ?? 'TLSv1.2',
         checkServerIdentity: t.skipHostnameCheck ? () => undefined : undefined,

@@ -47,6 +47,8 @@ export interface DriverOptions {
   bulkBytes?: number;
   /** idle: most tunnels being opened at the same moment. */
   openConcurrency?: number;
+  /** keepalive/churn: cap on requests started per second across all connections (0/undefined = as fast as possible). */
+  ratePerSec?: number;
   /** Per step timeout (TCP connect, CONNECT reply, handshake, one response). */
   timeoutMs?: number;
   /** How often to record open connections and the interval latency. */

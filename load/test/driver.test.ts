@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateBenchCerts, type BenchCerts } from '../../bench/certs';
-import { BenchUpstream } from '../../bench/upstream/server';
-import { NaiveConnectProxy } from '../../bench/peers/naive-proxy';
-import { TunnelDriver, runDriver } from '../driver/run';
-import type { DriverOptions } from '../driver/types';
-import { isInputError } from '../../lib/errors';
+import { generateBenchCerts, type BenchCerts } from '../../bench/certs.js';
+import { BenchUpstream } from '../../bench/upstream/server.js';
+import { NaiveConnectProxy } from '../../bench/peers/naive-proxy.js';
+import { TunnelDriver, runDriver } from '../driver/run.js';
+import type { DriverOptions } from '../driver/types.js';
+import { isInputError } from '../../lib/errors.js';
 
 let dir: string;
 let certs: BenchCerts;
@@ -75,7 +75,7 @@ test('bulk: body bytes are counted', async () => {
 test('idle: holds N tunnels until stopped, reporting the open count', async () => {
   let readyOpen = -1;
   const driver = new TunnelDriver(base({ mode: 'idle', connections: 20 }), {
-    onIdleReady: (open) => {
+    onIdleReady: (open: number) => {
       readyOpen = open;
       driver.stop();
     },
@@ -121,4 +121,21 @@ test('refuses non-loopback proxies and targets', () => {
     }
     expect(isInputError(err)).toBe(true);
   }
+});
+
+test('a rate cap spaces requests out (counted on the clock, not asserted as a timing)', async () => {
+  const { ManualClock } = await import('../../lib/clock.js');
+  const clock = new ManualClock();
+  const driver = new TunnelDriver(base({ connections: 2, maxRequests: 6, ratePerSec: 10 }), { clock });
+  const done = driver.run();
+  // At 10/s over 2 connections only the first request may start before the clock moves.
+  for (let i = 0; i < 50 && driver.requestsNow() < 1; i++) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 50));
+  expect(driver.requestsNow()).toBe(1);
+  for (let i = 0; i < 10; i++) {
+    await clock.advance(100);
+    for (let j = 0; j < 50 && driver.requestsNow() < Math.min(6, i + 2); j++) await new Promise((r) => setTimeout(r, 5));
+  }
+  const r = await done;
+  expect(r.requests).toBe(6);
 });

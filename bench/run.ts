@@ -1,0 +1,191 @@
+import { cpus, tmpdir } from 'node:os';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../lib/paths.js';
+import { InputError } from '../lib/errors.js';
+import { generateBenchCerts } from './certs.js';
+import { spawnReady, type ReadyChild } from './child.js';
+import { ALL_PEERS, type BenchContext, type RunningPeer } from './peers/index.js';
+import { ensureDebianPackages } from './peers/install.js';
+import * as w from './workloads.js';
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Peer names to run (default all). */
+  peers?: string[];
+  /** Workload names to run (default all). */
+  workloads?: string[];
+  install: boolean;
+  /** node flags for the omsgw gateway process, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR']. */
+  gatewayExecArgv?: string[];
+  log: (msg: string) => void;
+}
+
+export const WORKLOADS = ['keepalive', 'halfload', 'churn', 'bulk1', 'bulk100', 'idle', 'agents'] as const;
+export type WorkloadName = (typeof WORKLOADS)[number];
+
+export interface PeerStatus {
+  name: string;
+  description: string;
+  status: 'ok' | 'skipped';
+  reason?: string;
+}
+
+export interface BenchResults {
+  version: 1;
+  date: string;
+  quick: boolean;
+  machine: { cpus: number; model: string; node: string; platform: string };
+  notes: string[];
+  peers: PeerStatus[];
+  keepalive: Record<string, w.KeepaliveMetrics>;
+  halfload: { ratePerSec: number; byPeer: Record<string, w.KeepaliveMetrics> } | null;
+  churn: Record<string, w.KeepaliveMetrics>;
+  bulk1: Record<string, { mbPerSec: number; errors: number; errorKinds: Record<string, number> }>;
+  bulk100: Record<string, { mbPerSec: number; errors: number; errorKinds: Record<string, number> }>;
+  idle: Record<string, Record<string, w.IdleMetrics>>;
+  agents: Record<string, { steps: w.CapacityStep[]; sustained: number }>;
+  errors: Array<{ peer: string; workload: string; message: string }>;
+  durationMs: number;
+}
+
+export const BENCH_HOST = 'bench.oms.opinsights.azure.com';
+
+/** Runs every workload against every peer that starts, all as separate processes. */
+export async function runBench(o: BenchOptions): Promise<BenchResults> {
+  const started = Date.now();
+  const profile = o.quick ? w.QUICK : w.FULL;
+  const peerSpecs = ALL_PEERS.filter((p) => !o.peers || o.peers.includes(p.name));
+  if (o.peers) for (const n of o.peers) if (!ALL_PEERS.some((p) => p.name === n)) throw new InputError(`unknown peer "${n}"; choose from ${ALL_PEERS.map((p) => p.name).join(', ')}`);
+  const workloads = new Set<string>(o.workloads ?? WORKLOADS);
+  for (const n of workloads) if (!(WORKLOADS as readonly string[]).includes(n)) throw new InputError(`unknown workload "${n}"; choose from ${WORKLOADS.join(', ')}`);
+
+  const results: BenchResults = {
+    version: 1,
+    date: new Date().toISOString(),
+    quick: o.quick,
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, platform: process.platform },
+    notes: [
+      `driver, gateway, peers and upstream run as separate processes on loopback; the driver speaks CONNECT + TLS 1.2 (client certificate) + HTTP/1.1 keep-alive`,
+      `omsgw gets CONNECT ${BENCH_HOST}:443 and maps it with --host-map; squid and tinyproxy have no host map, so they get CONNECT 127.0.0.1:<upstreamPort> (no DNS in either case); SNI is ${BENCH_HOST} for all`,
+    ],
+    peers: [],
+    keepalive: {},
+    halfload: null,
+    churn: {},
+    bulk1: {},
+    bulk100: {},
+    idle: {},
+    agents: {},
+    errors: [],
+    durationMs: 0,
+  };
+
+  if (o.install) {
+    const failed = ensureDebianPackages(peerSpecs.flatMap((p) => (p.debianPackage ? [p.debianPackage] : [])), o.log);
+    for (const [pkg, reason] of Object.entries(failed)) o.log(`peer package ${pkg} unavailable: ${reason}`);
+  }
+
+  const workDir = mkdtempSync(join(tmpdir(), 'omsgw-bench-'));
+  // squid and tinyproxy drop root privileges and must reach their folders below this one.
+  chmodSync(workDir, 0o755);
+  const certs = generateBenchCerts(join(workDir, 'certs'));
+  let upstream: ReadyChild<{ port: number; pid: number }> | undefined;
+  const running: RunningPeer[] = [];
+  try {
+    upstream = await spawnReady(process.execPath, [join(packageRoot(), 'dist', 'bench', 'upstream', 'main.js'), certs.files.serverCert, certs.files.serverKey], {
+      prefix: 'omsgw-bench-upstream-ready',
+    });
+    const ctx: BenchContext = {
+      upstreamPort: upstream.info.port,
+      upstreamPid: upstream.pid,
+      benchHost: BENCH_HOST,
+      workDir,
+      certs,
+      log: o.log,
+      gatewayExecArgv: o.gatewayExecArgv ?? [],
+    };
+    for (const spec of peerSpecs) {
+      try {
+        running.push(await spec.start(ctx));
+        results.peers.push({ name: spec.name, description: spec.description, status: 'ok' });
+        o.log(`peer ${spec.name} started`);
+      } catch (err) {
+        results.peers.push({ name: spec.name, description: spec.description, status: 'skipped', reason: (err as Error).message.split('\n')[0] });
+        o.log(`peer ${spec.name} skipped: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+    const env: w.WorkloadEnv = { certs, benchHost: BENCH_HOST };
+    const proxies = running.filter((p) => p.proxy);
+    const attempt = async <T>(peer: RunningPeer, workload: string, fn: () => Promise<T>): Promise<T | undefined> => {
+      o.log(`${workload}: ${peer.name} ...`);
+      try {
+        return await fn();
+      } catch (err) {
+        results.errors.push({ peer: peer.name, workload, message: (err as Error).message });
+        o.log(`${workload}: ${peer.name} failed: ${(err as Error).message}`);
+        return undefined;
+      }
+    };
+
+    if (workloads.has('keepalive')) {
+      for (const peer of running) {
+        const m = await attempt(peer, 'keepalive', () => w.keepalive(peer, env, profile.keepaliveMs));
+        if (m) results.keepalive[peer.name] = m;
+      }
+    }
+    if (workloads.has('halfload')) {
+      // Half of omsgw's (inspection on) kept-alive rate, the same rate for everyone, so the
+      // difference to direct's p99 is the latency a proxy adds at that load.
+      const full = results.keepalive['omsgw']?.reqPerSec ?? results.keepalive[running[0]?.name ?? '']?.reqPerSec;
+      if (full) {
+        const ratePerSec = Math.max(1, Math.round(full / 2));
+        results.halfload = { ratePerSec, byPeer: {} };
+        for (const peer of running) {
+          const m = await attempt(peer, 'halfload', () => w.keepalive(peer, env, profile.keepaliveMs, ratePerSec));
+          if (m) results.halfload!.byPeer[peer.name] = m;
+        }
+      }
+    }
+    if (workloads.has('churn')) {
+      for (const peer of running) {
+        const m = await attempt(peer, 'churn', () => w.churn(peer, env, profile.churnMs));
+        if (m) results.churn[peer.name] = m;
+      }
+    }
+    if (workloads.has('bulk1')) {
+      for (const peer of running) {
+        const m = await attempt(peer, 'bulk1', () => w.bulk(peer, env, 1, profile.bulkMs));
+        if (m) results.bulk1[peer.name] = m;
+      }
+    }
+    if (workloads.has('bulk100')) {
+      for (const peer of running) {
+        const m = await attempt(peer, 'bulk100', () => w.bulk(peer, env, 100, profile.bulkMs));
+        if (m) results.bulk100[peer.name] = m;
+      }
+    }
+    if (workloads.has('idle')) {
+      for (const count of profile.idleCounts) {
+        for (const peer of proxies) {
+          const m = await attempt(peer, `idle${count}`, () => w.idleMemory(peer, env, count));
+          if (m) (results.idle[peer.name] ??= {})[String(count)] = m;
+        }
+      }
+    }
+    if (workloads.has('agents')) {
+      // Quick mode checks the documented capacity on omsgw only; the full run climbs the ladder for every proxy.
+      const targets = o.quick ? proxies.filter((p) => p.name === 'omsgw') : proxies;
+      for (const peer of targets) {
+        const m = await attempt(peer, 'agents', () => w.agentCapacity(peer, env, profile));
+        if (m) results.agents[peer.name] = m;
+      }
+    }
+  } finally {
+    for (const p of running) await p.stop().catch(() => undefined);
+    await upstream?.stop().catch(() => undefined);
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  results.durationMs = Date.now() - started;
+  return results;
+}
