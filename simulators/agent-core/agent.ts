@@ -290,7 +290,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
       errors: this.errors,
       lastError: this.lastFailure?.message,
       lastFailure: this.lastFailure,
-      nextRetryAt: this.nextRetryAt,
+      nextRetryAt: this.nextRetryAt ?? (this.uploadBlockedUntil > this.clock.now() ? this.uploadBlockedUntil : undefined),
     };
   }
 
@@ -311,7 +311,8 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     this.assertOpen();
     this.onboarding ??= this.track(this.doOnboard())
       .catch((err: unknown) => {
-        this.setState(this.started ? 'retrying' : 'failed');
+        // When started, tryOnboard schedules the retry and moves to 'retrying'.
+        if (!this.started) this.setState('failed');
         throw err;
       })
       .finally(() => {

@@ -1,0 +1,189 @@
+import { ManualClock } from '../../lib/clock';
+import { Backoff, Ledger, assertLedgerInvariant, createAgent, KeyPool, type SimulatedAgent } from '../agent-core/index';
+import { createTestPki, type TestPki } from './helpers/pki';
+import { TinyCloud, TinyConnectProxy } from './helpers/servers';
+
+const WS = '6f2a1b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b';
+const KEY = Buffer.from('queue test key').toString('base64');
+
+describe('Ledger', () => {
+  const make = (limit = 100) => new Ledger({ agentGuid: 'g', queueLimit: limit, now: () => 0 });
+
+  test('batches take the oldest records of one data type; requeue keeps creation order', () => {
+    const l = make();
+    l.create('A', {});
+    l.create('B', {});
+    l.create('A', {});
+    const b1 = l.takeBatch(10);
+    expect(b1.map((r) => r.id)).toEqual(['g:1', 'g:3']);
+    expect(l.summary()).toMatchObject({ created: 3, queued: 3, inFlight: 2, sent: 2 });
+    l.requeue(b1);
+    expect(l.takeBatch(1).map((r) => r.id)).toEqual(['g:1']);
+    expect(l.takeBatch(5).map((r) => r.id)).toEqual(['g:2']);
+    expect(l.takeBatch(5).map((r) => r.id)).toEqual(['g:3']);
+    assertLedgerInvariant(l.summary());
+  });
+
+  test('acknowledged and dropped records leave the queue; the invariant holds at every step', () => {
+    const l = make(3);
+    for (let i = 0; i < 5; i++) l.create('A', { i });
+    expect(l.summary()).toMatchObject({ created: 5, queued: 3, dropped: { 'queue-full': 2 } });
+    const b = l.takeBatch(2);
+    l.acknowledge(b);
+    expect(b.every((r) => r.item === undefined && r.state === 'acknowledged')).toBe(true);
+    l.drop(l.takeBatch(1), 'retry-limit');
+    expect(l.summary()).toEqual({ created: 5, sent: 3, acknowledged: 2, queued: 0, inFlight: 0, dropped: { 'queue-full': 2, 'retry-limit': 1 } });
+    assertLedgerInvariant(l.summary());
+    expect(() => assertLedgerInvariant({ created: 5, sent: 0, acknowledged: 1, queued: 1, inFlight: 0, dropped: { x: 1 } })).toThrow(/created 5 != acknowledged 1 \+ queued 1 \+ dropped 1/);
+  });
+});
+
+describe('Backoff', () => {
+  test('doubles up to the cap, with bounded jitter, reproducibly; Retry-After wins when longer', () => {
+    let x = 0.5;
+    const b = new Backoff({ initialMs: 1000, maxMs: 8000, jitter: 0.2, random: () => x });
+    expect([b.next(), b.next(), b.next(), b.next(), b.next()]).toEqual([1000, 2000, 4000, 8000, 8000]);
+    b.reset();
+    x = 0;
+    expect(b.next()).toBe(800);
+    x = 0.999999;
+    expect(b.next()).toBe(2400);
+    expect(b.next(60_000)).toBe(60_000);
+    expect(b.next(10)).toBeGreaterThan(10);
+  });
+});
+
+describe('agent schedules on a ManualClock', () => {
+  let pki: TestPki;
+  let cloud: TinyCloud;
+  let proxy: TinyConnectProxy;
+  const keyPool = new KeyPool({ size: 1 });
+  const agents: SimulatedAgent[] = [];
+
+  beforeAll(async () => {
+    pki = await createTestPki(['*.oms.opinsights.azure.com', '*.ods.opinsights.azure.com', 'scus-agentservice-prod-1.azure-automation.net']);
+    cloud = new TinyCloud(pki);
+    await cloud.start();
+    proxy = new TinyConnectProxy(() => cloud.port);
+    await proxy.start();
+  });
+  afterEach(async () => {
+    await Promise.all(agents.splice(0).map((a) => a.close()));
+    cloud.seen.length = 0;
+    proxy.seen.length = 0;
+    proxy.refuse = () => undefined;
+    cloud.reply = () => undefined;
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await cloud.close();
+  });
+
+  const make = (os: 'linux' | 'windows', clock: ManualClock, extra: object = {}) => {
+    const a = createAgent({ os, workspaceId: WS, workspaceKey: KEY, proxy: `127.0.0.1:${proxy.port}`, caPem: pki.caPem, seed: 9, keyPool, clock, ...extra });
+    agents.push(a);
+    return a;
+  };
+  const odsPosts = () => cloud.seen.filter((s) => s.path === '/OperationalData.svc/PostJsonDataItems');
+  /** Lets real socket work finish: polls the predicate for up to 5 s of real time. */
+  const until = async (pred: () => boolean, what: string) => {
+    const end = Date.now() + 5000;
+    while (!pred()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+
+  test('Linux: while the agent service is refused, data is created on schedule and stays queued; once allowed, all of it is delivered', async () => {
+    const clock = new ManualClock();
+    proxy.refuse = (t) => (t.startsWith('scus-agentservice-prod-1.azure-automation.net') ? '403 Forbidden' : undefined);
+    const a = make('linux', clock, { retry: { onboardInitialMs: 60_000, onboardMaxMs: 120_000, jitter: 0 } });
+    a.start();
+    await a.waitFor((s) => s.state === 'retrying' && s.lastFailure?.phase === 'agent-service');
+    expect(a.status()).toMatchObject({ state: 'retrying', onboarded: true, agentServiceRegistered: false });
+    const firstRetry = a.status().nextRetryAt!;
+    expect(firstRetry - clock.now()).toBe(60_000);
+    for (let i = 0; i < 5; i++) {
+      await clock.advance(60_000);
+      await until(() => a.status().state === 'retrying' && proxy.seen.filter((s) => s.target.startsWith('scus')).length >= 2, 'a refused retry');
+    }
+    const refusedCalls = proxy.seen.filter((s) => s.target.startsWith('scus')).length;
+    expect(refusedCalls).toBeGreaterThanOrEqual(3); // first try plus retries at 60 s, then every 120 s
+    expect(refusedCalls).toBeLessThanOrEqual(5);
+    const st = a.status();
+    expect(st.created).toBeGreaterThan(20);
+    expect(st.queued).toBe(st.created);
+    expect(st.delivered).toBe(0);
+    expect(odsPosts()).toHaveLength(0);
+    expect(st.lastError).toMatch(/^Proxy CONNECT refused: 403 Forbidden/);
+
+    proxy.refuse = () => undefined;
+    await clock.advanceTo(a.status().nextRetryAt!);
+    const done = await a.waitFor((s) => s.agentServiceRegistered === true && s.queued === 0);
+    expect(done.delivered).toBe(done.created); // everything queued during the outage, and what was created since
+    expect(done.created).toBeGreaterThanOrEqual(st.created);
+    expect(cloud.recordIds().sort()).toEqual([...a.ledger.records()].map((r) => r.id).sort());
+    assertLedgerInvariant(a.summary());
+  });
+
+  test('upload failures back off, honour Retry-After, and deliver later without loss', async () => {
+    const clock = new ManualClock();
+    let refusals = 2;
+    cloud.reply = (req) => (req.path.includes('PostJsonDataItems') && refusals-- > 0 ? { status: 503, headers: { 'retry-after': '300' }, body: 'busy' } : undefined);
+    const a = make('windows', clock, { retry: { uploadInitialMs: 30_000, jitter: 0 }, schedule: { topologyHeartbeatMs: 0 } });
+    a.start();
+    await a.waitFor({ onboarded: true });
+    await clock.advance(60_000); // first collection
+    await a.waitFor({ failed: 'upload' });
+    await until(() => a.status().state === 'retrying', 'retrying state');
+    expect(a.status().lastFailure).toMatchObject({ phase: 'upload', statusCode: 503, kind: 'http' });
+    expect(a.status().lastError).toMatch(/^HTTP Error: \(request-id=[0-9a-f-]+; code=503; message=Service Unavailable; body=busy;\)$/);
+    const failedAt = clock.now();
+    expect(a.status().nextRetryAt).toBe(failedAt + 300_000);
+    let posts = odsPosts().length;
+    await clock.advance(240_000); // collections at +60..+240 must not upload before Retry-After
+    await new Promise((r) => setTimeout(r, 50));
+    expect(odsPosts().length).toBe(posts);
+    await clock.advance(60_000); // 300 s after the failure: the retry, refused again
+    await until(() => odsPosts().length > posts && a.status().nextRetryAt === failedAt + 600_000, 'the first retry, refused');
+    posts = odsPosts().length;
+    await clock.advance(299_000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(odsPosts().length).toBe(posts);
+    await clock.advance(1_000);
+    await a.waitFor((s) => s.queued === 0);
+    expect(a.status().state).toBe('running');
+    const s = a.summary();
+    expect(s.acknowledged).toBe(s.created);
+    expect(s.sent).toBeGreaterThan(s.created); // some records were sent more than once
+    expect(new Set(cloud.recordIds()).size).toBe(s.created);
+  });
+
+  test('queue limit: records beyond it are dropped as queue-full and counted, never lost from the books', async () => {
+    const clock = new ManualClock();
+    proxy.refuse = () => '503 Service Unavailable';
+    const a = make('windows', clock, { queueLimit: 10, volume: { perfSamples: 3, logRows: 1 }, retry: { onboardInitialMs: 600_000, onboardMaxMs: 600_000 } });
+    a.start();
+    await a.waitFor({ failed: 'onboard' });
+    expect(a.status().lastFailure).toMatchObject({ kind: 'proxy-refused', proxyStatus: 503 });
+    await clock.advance(4 * 60_000); // 4 ticks x 4 records
+    const s = a.summary();
+    expect(s).toMatchObject({ created: 16, queued: 10, acknowledged: 0, dropped: { 'queue-full': 6 } });
+    assertLedgerInvariant(s);
+  });
+
+  test('close() stops timers and keeps queued records queued', async () => {
+    const clock = new ManualClock();
+    proxy.refuse = () => '403 Forbidden';
+    const a = make('linux', clock);
+    a.start();
+    await a.waitFor({ failed: 'onboard' });
+    await clock.advance(120_000);
+    const before = a.summary();
+    await a.close();
+    expect(clock.pendingTimers()).toBe(0);
+    expect(a.status().state).toBe('stopped');
+    expect(a.summary()).toEqual(before);
+    expect(before.queued).toBe(before.created);
+  });
+});
