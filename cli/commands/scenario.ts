@@ -1,4 +1,101 @@
-import type { Command } from '@commander-js/extra-typings';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, Option, type Command as CommandType } from '@commander-js/extra-typings';
+import { InputError } from '../../lib/errors.js';
+import { listCatalogue, resolveScenario } from '../../scenarios/runner/catalogue.js';
+import { loadScenarioFile } from '../../scenarios/runner/load.js';
+import { runScenario, type ScenarioResult } from '../../scenarios/runner/runner.js';
+import { REPORTERS, REPORT_FILE, render, type ReporterName } from '../../scenarios/runner/reporters/index.js';
+import { stepBlock, timelineFooter, timelineHeader } from '../../scenarios/runner/reporters/pretty.js';
+import { colourWanted, makeStyle } from '../../scenarios/runner/reporters/style.js';
+import { labStory } from '../../scenarios/runner/lab-story.js';
+import { realParts } from '../../scenarios/runner/parts.js';
+import type { LoadedScenario } from '../../scenarios/runner/definitions.js';
 
-// Placeholder until the owning part registers its commands here.
-export function registerScenarioCommands(_program: Command): void {}
+/** host:port of an external CONNECT proxy; loopback only, like everything this project drives. */
+export function parseExternalGateway(text: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !(port >= 1 && port <= 65535)) throw new InputError(`--gateway must be host:port, e.g. 127.0.0.1:3128, got ${JSON.stringify(text)}`);
+  const host = m[1].replace(/^\[|\]$/g, '');
+  if (!/^127\.\d+\.\d+\.\d+$/.test(host) && host !== '::1' && host !== 'localhost') {
+    throw new InputError(`--gateway must be a loopback address (127.0.0.0/8, ::1 or localhost), got ${host}`);
+  }
+  return { host, port };
+}
+
+/** Runs scenarios one after another; pretty output streams step by step. Returns the results. */
+async function runAll(scenarios: LoadedScenario[], opts: { reporter: ReporterName; out?: string; external?: { host: string; port: number } }): Promise<ScenarioResult[]> {
+  const style = makeStyle(!opts.out && colourWanted(process.stdout));
+  const stream = opts.reporter === 'pretty' && !opts.out;
+  const results: ScenarioResult[] = [];
+  for (const s of scenarios) {
+    if (stream) process.stdout.write(`${timelineHeader(s.def.name, s.def.title, opts.external && `${opts.external.host}:${opts.external.port}`, style).join('\n')}\n`);
+    const result = await runScenario(s, {
+      parts: realParts,
+      external: opts.external,
+      onStep: stream ? (step, events) => process.stdout.write(`${stepBlock(step, events, style).join('\n')}\n`) : undefined,
+    });
+    if (stream) process.stdout.write(`${timelineFooter(result, style).join('\n')}\n\n`);
+    results.push(result);
+  }
+  if (opts.out) {
+    mkdirSync(opts.out, { recursive: true });
+    const file = join(opts.out, REPORT_FILE[opts.reporter]);
+    writeFileSync(file, render(opts.reporter, results, makeStyle(false)));
+    for (const r of results) process.stdout.write(`${r.passed ? 'PASSED' : 'FAILED'} ${r.name} (${(r.durationMs / 1000).toFixed(1)}s)\n`);
+    process.stdout.write(`report: ${file}\n`);
+  } else if (!stream) process.stdout.write(render(opts.reporter, results, style));
+  else if (results.length > 1) {
+    const failed = results.filter((r) => !r.passed).map((r) => r.name);
+    process.stdout.write(`${results.length - failed.length}/${results.length} scenarios passed${failed.length ? `; failed: ${failed.join(', ')}` : ''}\n`);
+  }
+  return results;
+}
+
+export function registerScenarioCommands(program: CommandType): void {
+  const scenario = program.command('scenario').description('List and run scripted scenarios (scenarios/*.yaml or your own files)');
+
+  scenario
+    .command('list')
+    .description('List the scenario catalogue')
+    .option('--json', 'print as JSON')
+    .addHelpText('after', '\nExample:\n  omsgw scenario list')
+    .action((o) => {
+      const entries = listCatalogue().map((e) => ({ ...e, title: loadScenarioFile(e.file).def.title }));
+      if (o.json) process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+      else {
+        const width = Math.max(...entries.map((e) => e.name.length));
+        for (const e of entries) process.stdout.write(`${e.name.padEnd(width)}  ${e.title}\n`);
+      }
+    });
+
+  scenario
+    .command('run')
+    .description('Run scenarios by catalogue name or file; exit 0 when all pass, 1 when any fails, 2 for invalid input')
+    .argument('<scenario...>', 'catalogue names (see `omsgw scenario list`) or paths to .yaml files')
+    .addOption(new Option('--reporter <name>', 'output format').choices(REPORTERS).default('pretty' as const))
+    .option('--out <dir>', 'write the report to a file in this folder (scenarios.txt, scenarios.json or junit.xml)')
+    .option('--gateway <host:port>', 'test an external CONNECT proxy (e.g. squid) instead of starting omsgw\'s gateway; steps needing its management API are skipped')
+    .addHelpText('after', '\nExamples:\n  omsgw scenario run linux-allowlist-bug\n  omsgw scenario run windows-happy-path non-connect-104 --reporter junit --out reports\n  omsgw scenario run my-lab.yaml --gateway 127.0.0.1:3128')
+    .action(async (names, o) => {
+      const external = o.gateway ? parseExternalGateway(o.gateway) : undefined;
+      // Validate every file before starting anything: invalid input exits 2 with nothing half-run.
+      const loaded = names.map((n) => loadScenarioFile(resolveScenario(n)));
+      const results = await runAll(loaded, { reporter: o.reporter, out: o.out, external });
+      process.exitCode = results.every((r) => r.passed) ? 0 : 1;
+    });
+
+  program
+    .command('lab')
+    .description('Reproduce the 2016 Linux allowlist bug end to end (the linux-allowlist-bug scenario) and explain it')
+    .addHelpText('after', '\nExample:\n  omsgw lab        # same as: npm start')
+    .action(async () => {
+      const s = loadScenarioFile(resolveScenario('linux-allowlist-bug'));
+      const [result] = await runAll([s], { reporter: 'pretty' });
+      process.stdout.write(`${labStory(result, s.def.explanation, makeStyle(colourWanted(process.stdout)))}\n`);
+      process.exitCode = result.passed ? 0 : 1;
+    });
+}
+
+export type { Command };

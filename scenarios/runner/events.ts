@@ -62,6 +62,16 @@ export class EventCollector {
     return this.inFlight;
   }
 
+  /**
+   * When the event happened, relative to the scenario start: its own timestamp when the gateway runs
+   * on real time; otherwise (a manual gateway clock) the moment the runner read it.
+   */
+  private when(time: string): number {
+    const now = this.realClock.now();
+    const t = Date.parse(time);
+    return Number.isFinite(t) && t >= this.startedAt - 1000 && t <= now + 1000 ? Math.max(0, t - this.startedAt) : now - this.startedAt;
+  }
+
   private async fetchNew(): Promise<CollectedEvent[]> {
     const url = `${this.adminUrl}/api/events?since=${this.lastSeq}`;
     const generation = this.generation;
@@ -74,7 +84,7 @@ export class EventCollector {
     for (const e of list) {
       if (generation !== this.generation || e.seq <= this.lastSeq) continue;
       this.lastSeq = e.seq;
-      const ev: CollectedEvent = { ...e, generation, atMs: this.realClock.now() - this.startedAt, client: this.nameOf(e.clientIp) };
+      const ev: CollectedEvent = { ...e, generation, atMs: this.when(e.time), client: this.nameOf(e.clientIp) };
       this.all.push(ev);
       fresh.push(ev);
     }

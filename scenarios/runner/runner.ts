@@ -88,6 +88,9 @@ export async function runScenario(scenario: LoadedScenario, options: RunOptions)
   const steps: StepResult[] = [];
   let stopped = false;
   let counters: Record<string, unknown> | undefined;
+  // Read events as they happen (not only between steps), so the timeline's times are close to real.
+  const poller = setInterval(() => void lab.events.poll().catch(() => undefined), 50);
+  poller.unref();
   for (const [index, step] of def.steps.entries()) {
     const startMs = Date.now() - lab.startedAt;
     const eventsFrom = lab.events.all.length;
@@ -114,6 +117,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunOptions)
     options.onStep?.(result, lab.events.all.slice(eventsFrom));
     if (!stopped && outcome.status === 'failed' && !isExpectation(step)) stopped = true;
   }
+  clearInterval(poller);
   if (lab.adminUrl) counters = (await adminRequest(lab.adminUrl, 'GET', '/api/counters').catch(() => undefined)) as Record<string, unknown> | undefined;
   const loss = lab.cloud && lab.agents.length ? lossReport(lab) : undefined;
   const teardown = await lab.teardown();

@@ -47,13 +47,25 @@ describe('pretty reporter', () => {
     expect(lines[0]).toBe('demo — a demo <scenario> & friends');
     expect(lines[idx('gateway.start')]).toMatch(/^\s+0\.10s ✓ gateway\.start\s+start the gateway$/);
     expect(lines[idx('101 service started')]).toMatch(/^\s+0\.30s\s+101 service started/);
+    // One line per connection: its events in order, the agent, the target.
     const forbidden = lines[idx('105 target forbidden')];
-    expect(forbidden).toMatch(/0\.91s\s+105 target forbidden\s+linux-1\s+→ scus-agentservice-prod-1\.azure-automation\.net:443/);
-    expect(idx('103 CONNECT received')).toBeLessThan(idx('105 target forbidden'));
-    expect(idx('agents.start')).toBeLessThan(idx('103 CONNECT received'));
+    expect(forbidden).toMatch(/0\.90s\s+103 CONNECT received → 105 target forbidden\s+linux-1\s+→ scus-agentservice-prod-1\.azure-automation\.net:443$/);
+    expect(idx('agents.start')).toBeLessThan(idx('105 target forbidden'));
     expect(lines[idx('expect.events')]).toContain('✗ expect.events');
     expect(lines[idx('gateway.stop')]).toContain('- gateway.stop');
     expect(lines[lines.length - 1]).toBe('FAILED demo in 1.5s: 2 passed, 1 failed, 1 skipped');
+  });
+
+  it('folds identical connections into one line with a count and shortens workspace GUIDs', () => {
+    const host = '7a3c2f10-4b1e-4d7a-9c55-2f0e8b6d1a42.ods.opinsights.azure.com:443';
+    const r = sample();
+    r.events = [1, 2, 3].flatMap((c) => [ev(c * 2, 103, 100 * c, { client: 'windows-1', target: host, connectionId: c }), ev(c * 2 + 1, 107, 100 * c + 5, { client: 'windows-1', connectionId: c })]);
+    r.events.push(ev(9, 103, 500, { client: 'windows-2', target: host, connectionId: 9, generation: 2 }));
+    r.steps = [{ ...r.steps[1], eventsFrom: 0, eventsTo: r.events.length }];
+    const lines = renderTimeline(r).split('\n').filter((l) => l.includes('CONNECT received'));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/0\.10s\s+103 CONNECT received → 107 TLS session verified\s+windows-1\s+→ 7a3c2f10…\.ods\.opinsights\.azure\.com:443 ×3$/);
+    expect(lines[1]).toMatch(/windows-2\s+→ 7a3c2f10….*\[gw 2\]$/);
   });
 
   it('shows expected and actual side by side on failure', () => {

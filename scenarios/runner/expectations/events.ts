@@ -73,7 +73,7 @@ export const expectEvents: StepImpl<ExpectEventsStep> = {
     }, 50);
     const expected = step.sequence?.map((id) => `${id} ${eventMeaning(id)}`) ?? [];
     const actual = result.selected.map((e) => `${e.id} ${eventMeaning(e.id, e.message)}${e.generation > 1 ? ` [gen ${e.generation}]` : ''}`);
-    const summary = `${describe(step)} — seen: ${result.selected.map((e) => e.id).join(' → ') || 'none'}`;
+    const summary = `seen: ${result.selected.map((e) => e.id).join(' → ') || 'no matching events'}`;
     if (result.problems.length > 0) return failed(summary, { details: result.problems, expected, actual });
     return passed(summary);
   },

@@ -14,14 +14,64 @@ function markOf(status: StepResult['status'], st: Style): string {
   return status === 'passed' ? st.green(m) : status === 'failed' ? st.red(m) : status === 'skipped' ? st.yellow(m) : st.dim(m);
 }
 
-/** One gateway event as a timeline line: time, id + meaning, which agent, which target. */
-export function eventLine(e: CollectedEvent, st: Style): string {
-  const meaning = eventMeaning(e.id, e.message);
-  const who = e.client ?? (e.clientIp ? `${e.clientIp}` : '');
-  const target = e.target ? `→ ${e.target}` : '';
-  const text = `${String(e.id)} ${meaning.padEnd(26)} ${who.padEnd(10)} ${target}`.trimEnd();
-  const coloured = e.id === 105 || e.id === 106 || e.id === 104 ? st.yellow(text) : e.id >= 400 ? st.red(text) : e.id === 107 ? st.green(text) : text;
-  return `${st.dim(time(e.atMs))}     ${coloured}${e.generation > 1 ? st.dim(`  [gw ${e.generation}]`) : ''}`;
+const GUID = /\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+
+/** Workspace GUIDs shortened to their first 8 digits, so host names fit a line. */
+export function shortTarget(target: string): string {
+  return target.replace(GUID, '$1…');
+}
+
+function colourFor(ids: number[], st: Style): (s: string) => string {
+  if (ids.some((id) => id >= 400)) return st.red;
+  if (ids.some((id) => id === 104 || id === 105 || id === 106)) return st.yellow;
+  if (ids.includes(107)) return st.green;
+  return (s) => s;
+}
+
+interface EventGroup {
+  first: CollectedEvent;
+  ids: number[];
+  messages: string[];
+  client: string;
+  target: string;
+  count: number;
+}
+
+/**
+ * The events of one step as timeline lines. The events of one connection (same gateway and
+ * connectionId) make one line, e.g. "103 CONNECT received → 105 target forbidden  linux-1 → host:443";
+ * identical lines (same client, target and ids) are folded into the first with ×N.
+ */
+export function eventLines(events: CollectedEvent[], st: Style): string[] {
+  const groups: EventGroup[] = [];
+  const byConnection = new Map<string, EventGroup>();
+  for (const e of events) {
+    const key = e.connectionId !== undefined ? `${e.generation}/${e.connectionId}` : undefined;
+    const g = key ? byConnection.get(key) : undefined;
+    if (g) {
+      g.ids.push(e.id);
+      g.messages.push(e.message);
+      if (!g.target && e.target) g.target = e.target;
+      if (!g.client && e.client) g.client = e.client;
+      continue;
+    }
+    const fresh: EventGroup = { first: e, ids: [e.id], messages: [e.message], client: e.client ?? e.clientIp ?? '', target: e.target ?? '', count: 1 };
+    groups.push(fresh);
+    if (key) byConnection.set(key, fresh);
+  }
+  const folded: EventGroup[] = [];
+  for (const g of groups) {
+    const same = g.first.connectionId !== undefined && folded.find((f) => f.first.connectionId !== undefined && f.client === g.client && f.target === g.target && f.first.generation === g.first.generation && f.ids.join() === g.ids.join());
+    if (same) same.count++;
+    else folded.push(g);
+  }
+  return folded.map((g) => {
+    const seq = g.ids.map((id, i) => `${id} ${eventMeaning(id, g.messages[i])}`).join(' → ');
+    const who = g.target ? `${g.client.padEnd(10)} → ${shortTarget(g.target)}` : g.client;
+    const text = `${seq.padEnd(48)} ${who}`.trimEnd();
+    const extra = `${g.count > 1 ? ` ×${g.count}` : ''}${g.first.generation > 1 ? st.dim(`  [gw ${g.first.generation}]`) : ''}`;
+    return `${st.dim(time(g.first.atMs))}     ${colourFor(g.ids, st)(text)}${extra}`;
+  });
 }
 
 /** The step line (and, on failure, expected vs actual side by side). */
@@ -69,7 +119,7 @@ export function timelineFooter(r: ScenarioResult, st: Style): string[] {
 
 /** The events read while a step ran, one line each. */
 export function stepBlock(s: StepResult, events: CollectedEvent[], st: Style): string[] {
-  return [...stepLines(s, st), ...events.map((e) => eventLine(e, st))];
+  return [...stepLines(s, st), ...eventLines(events, st)];
 }
 
 /** The whole timeline of one scenario: steps in order, each followed by the events read while it ran. */

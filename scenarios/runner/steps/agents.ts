@@ -116,6 +116,6 @@ export const agentsWait: StepImpl<AgentsWaitStep> = {
         details: agents.map((a) => `${a.name}: ${JSON.stringify(a.handle.status())}`),
       });
     }
-    return passed(describeWait(step));
+    return passed(agents.map((a) => { const st = a.handle.status(); return `${a.name}: onboarded ${st.onboarded}, delivered ${st.delivered}, queued ${st.queued}`; }).join('; '));
   },
 };
