@@ -1,7 +1,7 @@
-import { ManualClock } from '../../lib/clock';
-import { createAgent, certificateSubject, KeyPool, type SimulatedAgent } from '../agent-core/index';
-import { createTestPki, type TestPki } from './helpers/pki';
-import { TinyCloud, TinyConnectProxy } from './helpers/servers';
+import { ManualClock } from '../../lib/clock.js';
+import { createAgent, certificateSubject, KeyPool, type SimulatedAgent } from '../agent-core/index.js';
+import { createTestPki, type TestPki } from './helpers/pki.js';
+import { TinyCloud, TinyConnectProxy } from './helpers/servers.js';
 
 const WS = '5e1f0f4c-8d3a-4b6e-9a77-0c2d4e6f8a10';
 const KEY = Buffer.from('simulator test shared key, not a secret').toString('base64');

@@ -1,5 +1,5 @@
-import { isInputError } from '../../lib/errors';
-import { parseProxyString, redact } from '../agent-core/proxy-string';
+import { isInputError } from '../../lib/errors.js';
+import { parseProxyString, redact } from '../agent-core/proxy-string.js';
 
 const b64 = (s: string) => `Basic ${Buffer.from(s).toString('base64')}`;
 

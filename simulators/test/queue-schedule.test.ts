@@ -1,7 +1,7 @@
-import { ManualClock } from '../../lib/clock';
-import { Backoff, Ledger, assertLedgerInvariant, createAgent, KeyPool, type SimulatedAgent } from '../agent-core/index';
-import { createTestPki, type TestPki } from './helpers/pki';
-import { TinyCloud, TinyConnectProxy } from './helpers/servers';
+import { ManualClock } from '../../lib/clock.js';
+import { Backoff, Ledger, assertLedgerInvariant, createAgent, KeyPool, type SimulatedAgent } from '../agent-core/index.js';
+import { createTestPki, type TestPki } from './helpers/pki.js';
+import { TinyCloud, TinyConnectProxy } from './helpers/servers.js';
 
 const WS = '6f2a1b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 const KEY = Buffer.from('queue test key').toString('base64');

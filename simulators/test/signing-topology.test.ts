@@ -1,7 +1,7 @@
-import { authorizationSignature, contentHash, formatAgentDate, signedTopologyHeaders, validateWorkspaceId } from '../agent-core/signing';
-import { linuxTopologyRequestXml, parseReason, parseTopologyResponse, windowsTopologyRequestXml } from '../agent-core/topology';
-import { createIdentity } from '../agent-core/identity';
-import { isInputError } from '../../lib/errors';
+import { authorizationSignature, contentHash, formatAgentDate, signedTopologyHeaders, validateWorkspaceId } from '../agent-core/signing.js';
+import { linuxTopologyRequestXml, parseReason, parseTopologyResponse, windowsTopologyRequestXml } from '../agent-core/topology.js';
+import { createIdentity } from '../agent-core/identity.js';
+import { isInputError } from '../../lib/errors.js';
 
 // Vector computed outside this code, with the commands omsadmin.sh used in 2016:
 //   openssl dgst -sha256 -binary body.xml | base64
