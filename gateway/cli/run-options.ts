@@ -1,0 +1,109 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { InputError } from '../../lib/errors.js';
+import { ManualClock, systemClock, type Clock } from '../../lib/clock.js';
+import { ipAddress, parseIntegerFlag, userPass } from '../config/fields.js';
+import { CONFIG_FILE, filesInDir, loadConfigFile } from '../config/load.js';
+import { parseHostMapEntry } from '../routes/host-map.js';
+import { parseRelayProxy } from '../routes/relay.js';
+import type { GatewayConfig } from '../config/schema.js';
+import type { GatewayOptions } from '../index.js';
+import { parseResetTime } from '../counters/daily-distinct-clients.js';
+
+/** Flags of `omsgw gateway` as commander hands them over (all strings). */
+export interface RunFlags {
+  config?: string;
+  dir?: string;
+  listenHost?: string;
+  listenPort?: string;
+  adminHost?: string;
+  adminPort?: string;
+  admin?: boolean;
+  adminToken?: string;
+  allowlist?: string;
+  allowHost?: string[];
+  clientAllowlist?: string;
+  hostMap?: string[];
+  hostMapFile?: string;
+  relayProxy?: string;
+  proxyAuth?: string;
+  allowPrivateUpstream?: boolean;
+  eventLog?: string;
+  watch?: boolean;
+  tlsInspection?: boolean;
+  clock?: string;
+  maxConnections?: string;
+  idleTimeoutMs?: string;
+  headerTimeoutMs?: string;
+  connectTimeoutMs?: string;
+  drainTimeoutMs?: string;
+  resetTime?: string;
+  debugEvents?: boolean;
+}
+
+/** `--clock system | manual | manual=<ISO time>` */
+export function parseClockFlag(value: string | undefined): { clock: Clock; manual: boolean } {
+  if (value === undefined || value === 'system') return { clock: systemClock, manual: false };
+  const m = /^manual(?:=(.+))?$/.exec(value);
+  if (!m) throw new InputError(`--clock must be "system", "manual" or "manual=<ISO time>" (e.g. manual=2016-03-01T23:59:00Z), got ${JSON.stringify(value)}`);
+  if (m[1] === undefined) return { clock: new ManualClock(Date.now()), manual: true };
+  const t = Date.parse(m[1]);
+  if (Number.isNaN(t)) throw new InputError(`--clock manual=<time>: ${JSON.stringify(m[1])} is not an ISO time such as 2016-03-01T23:59:00Z`);
+  return { clock: new ManualClock(t), manual: true };
+}
+
+/** Turns flags (which win) and the config file into createGateway options; InputError names the flag or key. */
+export function resolveRunOptions(flags: RunFlags): GatewayOptions {
+  let configFile = flags.config ? resolve(flags.config) : undefined;
+  const fromDir: Partial<GatewayConfig> = {};
+  if (flags.dir) {
+    const d = filesInDir(resolve(flags.dir));
+    fromDir.allowlistFile = d.allowlistFile;
+    if (d.clientAllowlistFile) fromDir.clientAllowlistFile = d.clientAllowlistFile;
+    configFile ??= d.config ?? join(resolve(flags.dir), CONFIG_FILE);
+  }
+  const fileConfig = configFile && (flags.config || existsSync(configFile)) ? loadConfigFile(configFile) : {};
+  const f: Partial<GatewayConfig> = {};
+  if (flags.listenHost !== undefined) f.listenHost = ipAddress(flags.listenHost, '--listen-host');
+  if (flags.listenPort !== undefined) f.listenPort = parseIntegerFlag(flags.listenPort, '--listen-port', 0, 65535);
+  if (flags.adminHost !== undefined) f.adminHost = ipAddress(flags.adminHost, '--admin-host');
+  if (flags.adminPort !== undefined) f.adminPort = parseIntegerFlag(flags.adminPort, '--admin-port', 0, 65535);
+  if (flags.admin === false) f.adminPort = null;
+  if (flags.adminToken !== undefined) {
+    if (flags.adminToken.length < 8) throw new InputError('--admin-token must be at least 8 characters');
+    f.adminToken = flags.adminToken;
+  }
+  if (flags.allowlist !== undefined) f.allowlistFile = resolve(flags.allowlist);
+  if (flags.allowHost?.length) f.allowlist = flags.allowHost;
+  if (flags.clientAllowlist !== undefined) f.clientAllowlistFile = resolve(flags.clientAllowlist);
+  if (flags.hostMap?.length) {
+    flags.hostMap.forEach((e) => parseHostMapEntry(e, '--host-map'));
+    f.hostMap = [...(fileConfig.hostMap ?? []), ...flags.hostMap];
+  }
+  if (flags.hostMapFile !== undefined) f.hostMapFile = resolve(flags.hostMapFile);
+  if (flags.relayProxy !== undefined) {
+    parseRelayProxy(flags.relayProxy, '--relay-proxy');
+    f.relayProxy = flags.relayProxy === '' ? undefined : flags.relayProxy;
+  }
+  if (flags.proxyAuth !== undefined) f.proxyAuth = userPass(flags.proxyAuth, '--proxy-auth');
+  if (flags.allowPrivateUpstream) f.allowPrivateUpstream = true;
+  if (flags.eventLog !== undefined) f.eventLog = resolve(flags.eventLog);
+  if (flags.watch) f.watch = true;
+  if (flags.tlsInspection === false) f.tlsInspection = false;
+  if (flags.debugEvents) f.debugEvents = true;
+  if (flags.maxConnections !== undefined) f.maxConnections = parseIntegerFlag(flags.maxConnections, '--max-connections', 1, 1_000_000);
+  if (flags.idleTimeoutMs !== undefined) f.idleTimeoutMs = parseIntegerFlag(flags.idleTimeoutMs, '--idle-timeout-ms', 1, 86_400_000);
+  if (flags.headerTimeoutMs !== undefined) f.headerTimeoutMs = parseIntegerFlag(flags.headerTimeoutMs, '--header-timeout-ms', 1, 3_600_000);
+  if (flags.connectTimeoutMs !== undefined) f.connectTimeoutMs = parseIntegerFlag(flags.connectTimeoutMs, '--connect-timeout-ms', 1, 600_000);
+  if (flags.drainTimeoutMs !== undefined) f.drainTimeoutMs = parseIntegerFlag(flags.drainTimeoutMs, '--drain-timeout-ms', 0, 600_000);
+  if (flags.resetTime !== undefined) {
+    parseResetTime(flags.resetTime, '--reset-time');
+    f.connectedClientsResetTime = flags.resetTime;
+  }
+  const merged: GatewayOptions = { ...fromDir, ...fileConfig, ...f, configFile };
+  if (flags.relayProxy === '') delete merged.relayProxy;
+  if (!merged.allowlistFile && !merged.allowlist?.length) {
+    throw new InputError('no server allowlist: give --allowlist <allowedlist_server.txt>, --dir <folder from `omsgw gateway init`>, --allow-host <host>, or "allowlistFile" in the config file');
+  }
+  return merged;
+}

@@ -1,0 +1,73 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../lib/errors.js';
+import { CLIENT_ALLOWLIST_FILE, CONFIG_FILE, SERVER_ALLOWLIST_FILE } from './config/load.js';
+
+export interface InitOptions {
+  workspaceId: string;
+  dir: string;
+  /** Storage account of the blob host; defaults to the workspace id. */
+  blobAccount?: string;
+  force?: boolean;
+}
+
+export interface InitResult {
+  files: string[];
+  hosts: string[];
+}
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** The hosts a 2016 preview install allowed for one workspace. */
+export function defaultHosts(workspaceId: string, blobAccount = workspaceId): string[] {
+  return [`${workspaceId}.oms.opinsights.azure.com`, `${workspaceId}.ods.opinsights.azure.com`, `${blobAccount}.blob.core.windows.net`];
+}
+
+export function defaultServerAllowlistText(workspaceId: string, blobAccount?: string): string {
+  return [
+    '# allowedlist_server.txt: hosts this gateway lets agents CONNECT to (port 443), one per line.',
+    '# Written by `omsgw gateway init` with the defaults a 2016 OMS Gateway preview install had for',
+    `# workspace ${workspaceId}: its agent service (oms), data ingestion (ods) and blob storage hosts.`,
+    '#',
+    '# The automation agent-service host (e.g. scus-agentservice-prod-1.azure-automation.net) is NOT',
+    '# listed. The Linux agent (omsagent) calls it during onboarding and heartbeats, so through this',
+    '# gateway it fails with event 105 "Target host (...) is forbidden" while Windows agents work.',
+    '# That is exactly the 2016 Linux agent bug. Fix: add the host below and restart the gateway',
+    '# (or `omsgw allowlist add <host>` and `POST /api/reload`).',
+    '#',
+    '# Entries are exact host names (case-insensitive). A line starting with "*." (e.g.',
+    '# *.blob.core.windows.net) allows every sub-domain: an omsgw extension the real product lacked.',
+    ...defaultHosts(workspaceId, blobAccount),
+    '',
+  ].join('\n');
+}
+
+export const DEFAULT_CLIENT_ALLOWLIST_TEXT = [
+  '# allowedlist_client.txt: client certificate subjects allowed through the TLS inspection, one per line.',
+  '# Empty (as here) allows any client certificate. Examples:',
+  '#   CN=<workspaceId>                       (every agent of a workspace)',
+  '#   CN=host1, OU=Linux Monitoring Agent, O=Microsoft',
+  '',
+].join('\n');
+
+/** Writes allowedlist_server.txt, allowedlist_client.txt and gateway.json into `dir`. */
+export function initGatewayDir(o: InitOptions): InitResult {
+  const ws = o.workspaceId.trim().toLowerCase();
+  if (!LABEL.test(ws)) throw new InputError(`--workspace must be a workspace id (letters, digits and "-", e.g. a GUID), got ${JSON.stringify(o.workspaceId)}`);
+  const account = o.blobAccount?.trim().toLowerCase() ?? ws;
+  if (!LABEL.test(account)) throw new InputError(`--blob-account must be a storage account name (letters and digits), got ${JSON.stringify(o.blobAccount)}`);
+  const files = [join(o.dir, SERVER_ALLOWLIST_FILE), join(o.dir, CLIENT_ALLOWLIST_FILE), join(o.dir, CONFIG_FILE)];
+  if (!o.force) {
+    const existing = files.filter((f) => existsSync(f));
+    if (existing.length) throw new InputError(`${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; use --force to overwrite`);
+  }
+  try {
+    mkdirSync(o.dir, { recursive: true });
+    writeFileSync(files[0], defaultServerAllowlistText(ws, account));
+    writeFileSync(files[1], DEFAULT_CLIENT_ALLOWLIST_TEXT);
+    writeFileSync(files[2], JSON.stringify({ listenHost: '127.0.0.1', listenPort: 8080, adminHost: '127.0.0.1', adminPort: 8081, allowedPorts: [443] }, null, 2) + '\n');
+  } catch (err) {
+    throw new InputError(`cannot write into ${o.dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return { files, hosts: defaultHosts(ws, account) };
+}

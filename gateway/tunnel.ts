@@ -1,0 +1,91 @@
+import type { Socket } from 'node:net';
+import type { InspectionOutcome } from './tls/types.js';
+
+/** What the tunnel needs from a TLS inspector (gateway/tls/inspector.ts implements it). */
+export interface Inspector {
+  feedClient(chunk: Buffer): InspectionOutcome;
+  feedServer(chunk: Buffer): InspectionOutcome;
+}
+
+export type Verdict = Exclude<InspectionOutcome, { kind: 'pending' }>;
+
+export interface TunnelOptions {
+  client: Socket;
+  upstream: Socket;
+  /** Client bytes that arrived with (or right after) the CONNECT head: sent upstream first. */
+  pending: Buffer;
+  /** Absent: pure forwarding with no inspection. */
+  inspector?: Inspector;
+  inspectionTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Called once with the inspection verdict; on anything but `verified` the tunnel is already torn down. */
+  onVerdict(verdict: Verdict): void;
+  onIdle(): void;
+  /** Called once when both sockets are gone. */
+  onClose(): void;
+}
+
+export interface Tunnel {
+  destroy(): void;
+}
+
+/**
+ * Joins client and upstream. Bytes flow both ways at once; while the inspector has no verdict each
+ * chunk is also shown to it (its listener runs before the pipe's, so a refusal lands before the chunk
+ * is forwarded). After `verified` the listeners are removed and only the plain pipes remain.
+ */
+export function startTunnel(o: TunnelOptions): Tunnel {
+  const { client, upstream, inspector } = o;
+  let closed = 0;
+  let decided = !inspector;
+  let timer: NodeJS.Timeout | undefined;
+
+  const destroy = (): void => {
+    client.destroy();
+    upstream.destroy();
+  };
+  const onSocketClose = (): void => {
+    destroy();
+    if (++closed === 2) {
+      if (timer) clearTimeout(timer);
+      o.onClose();
+    }
+  };
+  client.on('error', noop);
+  upstream.on('error', noop);
+  client.once('close', onSocketClose);
+  upstream.once('close', onSocketClose);
+
+  const decide = (outcome: InspectionOutcome): void => {
+    if (decided || outcome.kind === 'pending') return;
+    decided = true;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    client.removeListener('data', onClientData);
+    upstream.removeListener('data', onServerData);
+    if (outcome.kind !== 'verified') destroy();
+    o.onVerdict(outcome);
+  };
+  const onClientData = (chunk: Buffer): void => decide(inspector!.feedClient(chunk));
+  const onServerData = (chunk: Buffer): void => decide(inspector!.feedServer(chunk));
+
+  if (inspector) {
+    client.on('data', onClientData);
+    upstream.on('data', onServerData);
+    timer = setTimeout(() => decide({ kind: 'malformed', eventId: 402, message: `TLS inspection gave no verdict within ${o.inspectionTimeoutMs} ms` }), o.inspectionTimeoutMs);
+    timer.unref();
+    if (o.pending.length > 0) decide(inspector.feedClient(o.pending));
+  }
+  if (client.destroyed || upstream.destroyed) return { destroy };
+
+  if (o.pending.length > 0) upstream.write(o.pending);
+  client.setTimeout(o.idleTimeoutMs, () => {
+    o.onIdle();
+    destroy();
+  });
+  client.pipe(upstream);
+  upstream.pipe(client);
+  return { destroy };
+}
+
+function noop(): void {}
