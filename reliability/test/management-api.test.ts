@@ -54,7 +54,7 @@ describe('management API', () => {
 
   it('the CLI refuses the same with exit code 2 and a message saying what to do', () => {
     expect(existsSync(cliPath())).toBe(true);
-    const r = spawnSync(process.execPath, [cliPath(), 'gateway', 'run', '--allow-host', HOST, '--listen-port', '0', '--admin-host', '0.0.0.0', '--admin-port', '0'], { encoding: 'utf8', timeout: 15_000 });
+    const r = spawnSync(process.execPath, [cliPath(), 'gateway', '--allow-host', HOST, '--listen-port', '0', '--admin-host', '0.0.0.0', '--admin-port', '0'], { encoding: 'utf8', timeout: 15_000 });
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 2, stderr: expect.stringMatching(/token/i) });
     expect(r.stdout).not.toMatch(/omsgw-gateway-ready/);
   });

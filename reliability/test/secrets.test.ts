@@ -211,7 +211,7 @@ describe('secrets never appear in any output', () => {
       }),
     );
     expect(existsSync(cliPath())).toBe(true);
-    const gw = await spawnGateway(['run', '--config', config]);
+    const gw = await spawnGateway(['--config', config]);
     let out = { stdout: '', stderr: '' };
     try {
       await exerciseCredentials(gw.proxyPort, { hostileRelay: false });
@@ -230,7 +230,7 @@ describe('secrets never appear in any output', () => {
     // A start that fails on a bad relay URL given on the command line must not print the password.
     let failure: GatewayStartError | undefined;
     try {
-      const bad = await spawnGateway(['run', '--allow-host', HOST, '--relay-proxy', `http://${RELAY_USER}:${RELAY_PASS}@127.0.0.1:notaport`, '--proxy-auth', `${PROXY_USER}:${PROXY_PASS}`]);
+      const bad = await spawnGateway(['--allow-host', HOST, '--relay-proxy', `http://${RELAY_USER}:${RELAY_PASS}@127.0.0.1:notaport`, '--proxy-auth', `${PROXY_USER}:${PROXY_PASS}`]);
       await bad.stop();
     } catch (err) {
       failure = err as GatewayStartError;
