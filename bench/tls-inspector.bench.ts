@@ -14,6 +14,7 @@ import * as tls from 'node:tls';
 import { TlsInspector } from '../gateway/tls/inspector.js';
 import { DEFAULT_TLS_POLICY } from '../gateway/tls/policy.js';
 import type { TlsInspectorOptions } from '../gateway/tls/inspector.js';
+import { clearCertificateSubjectCache } from '../gateway/tls/certificate-subject.js';
 import { generateBenchCerts } from './certs.js';
 
 interface Chunk {
@@ -78,9 +79,10 @@ function resplit(chunks: Chunk[], size: number): Chunk[] {
   return out;
 }
 
-function measure(name: string, chunks: Chunk[], options: TlsInspectorOptions, seconds: number) {
+function measure(name: string, chunks: Chunk[], options: TlsInspectorOptions, seconds: number, beforeEach?: () => void) {
   const bytes = chunks.reduce((n, c) => n + c.data.length, 0);
   const run = () => {
+    beforeEach?.();
     const inspector = new TlsInspector(options);
     let o = inspector.outcome;
     for (const c of chunks) {
@@ -120,6 +122,7 @@ async function main(): Promise<void> {
     const first = untilVerdict(tls13, { ...exact, policy: { ...policy, allowTls13: false } });
     const results = [
       measure('TLS 1.2 mTLS: ClientHello + server flight + client Certificate flight (as recorded)', full.chunks, exact, seconds),
+      measure('same, certificate seen for the first time (subject cache cleared)', full.chunks, exact, seconds, clearCertificateSubjectCache),
       measure('same, re-split into 100-byte chunks', resplit(full.chunks, 100), exact, seconds),
       measure('same, allowlist of 1000 subjects', full.chunks, bigList, seconds),
       measure('TLS 1.3 ClientHello + ServerHello (106)', first.chunks, exact, seconds),

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { InputError } from '../../lib/errors.js';
-import { ClientAllowlist, isClientSubjectAllowed, parseClientAllowlist, parseClientSubjectEntry } from '../tls/client-allowlist.js';
+import { ClientAllowlist, compiledClientAllowlist, isClientSubjectAllowed, parseClientAllowlist, parseClientSubjectEntry } from '../tls/client-allowlist.js';
 import { parseDn, subjectFromNodeX509 } from '../tls/subject.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -75,6 +75,21 @@ describe('matching', () => {
   test('an empty or unparseable subject matches only the empty list', () => {
     expect(isClientSubjectAllowed('', ['CN=a'])).toBe(false);
     expect(isClientSubjectAllowed('', [])).toBe(true);
+  });
+});
+
+describe('compiledClientAllowlist', () => {
+  test('reuses the compiled list for the same array and notices in-place changes', () => {
+    const entries = ['CN=a'];
+    const first = compiledClientAllowlist(entries);
+    expect(compiledClientAllowlist(entries)).toBe(first);
+    expect(first.allows('CN=b, O=x')).toBe(false);
+    entries.push('CN=b');
+    const second = compiledClientAllowlist(entries);
+    expect(second).not.toBe(first);
+    expect(second.allows('CN=b, O=x')).toBe(true);
+    entries[0] = 'CN=c';
+    expect(compiledClientAllowlist(entries).allows('CN=a')).toBe(false);
   });
 });
 

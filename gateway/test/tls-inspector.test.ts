@@ -103,6 +103,24 @@ describe('TLS 1.2 with a client certificate', () => {
   });
 });
 
+describe('client certificate that is not X.509', () => {
+  test('a corrupted leaf certificate inside a well-formed Certificate message gives 402', async () => {
+    const rec = await record(
+      { requestCert: true, rejectUnauthorized: false },
+      { ...tls12, servername: SERVER_HOST, key: certs.allowedClient.key, cert: certs.allowedClient.cert },
+    );
+    const der = Buffer.from(certs.allowedClient.cert.toString().replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    const segments = rec.segments.map((s) => ({ from: s.from, data: Buffer.from(s.data) }));
+    const holder = segments.find((s) => s.from === 'client' && s.data.indexOf(der) >= 0);
+    expect(holder).toBeDefined();
+    const at = holder!.data.indexOf(der);
+    holder!.data[at] = 0x04; // SEQUENCE -> OCTET STRING: lengths stay intact, the DER is no certificate
+    const run = inspect(segments, inspectorOptions());
+    expect(run.outcome).toMatchObject({ kind: 'malformed', eventId: 402 });
+    expect(run.outcome.kind === 'malformed' && run.outcome.message).toMatch(/^client Certificate: the leaf certificate is not valid X\.509 DER \(.+\)$/);
+  });
+});
+
 describe('disallowed certificate subject', () => {
   test('105 names the presented subject', async () => {
     const rec = await record(

@@ -56,22 +56,45 @@ function compileEntry(entry: string): CompiledEntry | undefined {
 }
 
 export class ClientAllowlist {
-  private readonly entries: CompiledEntry[];
-  constructor(entries: readonly string[]) {
-    this.entries = entries.map(compileEntry).filter((e): e is CompiledEntry => e !== undefined);
-    this.allowsAny = entries.length === 0;
-  }
   readonly allowsAny: boolean;
+  /** Keys of full-subject entries. */
+  private readonly subjects = new Set<string>();
+  /** Values of lone `CN=value` entries. */
+  private readonly cns = new Set<string>();
+
+  constructor(entries: readonly string[]) {
+    this.allowsAny = entries.length === 0;
+    for (const entry of entries) {
+      const e = compileEntry(entry);
+      if (!e) continue;
+      if (e.cn !== undefined) this.cns.add(e.cn);
+      else this.subjects.add(e.key);
+    }
+  }
 
   /** `subject` in the comma form produced by subjectFromNodeX509. */
   allows(subject: string): boolean {
     if (this.allowsAny) return true;
     const parsed = parseDn(subject);
     if (!parsed.ok) return false;
-    const key = dnKey(parsed.attributes);
-    const cns = new Set(parsed.attributes.filter((a: DnAttribute) => a.type === 'CN').map((a) => a.value));
-    return this.entries.some((e) => (e.cn !== undefined ? cns.has(e.cn) : e.key === key));
+    if (this.subjects.has(dnKey(parsed.attributes))) return true;
+    return parsed.attributes.some((a: DnAttribute) => a.type === 'CN' && this.cns.has(a.value));
   }
+}
+
+const compiled = new WeakMap<readonly string[], { snapshot: string[]; list: ClientAllowlist }>();
+
+/**
+ * The compiled form of an entry list, reused while the same array holds the same entries (the
+ * gateway passes one array to every tunnel until a reload), so a long list is parsed once, not per
+ * tunnel. An array changed in place is noticed and recompiled.
+ */
+export function compiledClientAllowlist(entries: readonly string[]): ClientAllowlist {
+  const cached = compiled.get(entries);
+  if (cached && cached.snapshot.length === entries.length && cached.snapshot.every((e, i) => e === entries[i])) return cached.list;
+  const list = new ClientAllowlist(entries);
+  compiled.set(entries, { snapshot: [...entries], list });
+  return list;
 }
 
 export function isClientSubjectAllowed(subject: string, entries: readonly string[]): boolean {

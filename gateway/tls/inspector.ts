@@ -11,8 +11,8 @@
  *
  * Never throws; the verdict is final and later calls return it at no cost.
  */
-import { X509Certificate } from 'node:crypto';
-import { ClientAllowlist } from './client-allowlist.js';
+import { certificateSubject } from './certificate-subject.js';
+import { compiledClientAllowlist } from './client-allowlist.js';
 import {
   HandshakeType,
   handshakeName,
@@ -22,7 +22,6 @@ import {
   type ClientHelloInfo,
 } from './handshake.js';
 import { alertText, malformed, RecordStream, type RecordHandler, type Verdict } from './record-stream.js';
-import { subjectFromNodeX509 } from './subject.js';
 import type { InspectionOutcome, TlsPolicy } from './types.js';
 import { allowedVersions, TLS13, tlsVersionName, versionName } from './versions.js';
 
@@ -203,13 +202,10 @@ export class TlsInspector {
     const parsed = parseCertificateList(body);
     if (typeof parsed === 'string') return malformed(parsed);
     if (!parsed.leaf) return this.onNoClientCertificate('its Certificate message was empty');
-    let subject: string;
-    try {
-      subject = subjectFromNodeX509(new X509Certificate(parsed.leaf).subject);
-    } catch (err) {
-      return malformed(`client Certificate: the leaf certificate is not valid X.509 DER (${(err as Error)?.message ?? String(err)})`);
-    }
-    if (!new ClientAllowlist(this.allowlistEntries).allows(subject)) {
+    const read = certificateSubject(parsed.leaf);
+    if (!read.ok) return malformed(`client Certificate: the leaf certificate is not valid X.509 DER (${read.error})`);
+    const subject = read.subject;
+    if (!compiledClientAllowlist(this.allowlistEntries).allows(subject)) {
       return rejected(105, `Invalid Client certificate: ${subject}`);
     }
     const verdict = this.verified();
