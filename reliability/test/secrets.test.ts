@@ -92,7 +92,7 @@ async function admin(url: string, method: string, path: string, body?: unknown, 
 async function exerciseCredentials(proxyPort: number, o: { hostileRelay: boolean }): Promise<string> {
   const auth = (user: string, pass: string) => `Proxy-Authorization: Basic ${b64(`${user}:${pass}`)}\r\n`;
   const replies: string[] = [];
-  const send = async (target: string, authLine: string, extra = Buffer.alloc(0)) => {
+  const send = async (target: string, authLine: string, extra: Buffer = Buffer.alloc(0)) => {
     const r = await exchange({ port: proxyPort, request: Buffer.concat([Buffer.from(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${authLine}\r\n`, 'latin1'), extra]), timeoutMs: 1500 });
     replies.push(r.response.toString('latin1'));
     return r;
