@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import type { Clock } from '../../lib/clock.js';
 
 /** One gateway event as the management API returns it (gateway/events/event-log.ts). */
@@ -53,6 +54,31 @@ export class EventCollector {
 
   get currentGeneration(): number {
     return this.generation;
+  }
+
+  /**
+   * Takes the events of one gateway process from its --event-log file (JSON lines) that the API did
+   * not deliver: those logged as it stopped (102), or before it refused to start (401).
+   */
+  readFile(file: string, generation: number): CollectedEvent[] {
+    if (!existsSync(file)) return [];
+    const known = new Set(this.all.filter((e) => e.generation === generation).map((e) => e.seq));
+    const fresh: CollectedEvent[] = [];
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      let e: GatewayEventRecord;
+      try {
+        e = JSON.parse(line) as GatewayEventRecord;
+      } catch {
+        continue; // a line cut short by a kill
+      }
+      if (known.has(e.seq)) continue;
+      known.add(e.seq);
+      const ev: CollectedEvent = { ...e, generation, atMs: this.when(e.time), client: this.nameOf(e.clientIp) };
+      this.all.push(ev);
+      fresh.push(ev);
+    }
+    return fresh;
   }
 
   /** Fetch whatever is new; returns the new events. Concurrent callers share one request. */

@@ -5,21 +5,36 @@ import type { Style } from './reporters/style.js';
 
 const AUTOMATION_HOST = 'scus-agentservice-prod-1.azure-automation.net';
 
-function sequences(events: CollectedEvent[], client: string, host?: string): Map<number, number[]> {
-  const byGen = new Map<number, number[]>();
+/** The event-id sequence of each connection from `client` (to hosts starting with `host`), per gateway generation. */
+function connections(events: CollectedEvent[], client: string, host?: string): { generation: number; ids: number[] }[] {
   const targets = new Map<string, string>();
   for (const e of events) if (e.connectionId !== undefined && e.target) targets.set(`${e.generation}/${e.connectionId}`, e.target);
+  const byConn = new Map<string, { generation: number; ids: number[] }>();
   for (const e of events) {
-    if (e.client !== client) continue;
-    const t = e.target ?? (e.connectionId !== undefined ? targets.get(`${e.generation}/${e.connectionId}`) : undefined);
-    if (host && !(t ?? '').toLowerCase().startsWith(host)) continue;
+    if (e.client !== client || e.connectionId === undefined) continue;
+    const key = `${e.generation}/${e.connectionId}`;
+    const t = targets.get(key) ?? '';
+    if (host && !t.toLowerCase().startsWith(host)) continue;
     if (![103, 104, 105, 106, 107, 403].includes(e.id)) continue;
-    byGen.set(e.generation, [...(byGen.get(e.generation) ?? []), e.id]);
+    const c = byConn.get(key) ?? { generation: e.generation, ids: [] };
+    c.ids.push(e.id);
+    byConn.set(key, c);
   }
-  return byGen;
+  return [...byConn.values()];
 }
 
-const show = (ids: number[] | undefined) => (ids?.length ? ids.map((id) => `${id} (${eventMeaning(id)})`).join(' → ') : 'nothing');
+/** "3 connections, each 103 (CONNECT received) → 105 (target forbidden)" or a breakdown when they differ. */
+function describeConnections(list: { ids: number[] }[]): string {
+  if (list.length === 0) return 'no connections';
+  const counts = new Map<string, number>();
+  for (const c of list) {
+    const k = c.ids.map((id) => `${id} (${eventMeaning(id)})`).join(' → ');
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  const n = `${list.length} connection${list.length === 1 ? '' : 's'}`;
+  if (counts.size === 1) return `${n}, ${list.length === 1 ? '' : 'each '}${[...counts.keys()][0]}`;
+  return `${n}: ${[...counts.entries()].map(([k, v]) => `${v} × ${k}`).join('; ')}`;
+}
 
 /**
  * The short account `omsgw lab` prints after the timeline: what happened, why, the fix, and the
@@ -27,14 +42,14 @@ const show = (ids: number[] | undefined) => (ids?.length ? ids.map((id) => `${id
  */
 export function labStory(r: ScenarioResult, explanation: string | undefined, st: Style): string {
   const lines: string[] = ['', st.bold('What happened')];
-  const linux = sequences(r.events, 'linux-1', AUTOMATION_HOST);
-  const windows = sequences(r.events, 'windows-1');
-  const forbidden = r.events.find((e) => e.id === 105 && e.client === 'linux-1');
-  lines.push(`  windows-1, every CONNECT through the gateway: ${show(windows.get(1))}`);
-  lines.push(`  linux-1 → ${AUTOMATION_HOST}:443 before the fix: ${show(linux.get(1))}`);
-  if (forbidden) lines.push(`    gateway said: "${forbidden.message}"`);
   const lastGen = Math.max(1, ...r.events.map((e) => e.generation));
-  if (lastGen > 1) lines.push(`  linux-1 → ${AUTOMATION_HOST}:443 after the host was added and the gateway restarted: ${show(linux.get(lastGen))}`);
+  const linux = connections(r.events, 'linux-1', AUTOMATION_HOST);
+  const forbidden = r.events.find((e) => e.id === 105 && e.client === 'linux-1');
+  lines.push(`  windows-1 (Windows agent), all its CONNECTs: ${describeConnections(connections(r.events, 'windows-1'))}`);
+  lines.push(`  linux-1 (Linux agent) → ${AUTOMATION_HOST}:443`);
+  lines.push(`    with the default allowlist: ${describeConnections(linux.filter((c) => c.generation === 1))}`);
+  if (forbidden) lines.push(`      the gateway logged: "${forbidden.message}"; the agent kept its data queued`);
+  if (lastGen > 1) lines.push(`    after adding the host to allowedlist_server.txt and restarting: ${describeConnections(linux.filter((c) => c.generation === lastGen))}`);
   if (explanation) {
     lines.push('', st.bold('Why'));
     lines.push(...wrap(explanation.trim(), 96).map((l) => `  ${l}`));

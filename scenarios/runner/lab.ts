@@ -131,6 +131,11 @@ export class Lab {
     return this.gateway?.handle.adminUrl;
   }
 
+  /** Each gateway process writes its own event log file, so nothing is missed when it stops or dies. */
+  eventLogFile(generation: number): string {
+    return join(this.workDir, `gateway-events-${generation}.jsonl`);
+  }
+
   /** A fresh /24 for a group of agents, so each agent is a distinct client by source address. */
   allocateSubnet(): string {
     return `127.0.${this.nextSubnet++}.0/24`;
@@ -187,6 +192,8 @@ export class Lab {
       const gw = this.gateway;
       await attempt('final event read', () => this.events.poll());
       await attempt('stop gateway', () => gw.handle.stop());
+      this.events.detach();
+      this.events.readFile(this.eventLogFile(gw.generation), gw.generation);
       this.gateway = undefined;
     }
     if (this.cloud) await attempt('close cloud', () => this.cloud!.close());
