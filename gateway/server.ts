@@ -84,14 +84,15 @@ export class ProxyServer {
     return { bytesIn, bytesOut };
   }
 
-  /** Stops accepting; connections still reading a request are closed; tunnels keep running. */
-  stopAccepting(): Promise<void> {
+  /**
+   * Stops accepting; connections still reading a request are closed; tunnels keep running.
+   * Resolves once the listening socket is gone (net.Server's own close callback would wait for every tunnel).
+   */
+  async stopAccepting(): Promise<void> {
     this.closing = true;
     for (const c of this.conns) if (!c.tunnel && !c.upstream) c.socket.destroy();
-    return new Promise((resolve) => {
-      if (!this.server.listening) return resolve();
-      this.server.close(() => resolve());
-    });
+    if (this.server.listening) this.server.close();
+    while (this.server.listening) await new Promise((r) => setImmediate(r));
   }
 
   /** Resolves when no connection is left or `timeoutMs` passed; then ends the rest by force. */
