@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { InputError } from '../../lib/errors.js';
-import { ClientAllowlist, compiledClientAllowlist, isClientSubjectAllowed, parseClientAllowlist, parseClientSubjectEntry } from '../tls/client-allowlist.js';
+import { ClientAllowlist, compiledClientAllowlist, isClientSubjectAllowed, sameClientSubject, parseClientAllowlist, parseClientSubjectEntry } from '../tls/client-allowlist.js';
 import { parseDn, subjectFromNodeX509 } from '../tls/subject.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -75,6 +75,15 @@ describe('matching', () => {
   test('an empty or unparseable subject matches only the empty list', () => {
     expect(isClientSubjectAllowed('', ['CN=a'])).toBe(false);
     expect(isClientSubjectAllowed('', [])).toBe(true);
+  });
+});
+
+describe('sameClientSubject', () => {
+  test('entries equal after normalisation are the same entry', () => {
+    expect(sameClientSubject('CN=ws1', ' cn=WS1 ')).toBe(true);
+    expect(sameClientSubject('CN=a, O=b', 'O=B;CN=A')).toBe(true);
+    expect(sameClientSubject('CN=a, O=b', 'CN=a')).toBe(false);
+    expect(sameClientSubject('junk', ' junk ')).toBe(true);
   });
 });
 

@@ -42,6 +42,18 @@ export function parseClientSubjectEntry(entry: string, where: string): string {
   return trimmed;
 }
 
+/**
+ * Whether two entries mean the same thing (same attributes after normalisation, any order), e.g.
+ * for `allowlist remove --client` to find "cn=WS1" when the file says "CN=ws1". Unparseable entries
+ * fall back to comparing trimmed text.
+ */
+export function sameClientSubject(a: string, b: string): boolean {
+  const pa = parseDn(a);
+  const pb = parseDn(b);
+  if (!pa.ok || !pb.ok) return a.trim() === b.trim();
+  return dnKey(pa.attributes) === dnKey(pb.attributes);
+}
+
 interface CompiledEntry {
   /** Set for a lone `CN=value` entry: matches any subject containing that CN. */
   cn?: string;
