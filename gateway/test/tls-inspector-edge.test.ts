@@ -169,6 +169,20 @@ describe('framing', () => {
     );
   });
 
+  test('a warning alert (unrecognized_name) from the server does not end the handshake; close_notify does', () => {
+    const i = new TlsInspector(inspectorOptions());
+    expect(
+      feed(i, [
+        ['c', record(22, clientHello())],
+        ['s', Buffer.concat([record(21, Buffer.from([1, 112])), record(22, Buffer.concat([serverHello(), SERVER_HELLO_DONE]))])],
+      ]),
+    ).toMatchObject({ kind: 'verified' });
+    const j = new TlsInspector(inspectorOptions());
+    expect(feed(j, [['c', record(22, clientHello())], ['s', record(21, Buffer.from([1, 0]))]])).toEqual(
+      malformed('server sent TLS alert warning close_notify (0) during the handshake'),
+    );
+  });
+
   test('client alert during the handshake', () => {
     const i = new TlsInspector(inspectorOptions());
     expect(feed(i, [['c', record(22, clientHello())], ['c', record(21, Buffer.from([2, 48]))]])).toEqual(

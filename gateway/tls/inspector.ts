@@ -128,6 +128,15 @@ export class TlsInspector {
     };
   }
 
+  /**
+   * Warning alerts (other than close_notify) do not end a TLS <= 1.2 handshake; some servers send a
+   * warning unrecognized_name and carry on. Fatal alerts and close_notify end it: 402.
+   */
+  private onAlert(side: 'client' | 'server', level: number, description: number): Verdict | undefined {
+    if (level === 1 && description !== 0) return undefined;
+    return malformed(`${side} sent TLS alert ${alertText(level, description)} during the handshake`);
+  }
+
   // ---- client direction ------------------------------------------------------------------------
 
   private clientHandler(): RecordHandler {
@@ -169,7 +178,7 @@ export class TlsInspector {
         }
         return malformed('client sent application data before the TLS handshake completed');
       },
-      onAlert: (level, description) => malformed(`client sent TLS alert ${alertText(level, description)} during the handshake`),
+      onAlert: (level, description) => this.onAlert('client', level, description),
     };
   }
 
@@ -258,7 +267,7 @@ export class TlsInspector {
         return malformed('server sent ChangeCipherSpec in the middle of its hello flight');
       },
       onApplicationData: () => malformed('server sent application data before the TLS handshake completed'),
-      onAlert: (level, description) => malformed(`server sent TLS alert ${alertText(level, description)} during the handshake`),
+      onAlert: (level, description) => this.onAlert('server', level, description),
     };
   }
 
