@@ -78,6 +78,11 @@ export interface AgentOptions {
   /** Local address for connections to the proxy, e.g. 127.0.1.7. */
   bindAddress?: string;
   clock?: Clock;
+  /**
+   * Clock for request dates (x-ms-Date), which the service checks within 15 minutes of its own
+   * time. Default: `clock`. Accelerated runs (ScaledClock) pass the system clock here.
+   */
+  dateClock?: Clock;
   tls?: AgentTlsOptions;
   /** Records the local buffer holds before new ones are dropped (`queue-full`). Default 10000. */
   queueLimit?: number;
@@ -456,8 +461,8 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     const body = this.protocol.topologyBody(this.identity, cert);
     const headers =
       phase === 'onboard'
-        ? signedTopologyHeaders({ workspaceId: this.opts.workspaceId, sharedKey: this.opts.workspaceKey, body, epochMs: this.clock.now(), userAgent: this.protocol.userAgent(this.identity) })
-        : { 'x-ms-Date': formatAgentDate(this.clock.now()), 'User-Agent': this.protocol.userAgent(this.identity), 'Accept-Language': 'en-US' };
+        ? signedTopologyHeaders({ workspaceId: this.opts.workspaceId, sharedKey: this.opts.workspaceKey, body, epochMs: this.dateNow(), userAgent: this.protocol.userAgent(this.identity) })
+        : { 'x-ms-Date': formatAgentDate(this.dateNow()), 'User-Agent': this.protocol.userAgent(this.identity), 'Accept-Language': 'en-US' };
     const url = `https://${this.endpoints.omsHost}${this.protocol.topologyPath}`;
     const res = await this.call(phase, 'POST', url, { ...headers, 'Content-Type': 'application/xml' }, body);
     const text = res.body.toString('utf8');
@@ -482,7 +487,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
       dscEndpoint: this.dscEndpoint!,
       workspaceId: this.opts.workspaceId,
       workspaceKey: this.opts.workspaceKey,
-      now: this.clock.now(),
+      now: this.dateNow(),
     });
     const res = await this.call('agent-service', call.method, call.url, call.headers, call.body);
     if (res.statusCode < 200 || res.statusCode > 299) {
@@ -601,6 +606,10 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   }
 
   // ---- plumbing ------------------------------------------------------------------------------
+
+  private dateNow(): number {
+    return (this.opts.dateClock ?? this.clock).now();
+  }
 
   private async client(): Promise<AgentHttpClient> {
     if (this.http) return this.http;

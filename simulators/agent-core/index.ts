@@ -18,6 +18,7 @@ export * from './http-client.js';
 export * from './identity.js';
 export * from './ledger.js';
 export * from './protocol.js';
+export * from './report.js';
 export * from './proxy-string.js';
 export * from './signing.js';
 export * from './topology.js';
