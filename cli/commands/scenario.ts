@@ -1,16 +1,28 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, Option, type Command as CommandType } from '@commander-js/extra-typings';
+import { Option, type Command } from '@commander-js/extra-typings';
 import { InputError } from '../../lib/errors.js';
-import { listCatalogue, resolveScenario } from '../../scenarios/runner/catalogue.js';
-import { loadScenarioFile } from '../../scenarios/runner/load.js';
-import { runScenario, type ScenarioResult } from '../../scenarios/runner/runner.js';
-import { REPORTERS, REPORT_FILE, render, type ReporterName } from '../../scenarios/runner/reporters/index.js';
-import { stepBlock, timelineFooter, timelineHeader } from '../../scenarios/runner/reporters/pretty.js';
-import { colourWanted, makeStyle } from '../../scenarios/runner/reporters/style.js';
-import { labStory } from '../../scenarios/runner/lab-story.js';
-import { realParts } from '../../scenarios/runner/parts.js';
+import type { ScenarioResult } from '../../scenarios/runner/runner.js';
 import type { LoadedScenario } from '../../scenarios/runner/definitions.js';
+
+// The runner pulls in the fake cloud, the agents and ajv: load it only when a scenario command runs,
+// so that other omsgw commands (the gateway child process above all) start fast.
+const REPORTERS = ['pretty', 'json', 'junit'] as const;
+type ReporterName = (typeof REPORTERS)[number];
+
+async function runner() {
+  const [catalogue, load, run, reporters, pretty, style, story, parts] = await Promise.all([
+    import('../../scenarios/runner/catalogue.js'),
+    import('../../scenarios/runner/load.js'),
+    import('../../scenarios/runner/runner.js'),
+    import('../../scenarios/runner/reporters/index.js'),
+    import('../../scenarios/runner/reporters/pretty.js'),
+    import('../../scenarios/runner/reporters/style.js'),
+    import('../../scenarios/runner/lab-story.js'),
+    import('../../scenarios/runner/parts.js'),
+  ]);
+  return { ...catalogue, ...load, ...run, ...reporters, ...pretty, ...style, ...story, ...parts };
+}
 
 /** host:port of an external CONNECT proxy; loopback only, like everything this project drives. */
 export function parseExternalGateway(text: string): { host: string; port: number } {
@@ -26,6 +38,7 @@ export function parseExternalGateway(text: string): { host: string; port: number
 
 /** Runs scenarios one after another; pretty output streams step by step. Returns the results. */
 async function runAll(scenarios: LoadedScenario[], opts: { reporter: ReporterName; out?: string; external?: { host: string; port: number } }): Promise<ScenarioResult[]> {
+  const { makeStyle, colourWanted, timelineHeader, runScenario, realParts, stepBlock, timelineFooter, REPORT_FILE, render } = await runner();
   const style = makeStyle(!opts.out && colourWanted(process.stdout));
   const stream = opts.reporter === 'pretty' && !opts.out;
   const results: ScenarioResult[] = [];
@@ -53,7 +66,7 @@ async function runAll(scenarios: LoadedScenario[], opts: { reporter: ReporterNam
   return results;
 }
 
-export function registerScenarioCommands(program: CommandType): void {
+export function registerScenarioCommands(program: Command): void {
   const scenario = program.command('scenario').description('List and run scripted scenarios (scenarios/*.yaml or your own files)');
 
   scenario
@@ -61,7 +74,8 @@ export function registerScenarioCommands(program: CommandType): void {
     .description('List the scenario catalogue')
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExample:\n  omsgw scenario list')
-    .action((o) => {
+    .action(async (o) => {
+      const { listCatalogue, loadScenarioFile } = await runner();
       const entries = listCatalogue().map((e) => ({ ...e, title: loadScenarioFile(e.file).def.title }));
       if (o.json) process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
       else {
@@ -80,6 +94,7 @@ export function registerScenarioCommands(program: CommandType): void {
     .addHelpText('after', '\nExamples:\n  omsgw scenario run linux-allowlist-bug\n  omsgw scenario run windows-happy-path non-connect-104 --reporter junit --out reports\n  omsgw scenario run my-lab.yaml --gateway 127.0.0.1:3128')
     .action(async (names, o) => {
       const external = o.gateway ? parseExternalGateway(o.gateway) : undefined;
+      const { loadScenarioFile, resolveScenario } = await runner();
       // Validate every file before starting anything: invalid input exits 2 with nothing half-run.
       const loaded = names.map((n) => loadScenarioFile(resolveScenario(n)));
       const results = await runAll(loaded, { reporter: o.reporter, out: o.out, external });
@@ -91,6 +106,7 @@ export function registerScenarioCommands(program: CommandType): void {
     .description('Reproduce the 2016 Linux allowlist bug end to end (the linux-allowlist-bug scenario) and explain it')
     .addHelpText('after', '\nExample:\n  omsgw lab        # same as: npm start')
     .action(async () => {
+      const { loadScenarioFile, resolveScenario, labStory, makeStyle, colourWanted } = await runner();
       const s = loadScenarioFile(resolveScenario('linux-allowlist-bug'));
       const [result] = await runAll([s], { reporter: 'pretty' });
       process.stdout.write(`${labStory(result, s.def.explanation, makeStyle(colourWanted(process.stdout)))}\n`);
@@ -98,4 +114,3 @@ export function registerScenarioCommands(program: CommandType): void {
     });
 }
 
-export type { Command };

@@ -58,6 +58,8 @@ export interface AgentSpec {
   bindAddress: string;
   clock: ManualClock;
   tls?: AgentTlsDef;
+  /** Position of the agent in the lab (0-based), for key sharing. */
+  index: number;
 }
 
 /** Factories for the parts; the real ones are in parts.ts, tests may pass others. */

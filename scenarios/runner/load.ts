@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { InputError } from '../../lib/errors.js';
 import type { LoadedScenario, ScenarioDef } from './definitions.js';
 import { STEP_NAMES, scenarioSchema, stepSchemas } from './schema.js';
 import { durationMs } from './duration.js';
 
-const ajv = new Ajv({ allErrors: true, discriminator: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true, verbose: true });
-const validate = ajv.compile(scenarioSchema);
+let compiled: ValidateFunction | undefined;
+function validator(): ValidateFunction {
+  compiled ??= new Ajv({ allErrors: true, discriminator: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true, verbose: true }).compile(scenarioSchema);
+  return compiled;
+}
 
 /** One problem in a scenario file, located for a person to fix. */
 export interface ScenarioProblem {
@@ -59,6 +62,7 @@ export function parseScenario(text: string, file: string): LoadedScenario {
     );
   }
   const data = doc.toJS() as unknown;
+  const validate = validator();
   if (!validate(data)) {
     throw new ScenarioFileError(dedupe(validate.errors ?? [], (e) => toProblem(e, doc, lineCounter, name)));
   }

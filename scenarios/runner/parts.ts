@@ -1,32 +1,22 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { createFakeCloud, validateFaultSpec } from '../../fake-oms-endpoints/index.js';
 import { createLinuxAgent } from '../../simulators/linux-agent/index.js';
 import { createWindowsAgent } from '../../simulators/windows-agent/index.js';
-import { cliPath } from '../../lib/paths.js';
+import { sharedKeyPool } from '../../simulators/agent-core/certificate.js';
+import { initGatewayDir } from '../../gateway/init.js';
+import { spawnGateway } from '../../gateway/process.js';
 import type { AgentHandle, CloudHandle, GatewayProcessHandle, PartsFactory } from './lab.js';
-
-const run = promisify(execFile);
 
 /**
  * The real parts: the gateway as a child process (`omsgw gateway ...`), the fake cloud and the
  * agents in this process. Everything talks over loopback sockets.
  */
 export const realParts: PartsFactory = {
+  // What `omsgw gateway init --workspace <id> --dir <dir>` does, without starting another node process.
   async initGateway(dir, workspaceId) {
-    try {
-      await run(process.execPath, [cliPath(), 'gateway', 'init', '--workspace', workspaceId, '--dir', dir], { timeout: 20_000 });
-    } catch (err) {
-      const e = err as { stderr?: string; message: string };
-      throw new Error(`omsgw gateway init failed: ${(e.stderr ?? e.message).trim()}`);
-    }
+    initGatewayDir({ workspaceId, dir });
   },
 
-  async spawnGateway(args) {
-    // Loaded lazily so that listing and validating scenarios never needs the gateway built.
-    const mod = (await import('../../gateway/process.js')) as { spawnGateway(args: string[]): Promise<GatewayProcessHandle> };
-    return mod.spawnGateway(args);
-  },
+  spawnGateway: (args): Promise<GatewayProcessHandle> => spawnGateway(args),
 
   async startCloud({ stateDir, workspaces, clock }) {
     const cloud = createFakeCloud({ stateDir, workspaces, clock });
@@ -57,6 +47,10 @@ export const realParts: PartsFactory = {
       bindAddress: spec.bindAddress,
       clock: spec.clock,
       tls: spec.tls,
+      // RSA key generation is the slow part of a new agent: share a few keys process-wide
+      // (each agent still has its own certificate, subject and thumbprint).
+      keyPool: sharedKeyPool(8),
+      index: spec.index,
     };
     const agent = spec.os === 'linux' ? createLinuxAgent(options) : createWindowsAgent(options);
     const handle: AgentHandle = {

@@ -46,6 +46,7 @@ export const agentsStart: StepImpl<AgentsStartStep> = {
         bindAddress,
         clock: lab.clock,
         tls: step.tls,
+        index: lab.agents.length,
       });
       const agent: LabAgent = { name: `${group}-${i}`, group, os: step.os, bindAddress, workspaceId: ws.id, handle };
       lab.agents.push(agent);

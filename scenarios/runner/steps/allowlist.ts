@@ -28,12 +28,15 @@ export const allowlistEditFile: StepImpl<AllowlistEditFileStep> = {
   async run(step, lab) {
     const which = step.file ?? 'server';
     if (!existsSync(allowlistPath(lab, which)) && which === 'server') throw new Error(`${FILES.server} does not exist yet: start the gateway first`);
-    const lower = (s: string) => s.toLowerCase();
+    // Edit as a person would: keep the comments and order, drop removed lines, append added hosts.
+    const file = allowlistPath(lab, which);
+    const lower = (s: string) => s.trim().toLowerCase();
     const drop = new Set((step.remove ?? []).map(lower));
-    const entries = readAllowlist(lab, which).filter((e) => !drop.has(lower(e)));
-    for (const h of step.add ?? []) if (!entries.some((e) => lower(e) === lower(h))) entries.push(h);
-    writeAllowlist(lab, which, entries);
-    return passed(`${FILES[which]} now has ${entries.length} entries`);
+    const lines = (existsSync(file) ? readFileSync(file, 'utf8') : '').split(/\r?\n/).filter((l, i, all) => !(i === all.length - 1 && l === ''));
+    const kept = lines.filter((l) => !drop.has(lower(l)));
+    for (const h of step.add ?? []) if (!kept.some((l) => lower(l) === lower(h))) kept.push(h);
+    writeFileSync(file, kept.map((l) => `${l}\n`).join(''));
+    return passed(`${FILES[which]} now allows ${readAllowlist(lab, which).length} entries`);
   },
 };
 
