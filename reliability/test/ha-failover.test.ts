@@ -9,7 +9,7 @@ describe('high availability behind haproxy', () => {
   let report: HaFailoverReport;
 
   beforeAll(async () => {
-    report = await runHaFailover({ agents: 10, log: (l) => process.stdout.write(`ha: ${l}\n`) });
+    report = await runHaFailover({ agents: 10, log: process.env.OMSGW_VERBOSE ? (l) => process.stdout.write(`ha: ${l}\n`) : undefined });
     const { audit } = report;
     process.stdout.write(
       `ha-failover: ${report.agents} agents, killed ${report.killed} with ${report.tunnelsOpenAtKill} tunnel(s) open, DOWN after ${report.detectedDownAfterMs} ms; ` +
