@@ -1,4 +1,99 @@
 import type { Command } from '@commander-js/extra-typings';
+import { writeFileSync } from 'node:fs';
+import { InputError } from '../../lib/errors.js';
+import { PROFILES, runLoad, type LoadOptions, type LoadProfile } from '../../load/runner.js';
+import { formatLoadReport } from '../../load/report/text.js';
+import { renderLoadHtml } from '../../load/report/html.js';
 
-// Placeholder until the owning part registers its commands here.
-export function registerLoadCommands(_program: Command): void {}
+/** "90s", "2m", "1500ms" or plain seconds → ms. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new InputError(`${flag} must be a duration like 30s, 2m or 1500ms, got "${text}"`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return Math.round(n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000));
+}
+
+function parseNumber(text: string, flag: string): number {
+  if (!/^\d+(\.\d+)?$/.test(text.trim())) throw new InputError(`${flag} must be a number, got "${text}"`);
+  return Number(text);
+}
+
+function parseMix(text: string): { windows: number; linux: number } {
+  const mix = { windows: 0, linux: 0 };
+  for (const part of text.split(',')) {
+    const m = /^\s*(windows|linux)\s*=\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
+    if (!m) throw new InputError(`--mix must look like windows=1,linux=1, got "${text}"`);
+    mix[m[1] as 'windows' | 'linux'] = Number(m[2]);
+  }
+  return mix;
+}
+
+function parseHostPort(text: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(text.trim());
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new InputError(`--gateway must be host:port (a loopback address), got "${text}"`);
+  return { host: m[1], port: Number(m[2]) };
+}
+
+export function registerLoadCommands(program: Command): void {
+  program
+    .command('load')
+    .description('Load-test a gateway with simulated agents or tunnels and check its counters against the harness\'s ground truth')
+    .option('--profile <name>', `${PROFILES.join(' | ')}`, 'agents')
+    .option('--agents <n>', 'agents profile: number of simulated agents', '20')
+    .option('--connections <n>', 'churn/keepalive/idle: tunnels (or concurrent new-tunnel loops)', '50')
+    .option('--duration <time>', 'how long the load runs (e.g. 30s, 2m)', '30s')
+    .option('--ramp-up <time>', 'agents join linearly over this time', '0s')
+    .option('--concurrency <n>', 'most agent cycles / tunnel openings in flight at once', '200')
+    .option('--forbidden-rate <per-second>', 'CONNECTs per second to a forbidden host (known, expected rejections)', '0')
+    .option('--error-rate <per-second>', 'CONNECTs per second to an allowed host whose upstream is down (known, expected errors)', '0')
+    .option('--kb-per-upload <kb>', 'agents: data per agent per interval (sizing profile: 200)', '200')
+    .option('--interval <time>', 'agents: time between uploads (sizing profile: 6s)', '6s')
+    .option('--speed <factor>', 'agents: run intervals this many times faster than real time', '1')
+    .option('--mix <weights>', 'agents: OS mix', 'windows=1,linux=1')
+    .option('--gateway <host:port>', 'load any CONNECT proxy instead of starting omsgw (it must route the fake cloud / bench hosts itself)')
+    .option('--admin <url>', 'management API of --gateway, to compare its counters')
+    .option('--seed <seed>', 'seed for agent identities and data', 'omsgw-load')
+    .option('--json <file>', 'write the full report as JSON')
+    .option('--report <file.html>', 'write a self-contained HTML report with SVG charts')
+    .option('--quiet', 'no live progress lines', false)
+    .addHelpText(
+      'after',
+      `
+Exit status: 0 when every counter equals the harness's ground truth at every quiescent point,
+no record was lost and no unexpected error happened; 1 otherwise; 2 for bad flags.
+
+Examples:
+  omsgw load --agents 600 --duration 2m --ramp-up 30s --forbidden-rate 2 --error-rate 1 --report load.html
+  omsgw load --profile idle --connections 8000 --duration 20s --json idle.json
+  omsgw load --profile churn --connections 32 --duration 15s
+  omsgw load --profile keepalive --gateway 127.0.0.1:3128    # any CONNECT proxy (no counters)`,
+    )
+    .action(async (opts) => {
+      const profile = opts.profile as LoadProfile;
+      if (!PROFILES.includes(profile)) throw new InputError(`--profile must be one of ${PROFILES.join(', ')}, got "${opts.profile}"`);
+      const count = parseNumber(profile === 'agents' ? opts.agents : opts.connections, profile === 'agents' ? '--agents' : '--connections');
+      const options: LoadOptions = {
+        profile,
+        count,
+        durationMs: parseDuration(opts.duration, '--duration'),
+        rampUpMs: parseDuration(opts.rampUp, '--ramp-up'),
+        concurrency: parseNumber(opts.concurrency, '--concurrency'),
+        forbiddenRate: parseNumber(opts.forbiddenRate, '--forbidden-rate'),
+        errorRate: parseNumber(opts.errorRate, '--error-rate'),
+        kbPerUpload: parseNumber(opts.kbPerUpload, '--kb-per-upload'),
+        intervalMs: parseDuration(opts.interval, '--interval'),
+        speed: parseNumber(opts.speed, '--speed'),
+        mix: parseMix(opts.mix),
+        gateway: opts.gateway ? parseHostPort(opts.gateway) : undefined,
+        adminUrl: opts.admin,
+        seed: opts.seed,
+        onProgress: opts.quiet ? undefined : (line) => void process.stderr.write(line + '\n'),
+      };
+      const report = await runLoad(options);
+      if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
+      if (opts.report) writeFileSync(opts.report, renderLoadHtml(report));
+      process.stdout.write(formatLoadReport(report) + '\n');
+      if (!report.ok) process.exitCode = 1;
+    });
+}

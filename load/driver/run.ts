@@ -166,6 +166,7 @@ export class TunnelDriver implements ConnectionObserver {
       requests: this.requests,
       errors: this.errors.total,
       p99Us: this.interval.totalCount ? this.interval.getValueAtPercentile(99) : 0,
+      sources: this.sources.size,
     };
     this.interval.reset();
     this.samples.push(s);

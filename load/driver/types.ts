@@ -74,6 +74,8 @@ export interface DriverSample {
   requests: number;
   errors: number;
   p99Us: number;
+  /** Distinct source addresses used so far. */
+  sources: number;
 }
 
 export interface DriverResult {

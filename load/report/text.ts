@@ -1,0 +1,36 @@
+import type { LoadReport } from '../runner.js';
+
+const ms = (us: number): string => (us / 1000).toFixed(2);
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 || /^[a-zA-Z]/.test(r[i] ?? '') ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd()).join('\n');
+}
+
+/** The final report as text: throughput, latency, errors, counter accuracy, verdict. */
+export function formatLoadReport(r: LoadReport): string {
+  const out: string[] = [];
+  out.push(`omsgw load — profile ${r.profile}, ${(r.durationMs / 1000).toFixed(1)} s, gateway ${r.gateway.kind} at ${r.gateway.proxy.host}:${r.gateway.proxy.port}`);
+  if (r.agents) out.push(`agents: ${r.agents.count} (${Object.entries(r.agents.byOs).map(([k, v]) => `${v} ${k}`).join(', ')}), ${r.agents.onboarded} onboarded, ${r.agents.ticks} upload rounds (${r.agents.overrunTicks} over their interval), ~${r.agents.kbPerUploadMeasured} KB decoded per upload cycle`);
+  out.push(`throughput: ${r.throughput.requests} ${r.profile === 'agents' ? 'agent cycles' : 'requests'}, ${r.throughput.requestsPerSec}/s${r.throughput.mbPerSec !== undefined ? `, ${r.throughput.mbPerSec} MB/s` : ''}${r.throughput.recordsIngested !== undefined ? `, ${r.throughput.recordsIngested} records ingested` : ''}`);
+  out.push(`latency (${r.latencyMeasures}): p50 ${ms(r.latency.p50)} ms, p90 ${ms(r.latency.p90)} ms, p99 ${ms(r.latency.p99)} ms, max ${ms(r.latency.max)} ms (n=${r.latency.count})`);
+  const errs = Object.entries(r.errorsByKind);
+  out.push(`errors: ${errs.length ? errs.map(([k, v]) => `${k}=${v}`).join(', ') : 'none'}`);
+  out.push(`caused on purpose: ${r.probes.forbiddenSent} forbidden CONNECTs → ${r.probes.rejectionsCaused} rejections; ${r.probes.errorProbesSent} unreachable-upstream CONNECTs → ${r.probes.errorsCaused} errors`);
+  if (r.accuracy) {
+    out.push('', 'counter accuracy (last quiescent point; every quiescent point must match):');
+    out.push(
+      table([
+        ['counter', 'gateway', 'truth', 'truth is', 'quiescent points', 'deviations', 'max |diff| any sample', ''],
+        ...r.accuracy.rows.map((row) => [row.counter, String(row.gateway ?? '-'), String(row.truth ?? '-'), row.truthName, String(row.quiescentPoints), String(row.quiescentDeviations), String(row.maxAbsDeviationAnySample), row.ok ? 'ok' : 'DEVIATES']),
+      ]),
+    );
+    if (r.accuracy.records) {
+      const rc = r.accuracy.records;
+      out.push(`records: created ${rc.created}, acknowledged ${rc.acknowledged}, ingested ${rc.ingested}, dropped ${rc.dropped}, queued ${rc.queued}, lost ${rc.lost} ${rc.ok ? 'ok' : 'LOST'}`);
+    }
+    for (const d of r.accuracy.deviations.slice(0, 10)) out.push(`  deviation at ${(d.t / 1000).toFixed(1)} s${d.label ? ` (${d.label})` : ''}: ${d.counter} gateway ${d.gateway} vs truth ${d.truth}`);
+  }
+  out.push('', r.ok ? 'RESULT: ok — counters exact at quiescent points, nothing lost' : `RESULT: FAILED — ${r.verdict.join('; ')}`);
+  return out.join('\n');
+}

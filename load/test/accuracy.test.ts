@@ -1,0 +1,70 @@
+import { checkRecords, compareCounters, type AccuracySample } from '../accuracy.js';
+import { countInTable } from '../truth/proc-net.js';
+
+const g = (a: number, c: number, r: number, e: number) => ({ activeClientConnections: a, connectedClients: c, rejectionCount: r, errorCount: e });
+const t = (a: number, c: number, r: number, e: number) => ({ openConnections: a, distinctSources: c, rejectionsCaused: r, errorsCaused: e });
+
+test('counters equal to the truth at every quiescent point pass, whatever happens in between', () => {
+  const samples: AccuracySample[] = [
+    { t: 0, quiescent: true, gateway: g(0, 0, 0, 0), truth: t(0, 0, 0, 0) },
+    // In flight: the sample raced a connection opening; informational only.
+    { t: 1000, quiescent: false, gateway: g(12, 10, 3, 1), truth: t(10, 10, 3, 1) },
+    { t: 2000, quiescent: true, gateway: g(0, 10, 5, 2), truth: t(0, 10, 5, 2) },
+  ];
+  const r = compareCounters(samples, checkRecords({ created: 100, acknowledged: 100, ingested: 100, dropped: 0, queued: 0 }));
+  expect(r.ok).toBe(true);
+  expect(r.deviations).toEqual([]);
+  const active = r.rows.find((x) => x.counter === 'Active Client Connection')!;
+  expect(active).toMatchObject({ gateway: 0, truth: 0, quiescentPoints: 2, quiescentDeviations: 0, maxAbsDeviationAnySample: 2, ok: true });
+  expect(r.rows.map((x) => [x.counter, x.gateway, x.truth])).toEqual([
+    ['Active Client Connection', 0, 0],
+    ['Connected Client', 10, 10],
+    ['Rejection Count', 5, 5],
+    ['Error Count', 2, 2],
+  ]);
+});
+
+test('a counter that deviates at a quiescent point is reported and fails the run', () => {
+  const samples: AccuracySample[] = [
+    { t: 0, quiescent: true, gateway: g(0, 0, 0, 0), truth: t(0, 0, 0, 0) },
+    { t: 5000, quiescent: true, label: 'tick 1', gateway: g(1, 4, 7, 0), truth: t(0, 4, 6, 0) },
+  ];
+  const r = compareCounters(samples);
+  expect(r.ok).toBe(false);
+  expect(r.deviations).toEqual([
+    { t: 5000, label: 'tick 1', counter: 'Active Client Connection', gateway: 1, truth: 0 },
+    { t: 5000, label: 'tick 1', counter: 'Rejection Count', gateway: 7, truth: 6 },
+  ]);
+  expect(r.rows.find((x) => x.counter === 'Rejection Count')).toMatchObject({ quiescentDeviations: 1, ok: false });
+  expect(r.rows.find((x) => x.counter === 'Error Count')).toMatchObject({ quiescentDeviations: 0, ok: true });
+  expect(r.problems.join('\n')).toMatch(/Active Client Connection differed from harness open connections at 1 of 2 quiescent points/);
+});
+
+test('without any quiescent point nothing is proven, so the run fails', () => {
+  const r = compareCounters([{ t: 1, quiescent: false, gateway: g(1, 1, 0, 0), truth: t(1, 1, 0, 0) }]);
+  expect(r.ok).toBe(false);
+  expect(r.problems).toEqual(['no quiescent point was reached, so no counter could be checked']);
+});
+
+test('records: lost, dropped or still queued records fail; all ingested passes', () => {
+  expect(checkRecords({ created: 10, acknowledged: 10, ingested: 10, dropped: 0, queued: 0 })).toMatchObject({ lost: 0, ok: true });
+  expect(checkRecords({ created: 10, acknowledged: 9, ingested: 9, dropped: 0, queued: 0 })).toMatchObject({ lost: 1, ok: false });
+  expect(checkRecords({ created: 10, acknowledged: 8, ingested: 8, dropped: 2, queued: 0 })).toMatchObject({ ok: false });
+  expect(checkRecords({ created: 10, acknowledged: 8, ingested: 8, dropped: 0, queued: 2 })).toMatchObject({ lost: 0, ok: false });
+  const r = compareCounters([{ t: 0, quiescent: true, gateway: g(0, 0, 0, 0), truth: t(0, 0, 0, 0) }], checkRecords({ created: 5, acknowledged: 4, ingested: 4, dropped: 0, queued: 0 }));
+  expect(r.ok).toBe(false);
+  expect(r.problems[0]).toMatch(/1 record\(s\) lost/);
+});
+
+test('kernel socket table: counts ESTABLISHED client sockets to the proxy port only', () => {
+  const table = [
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+    '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1', // listener on 8080
+    '   1: 0200007F:C350 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 2', // client -> 8080 established
+    '   2: 0300007F:C351 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 3',
+    '   3: 0100007F:1F90 0200007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 4', // gateway side
+    '   4: 0400007F:C352 0100007F:1F90 06 00000000:00000000 00:00000000 00000000     0        0 5', // TIME_WAIT
+    '   5: 0500007F:C353 0100007F:1F91 01 00000000:00000000 00:00000000 00000000     0        0 6', // other port
+  ].join('\n');
+  expect(countInTable(table, '1F90')).toBe(2);
+});

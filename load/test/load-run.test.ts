@@ -1,0 +1,108 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cliPath } from '../../lib/paths.js';
+import { ScaledClock } from '../../lib/clock.js';
+import { runLoad, type LoadReport } from '../runner.js';
+import { renderLoadHtml } from '../report/html.js';
+
+// Child-process tests: run `npx tsc -p tsconfig.build.json` first (the gateway, upstream and driver run from dist/).
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'omsgw-load-test-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cliPath(), ...args], { timeout: 90_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('omsgw load, agents profile: a few Windows and Linux agents, expected rejections and errors, exit 0 and an exact accuracy table', async () => {
+  const json = join(dir, 'agents.json');
+  const html = join(dir, 'agents.html');
+  // speed 30: the 6 s sizing interval lasts 200 ms of real time.
+  const r = await runCli(['load', '--agents', '4', '--duration', '1s', '--speed', '30', '--kb-per-upload', '20', '--forbidden-rate', '10', '--error-rate', '5', '--json', json, '--report', html, '--quiet']);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/RESULT: ok/);
+  const report = JSON.parse(readFileSync(json, 'utf8')) as LoadReport;
+  expect(report.ok).toBe(true);
+  expect(report.agents).toMatchObject({ count: 4, onboarded: 4, byOs: { windows: 2, linux: 2 } });
+  const rows = Object.fromEntries(report.accuracy!.rows.map((x) => [x.counter, x]));
+  // 4 agents + one source address for each kind of probe.
+  expect(rows['Connected Client']).toMatchObject({ gateway: 6, truth: 6, quiescentDeviations: 0 });
+  expect(rows['Active Client Connection']).toMatchObject({ gateway: 0, truth: 0, quiescentDeviations: 0 });
+  expect(rows['Rejection Count'].gateway).toBe(report.probes.rejectionsCaused);
+  expect(rows['Rejection Count'].gateway).toBeGreaterThan(0);
+  expect(rows['Error Count'].gateway).toBe(report.probes.errorsCaused);
+  expect(rows['Error Count'].gateway).toBeGreaterThan(0);
+  expect(report.accuracy!.records).toMatchObject({ lost: 0, dropped: 0, queued: 0, ok: true });
+  expect(report.accuracy!.records!.created).toBeGreaterThan(0);
+  expect(report.accuracy!.records!.ingested).toBe(report.accuracy!.records!.created);
+  expect(report.timeline.filter((p) => p.quiescent).length).toBeGreaterThanOrEqual(3);
+  expect(readFileSync(html, 'utf8')).toContain('<svg');
+});
+
+test('idle profile through the tunnel driver: Active Client Connection equals the open tunnels while they are held', async () => {
+  const report = await runLoad({
+    profile: 'idle',
+    count: 30,
+    durationMs: 1500,
+    rampUpMs: 0,
+    concurrency: 10,
+    forbiddenRate: 0,
+    errorRate: 0,
+    kbPerUpload: 200,
+    intervalMs: 6000,
+    speed: 1,
+    mix: { windows: 1, linux: 1 },
+    seed: 'test',
+    clock: new ScaledClock(1),
+  });
+  expect(report.verdict).toEqual([]);
+  expect(report.ok).toBe(true);
+  const held = report.timeline.find((p) => p.label === 'all tunnels open')!;
+  expect(held.quiescent).toBe(true);
+  expect(held.truth.openConnections).toBe(30);
+  expect(held.gateway!.activeClientConnections).toBe(30);
+  expect(held.gateway!.connectedClients).toBe(30);
+  const end = report.timeline[report.timeline.length - 1];
+  expect(end.gateway!.activeClientConnections).toBe(0);
+});
+
+test('the HTML report is self-contained: inline SVG, no scripts, no http(s) resources', () => {
+  const report: LoadReport = {
+    version: 1,
+    profile: 'agents',
+    startedAt: new Date(0).toISOString(),
+    durationMs: 2000,
+    options: {} as LoadReport['options'],
+    gateway: { kind: 'omsgw', proxy: { host: '127.0.0.1', port: 1 } },
+    throughput: { requests: 3, requestsPerSec: 1.5 },
+    latency: { count: 3, p50: 1000, p90: 2000, p99: 3000, max: 3000, mean: 1500 },
+    latencyMeasures: 'x',
+    errorsByKind: { 'agent_<script>': 1 },
+    unexpectedErrors: 1,
+    probes: { forbiddenSent: 1, rejectionsCaused: 1, errorProbesSent: 0, errorsCaused: 0, unexpected: {} },
+    timeline: [
+      { t: 0, quiescent: true, truth: { openConnections: 0, distinctSources: 0, rejectionsCaused: 0, errorsCaused: 0 }, gateway: { activeClientConnections: 0, connectedClients: 0, rejectionCount: 0, errorCount: 0 }, requestsPerSec: 0, p99Us: 0, errors: 0 },
+      { t: 1000, quiescent: false, truth: { openConnections: 3, distinctSources: 3, rejectionsCaused: 1, errorsCaused: 0 }, gateway: { activeClientConnections: 3, connectedClients: 3, rejectionCount: 1, errorCount: 0 }, requestsPerSec: 3, p99Us: 3000, errors: 1 },
+    ],
+    accuracy: null,
+    ok: false,
+    verdict: ['1 unexpected error(s)'],
+  };
+  const html = renderLoadHtml(report);
+  expect(html).toMatch(/^<!doctype html>/);
+  expect((html.match(/<svg/g) ?? []).length).toBe(5);
+  expect(html).not.toMatch(/<script/i);
+  expect(html).not.toMatch(/(src|href)\s*=\s*["']?\s*(https?:)?\/\//i);
+  expect(html).not.toMatch(/https?:\/\//);
+  expect(html).toContain('agent_&lt;script&gt;');
+});
