@@ -59,9 +59,6 @@ async function runGateway(flags: Parameters<typeof resolveRunOptions>[0] & { qui
     if (isInputError(err)) reportConfigError(err, gw.config.eventLog);
     throw err;
   }
-  const proxy = gw.proxyAddress;
-  const admin = gw.adminAddress ?? null;
-  print(READY_PREFIX + JSON.stringify({ proxy, admin, pid: process.pid, manualClock: manual }));
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -84,7 +81,10 @@ async function runGateway(flags: Parameters<typeof resolveRunOptions>[0] & { qui
   process.on('SIGHUP', () => {
     gw.reload('SIGHUP').catch((err: Error) => gw.events.log(401, `Reload on SIGHUP failed, previous settings kept: ${err.message}`));
   });
-  // Keep the process alive while the servers run (their handles do this; stdin is not used).
+  // Only now, with the signal handlers in place, may a harness start sending signals.
+  const proxy = gw.proxyAddress;
+  const admin = gw.adminAddress ?? null;
+  print(READY_PREFIX + JSON.stringify({ proxy, admin, pid: process.pid, manualClock: manual }));
 }
 
 function registerRun(gateway: Command): void {
