@@ -1,0 +1,34 @@
+import { runSoak, validateSoakOptions, type SoakReport } from '../soak.js';
+import { isInputError } from '../../lib/errors.js';
+
+/**
+ * The one test allowed to take real time (~60 s): it measures leaks, not speed. A gateway child
+ * process carries steady, moderate tunnel churn (a new CONNECT + TLS 1.2 handshake per request)
+ * while its RSS and open file descriptors are sampled from /proc.
+ */
+describe('soak (60 s)', () => {
+  it('rejects bad soak options with a message', () => {
+    for (const bad of [{ durationMs: 1000 }, { durationMs: 60_000, connections: 0 }, { durationMs: 60_000, warmupMs: 59_000 }, { durationMs: 60_000, mode: 'bulk' as never }]) {
+      let err: unknown;
+      try {
+        validateSoakOptions(bad);
+      } catch (e) {
+        err = e;
+      }
+      expect(isInputError(err)).toBe(true);
+    }
+  });
+
+  let report: SoakReport;
+  it('gateway memory and file descriptors stay flat under churn', async () => {
+    report = await runSoak({ durationMs: 60_000, warmupMs: 15_000, sampleIntervalMs: 1000, connections: 1 });
+    process.stdout.write(`${report.summary}\n`);
+    expect(report.load.requests).toBeGreaterThan(300);
+    expect(report.load.errors).toBe(0);
+    expect(report.verdict.samplesUsed).toBeGreaterThanOrEqual(40);
+    expect(report.verdict.reasons).toEqual([]);
+    expect(report.verdict.flat).toBe(true);
+    // The gateway saw the load it was sampled under.
+    expect(Number(report.gatewayCounters.tunnelsTotal)).toBeGreaterThanOrEqual(report.load.tunnels);
+  }, 120_000);
+});
