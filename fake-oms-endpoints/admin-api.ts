@@ -1,0 +1,100 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FakeCloud } from './cloud.js';
+
+const MAX_ADMIN_BODY = 64 * 1024;
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, null, 2) + '\n';
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_ADMIN_BODY) throw Object.assign(new Error(`request body over ${MAX_ADMIN_BODY} bytes`), { status: 413 });
+    chunks.push(c as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (err) {
+    throw Object.assign(new Error(`body is not JSON: ${(err as Error).message}`), { status: 400 });
+  }
+}
+
+/**
+ * Plain-HTTP lab API on loopback:
+ *   GET /_lab/ingested[?workspace=<id>]   ledger entries and totals
+ *   DELETE /_lab/ingested                  reset the ledger
+ *   GET /_lab/agents[?workspace=<id>]      registered agents
+ *   GET /_lab/faults                       active faults
+ *   POST /_lab/faults                      add one fault (JSON FaultSpec) or an array of them
+ *   DELETE /_lab/faults                    remove all faults
+ *   DELETE /_lab/faults/<id>               remove one fault
+ *   GET /_lab/info                         port, CA path, workspaces (ids only), host-map entries
+ */
+export class AdminApi {
+  private readonly server: http.Server;
+  port = 0;
+
+  constructor(private readonly cloud: FakeCloud, private readonly host: string, private readonly wantedPort: number) {
+    this.server = http.createServer((req, res) => {
+      this.route(req, res).catch((err: Error & { status?: number }) => send(res, err.status ?? 400, { error: err.message }));
+    });
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.wantedPort, this.host, () => resolve());
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    const done = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await done;
+  }
+
+  private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://lab');
+    const path = url.pathname.replace(/\/+$/, '');
+    const method = req.method ?? 'GET';
+    const ws = url.searchParams.get('workspace') ?? undefined;
+    const c = this.cloud;
+    if (path === '/_lab/ingested') {
+      if (method === 'GET') return send(res, 200, { totals: c.ledger.totals(), entries: c.ledger.summary({ workspaceId: ws }) });
+      if (method === 'DELETE') {
+        c.ledger.reset();
+        return send(res, 200, { reset: true });
+      }
+    } else if (path === '/_lab/agents') {
+      if (method === 'GET') return send(res, 200, { agents: c.agents({ workspaceId: ws }) });
+    } else if (path === '/_lab/faults') {
+      if (method === 'GET') return send(res, 200, { faults: c.faults.list() });
+      if (method === 'POST') {
+        const body = await readJson(req);
+        const specs = Array.isArray(body) ? body : [body];
+        const added = [];
+        for (const s of specs) added.push(c.faults.add(s));
+        return send(res, 201, { faults: added });
+      }
+      if (method === 'DELETE') {
+        c.faults.clear();
+        return send(res, 200, { cleared: true });
+      }
+    } else if (path.startsWith('/_lab/faults/')) {
+      const id = decodeURIComponent(path.slice('/_lab/faults/'.length));
+      if (method === 'DELETE') return c.faults.remove(id) ? send(res, 200, { removed: id }) : send(res, 404, { error: `no fault with id ${id}` });
+    } else if (path === '/_lab/info') {
+      if (method === 'GET') return send(res, 200, { port: c.port, proxyUrl: c.proxyUrl, caCertPath: c.caCertPath, workspaces: c.workspaceIds(), hostMapEntries: c.hostMapEntries() });
+    } else {
+      return send(res, 404, { error: `no such lab endpoint: ${method} ${url.pathname}` });
+    }
+    return send(res, 405, { error: `${method} is not supported on ${url.pathname}` });
+  }
+}

@@ -1,0 +1,234 @@
+import type * as http from 'node:http';
+import { InputError } from '../lib/errors.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { CLOUD_HOST_PATTERNS, GUID_RE, classifyHost, normalizeHost } from './hosts.js';
+import { loadOrCreateLabCa, ServerCertificateIssuer } from './lab-ca.js';
+import { TlsFront, type ConnectionInfo } from './front.js';
+import { AdminApi } from './admin-api.js';
+import { FaultSet } from './faults.js';
+import { IngestionLedger } from './ledger.js';
+import { AgentRegistry, type RegisteredAgent } from './registry.js';
+import { BlobStore, handleCloudRequest, type CloudState } from './handlers.js';
+import { isValidSharedKey } from './protocol/signatures.js';
+
+export interface Workspace {
+  id: string;
+  key: string;
+}
+
+export interface FakeCloudOptions {
+  /** Folder for the lab CA (ca.pem, ca-key.pem); created if missing. */
+  stateDir: string;
+  workspaces: Workspace[];
+  /** The one TLS + CONNECT port; 0 (default) = ephemeral. */
+  port?: number;
+  /** Plain-HTTP admin API port; undefined (default) = no admin API, 0 = ephemeral. */
+  adminPort?: number;
+  /** Loopback address to bind (default 127.0.0.1). */
+  host?: string;
+  /** The service clock used for x-ms-Date checks and timestamps. */
+  clock?: Clock;
+  /** Request a client certificate in every TLS handshake (default true). Never rejected at TLS level. */
+  requestClientCertificate?: boolean;
+  /** Random source for fault probabilities (tests pass a seeded one). */
+  random?: () => number;
+  /** Largest request body accepted (default 32 MiB). */
+  maxBodyBytes?: number;
+}
+
+export interface FakeCloud {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  readonly caCertPem: string;
+  readonly caCertPath: string;
+  readonly port: number;
+  readonly proxyUrl: string;
+  readonly adminPort: number | undefined;
+  readonly adminUrl: string | undefined;
+  hostMapEntries(): string[];
+  workspaceIds(): string[];
+  readonly ledger: IngestionLedger;
+  agents(filter?: { workspaceId?: string }): RegisteredAgent[];
+  readonly faults: FaultSet;
+}
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
+
+function validateOptions(o: FakeCloudOptions): void {
+  if (!o || typeof o.stateDir !== 'string' || o.stateDir === '') throw new InputError('fake cloud needs stateDir (a folder for the lab CA)');
+  if (!Array.isArray(o.workspaces) || o.workspaces.length === 0) throw new InputError('fake cloud needs at least one workspace {id, key}');
+  const seen = new Set<string>();
+  for (const w of o.workspaces) {
+    if (!w || typeof w.id !== 'string' || !GUID_RE.test(w.id)) throw new InputError(`workspace id must be a GUID, got ${JSON.stringify(w?.id)}`);
+    if (typeof w.key !== 'string' || !isValidSharedKey(w.key)) throw new InputError(`workspace ${w.id}: key must be base64 of at least 16 bytes`);
+    if (seen.has(w.id.toLowerCase())) throw new InputError(`workspace ${w.id} is listed twice`);
+    seen.add(w.id.toLowerCase());
+  }
+  for (const [name, p] of [['port', o.port], ['adminPort', o.adminPort]] as const) {
+    if (p !== undefined && !(Number.isInteger(p) && p >= 0 && p <= 65535)) throw new InputError(`${name} must be an integer 0-65535, got ${p}`);
+  }
+  if (o.host !== undefined && !LOOPBACK.test(o.host)) throw new InputError(`host must be a loopback address, got ${o.host}`);
+}
+
+export function createFakeCloud(options: FakeCloudOptions): FakeCloud {
+  validateOptions(options);
+  return new FakeCloudImpl(options);
+}
+
+class FakeCloudImpl implements FakeCloud {
+  readonly ledger = new IngestionLedger();
+  readonly faults: FaultSet;
+  private readonly registry = new AgentRegistry();
+  private readonly keys = new Map<string, string>();
+  private readonly clock: Clock;
+  private readonly host: string;
+  private readonly state: CloudState;
+  private front?: TlsFront;
+  private admin?: AdminApi;
+  private ca?: { certPem: string; certPath: string };
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly hung = new Set<http.ServerResponse>();
+  private started = false;
+
+  constructor(private readonly opts: FakeCloudOptions) {
+    for (const w of opts.workspaces) this.keys.set(w.id.toLowerCase(), w.key);
+    this.clock = opts.clock ?? systemClock;
+    this.host = opts.host ?? '127.0.0.1';
+    this.faults = new FaultSet(opts.random);
+    this.state = { keyOf: (ws) => this.keys.get(ws.toLowerCase()), registry: this.registry, ledger: this.ledger, clock: this.clock, blobs: new BlobStore() };
+  }
+
+  async start(): Promise<void> {
+    if (this.started) throw new Error('fake cloud already started');
+    this.started = true;
+    const ca = await loadOrCreateLabCa(this.opts.stateDir);
+    this.ca = ca;
+    this.front = new TlsFront({
+      host: this.host,
+      port: this.opts.port ?? 0,
+      issuer: new ServerCertificateIssuer(ca),
+      requestClientCertificate: this.opts.requestClientCertificate ?? true,
+      refuseTls: (host) => this.faults.fire(['refuse-tls'], host, undefined).length > 0,
+      checkConnectTarget: (host, port) => {
+        if (port !== 443) return `the fake cloud serves port 443 only, not ${port}`;
+        if (classifyHost(host).kind === 'unknown') return `the fake cloud does not serve ${host} (it serves ${CLOUD_HOST_PATTERNS.join(', ')})`;
+        return undefined;
+      },
+      onRequest: (req, res, conn) => void this.onRequest(req, res, conn),
+    });
+    try {
+      await this.front.start();
+      if (this.opts.adminPort !== undefined) {
+        this.admin = new AdminApi(this, this.host, this.opts.adminPort);
+        await this.admin.start();
+      }
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const r of this.hung) r.destroy();
+    this.hung.clear();
+    await Promise.all([this.front?.close(), this.admin?.close()]);
+  }
+
+  get caCertPem(): string {
+    return this.need(this.ca).certPem;
+  }
+  get caCertPath(): string {
+    return this.need(this.ca).certPath;
+  }
+  get port(): number {
+    return this.need(this.front).port;
+  }
+  get proxyUrl(): string {
+    return `http://${this.host}:${this.port}`;
+  }
+  get adminPort(): number | undefined {
+    return this.admin?.port;
+  }
+  get adminUrl(): string | undefined {
+    return this.admin ? `http://${this.host}:${this.admin.port}` : undefined;
+  }
+  hostMapEntries(): string[] {
+    return CLOUD_HOST_PATTERNS.map((p) => `${p}=${this.host}:${this.port}`);
+  }
+  workspaceIds(): string[] {
+    return this.opts.workspaces.map((w) => w.id);
+  }
+  agents(filter: { workspaceId?: string } = {}): RegisteredAgent[] {
+    return this.registry.list({ workspaceId: filter.workspaceId?.toLowerCase() });
+  }
+
+  private need<T>(v: T | undefined): T {
+    if (v === undefined) throw new Error('fake cloud is not started: call start() first');
+    return v;
+  }
+
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
+      this.timers.add(t);
+    });
+  }
+
+  private async onRequest(req: http.IncomingMessage, res: http.ServerResponse, conn: ConnectionInfo): Promise<void> {
+    try {
+      const host = normalizeHost(req.headers.host ?? conn.sni ?? conn.connectTarget ?? '');
+      const url = new URL(req.url ?? '/', 'https://fake-cloud.invalid');
+      const fired = this.faults.fire(['reset', 'hang', 'latency', 'status'], host, url.pathname);
+      const by = (t: string) => fired.find((f) => f.type === t);
+      if (by('reset')) return void conn.raw.resetAndDestroy();
+      if (by('hang')) {
+        this.hung.add(res);
+        res.once('close', () => this.hung.delete(res));
+        return;
+      }
+      const latency = by('latency');
+      if (latency) await this.delay(latency.latencyMs ?? 0);
+      const body = await this.readBody(req);
+      if (body === undefined) return void this.write(res, { status: 413, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Error: 'RequestTooLarge', Message: `request body over ${this.maxBody} bytes` }) });
+      const status = by('status');
+      if (status) {
+        const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+        if (status.retryAfterSeconds !== undefined) headers['retry-after'] = String(status.retryAfterSeconds);
+        return void this.write(res, { status: status.status!, headers, body: JSON.stringify({ Error: 'InjectedFault', Message: `fault ${status.id}: status ${status.status}` }) });
+      }
+      const reply = handleCloudRequest({ host, method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, peer: conn.peer }, this.state);
+      this.write(res, reply);
+    } catch (err) {
+      if (!res.headersSent && !res.destroyed) this.write(res, { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Error: 'InternalError', Message: (err as Error).message }) });
+    }
+  }
+
+  private get maxBody(): number {
+    return this.opts.maxBodyBytes ?? 32 * 1024 * 1024;
+  }
+
+  /** The whole body, or undefined when it exceeds the limit. */
+  private async readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > this.maxBody) over = true;
+      else chunks.push(c as Buffer);
+    }
+    return over ? undefined : Buffer.concat(chunks);
+  }
+
+  private write(res: http.ServerResponse, reply: { status: number; headers?: Record<string, string>; body?: string | Buffer }): void {
+    if (res.destroyed) return;
+    const body = reply.body === undefined ? undefined : Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(reply.body);
+    res.writeHead(reply.status, { ...reply.headers, 'content-length': String(body?.length ?? 0) });
+    res.end(body);
+  }
+}
