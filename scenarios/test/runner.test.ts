@@ -1,0 +1,156 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { createGateway, type Gateway } from '../../gateway/index.js';
+import { cliPath } from '../../lib/paths.js';
+import { parseScenario } from '../runner/load.js';
+import { realParts } from '../runner/parts.js';
+import { runScenario } from '../runner/runner.js';
+
+const WS = '7a3c2f10-4b1e-4d7a-9c55-2f0e8b6d1a42';
+const head = (name: string) => `name: ${name}\ntitle: ${name}\nworkspaces:\n  - id: ${WS}\nsteps:\n`;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('runner', () => {
+  beforeAll(() => {
+    if (!existsSync(cliPath())) throw new Error(`${cliPath()} is missing: run \`npm run build\` first`);
+  });
+
+  it('a failed expectation lets the scenario go on; a failed action stops it and the rest is not run', async () => {
+    const yaml = `${head('stops')}  - do: cloud.start
+  - do: gateway.start
+    allowlist: default
+  - do: expect.counters
+    counters: { rejectionCount: 5 }
+  - do: probe.connect
+    target: ${WS}.oms.opinsights.azure.com:80
+    expectStatus: 403
+  - do: agents.wait
+    agents: nobody
+    onboarded: true
+  - do: expect.counters
+    counters: { rejectionCount: 1 }
+`;
+    const r = await runScenario(parseScenario(yaml, 'stops.yaml'), { parts: realParts });
+    expect(r.steps.map((s) => s.status)).toEqual(['passed', 'passed', 'failed', 'passed', 'failed', 'not-run']);
+    expect(r.passed).toBe(false);
+    expect(r.steps[2]).toMatchObject({ expected: ['rejectionCount = 5'], actual: ['rejectionCount = 0'] });
+    expect(r.steps[4].summary).toContain('no agents match "nobody"');
+    expect(r.steps.map((s) => s.line)).toEqual([6, 7, 9, 11, 14, 17]);
+    expect(r.teardown).toEqual([]);
+    // The gateway child process was stopped, and its last words (102) read from its event log.
+    const pid = Number(/pid (\d+)/.exec(r.steps[1].summary ?? '')?.[1]);
+    expect(isAlive(pid)).toBe(false);
+    expect(r.events.map((e) => e.id)).toEqual([101, 103, 105, 102]);
+    expect(r.events[1].client).toBe('probe-1');
+  });
+
+  describe('against an external CONNECT proxy', () => {
+    let external: Gateway;
+    const dir = mkdtempSync(join(tmpdir(), 'omsgw-ext-'));
+    beforeAll(async () => {
+      writeFileSync(join(dir, 'allowedlist_server.txt'), `${WS}.oms.opinsights.azure.com\n`);
+      external = createGateway({ listenPort: 0, adminPort: null, allowlistFile: join(dir, 'allowedlist_server.txt') });
+      await external.start();
+    });
+    afterAll(async () => {
+      await external.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('skips what needs omsgw\'s own gateway or management API, with the reason, and runs the rest', async () => {
+      const yaml = `${head('external')}  - do: cloud.start
+  - do: gateway.start
+  - do: probe.connect
+    target: ${WS}.oms.opinsights.azure.com:80
+    expectStatus: 403
+  - do: probe.http
+    url: http://${WS}.oms.opinsights.azure.com/
+    expectStatus: 405
+  - do: allowlist.api-add
+    host: example.org
+  - do: expect.events
+    sequence: [103, 105]
+`;
+      const { port } = external.proxyAddress;
+      const r = await runScenario(parseScenario(yaml, 'external.yaml'), { parts: realParts, external: { host: '127.0.0.1', port } });
+      expect(r.steps.map((s) => s.status)).toEqual(['passed', 'skipped', 'passed', 'passed', 'skipped', 'skipped']);
+      expect(r.steps[1].summary).toBe(`controls omsgw's own gateway process; 127.0.0.1:${port} is an external proxy`);
+      expect(r.steps[5].summary).toBe(`needs omsgw's management API; 127.0.0.1:${port} is an external proxy`);
+      expect(r.passed).toBe(true);
+      expect(r.external).toBe(`127.0.0.1:${port}`);
+      // The proxy really was exercised.
+      expect(external.events.list({}).map((e) => e.id)).toEqual(expect.arrayContaining([103, 105, 104]));
+    });
+  });
+});
+
+function omsgw(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cliPath(), ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('omsgw scenario run: exit codes and reports', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'omsgw-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    const f = join(dir, name);
+    writeFileSync(f, text);
+    return f;
+  };
+  const probeSteps = `  - do: cloud.start
+  - do: gateway.start
+  - do: probe.http
+    url: http://${WS}.oms.opinsights.azure.com/
+    expectStatus: 405
+`;
+
+  it('exits 2 with file, line and field for an invalid file, before running anything', async () => {
+    const bad = file('bad.yaml', `${head('bad')}  - do: cloud.start\n  - do: agents.start\n    os: solaris\n`);
+    const r = await omsgw(['scenario', 'run', 'non-connect-104', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${bad}:8:9: steps[1].os: must be one of: "linux", "windows"`);
+    expect(r.stdout).toBe('');
+  });
+
+  it('exits 2 for an unknown scenario name or a non-loopback --gateway', async () => {
+    const unknown = await omsgw(['scenario', 'run', 'no-such-scenario']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown scenario "no-such-scenario"; known: bad-config-401');
+    const remote = await omsgw(['scenario', 'run', 'non-connect-104', '--gateway', '10.1.2.3:3128']);
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toContain('--gateway must be a loopback address');
+  });
+
+  it('exits 0 when all pass and writes JUnit XML with --out', async () => {
+    const ok = file('ok.yaml', `${head('ok')}${probeSteps}`);
+    const out = join(dir, 'reports');
+    const r = await omsgw(['scenario', 'run', ok, '--reporter', 'junit', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('PASSED ok');
+    const xml = readFileSync(join(out, 'junit.xml'), 'utf8');
+    expect(xml).toContain('<testsuite name="ok" tests="3" failures="0"');
+  });
+
+  it('exits 1 when a scenario fails; the JSON report says which', async () => {
+    const failing = file('failing.yaml', `${head('failing')}${probeSteps}  - do: expect.counters\n    counters: { rejectionCount: 3 }\n`);
+    const r = await omsgw(['scenario', 'run', failing, '--reporter', 'json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report.passed).toBe(false);
+    expect(report.scenarios[0]).toMatchObject({ name: 'failing', passed: false });
+    expect(report.scenarios[0].events.map((e: { id: number }) => e.id)).toEqual([101, 104, 102]);
+  });
+});
