@@ -132,6 +132,8 @@ export interface AgentStatus {
   dropped: number;
   /** Failed calls so far, all phases. */
   errors: number;
+  /** The most recent onboarding, agent-service or upload call failed (heartbeats do not count). */
+  lastCallFailed: boolean;
   lastError?: string;
   lastFailure?: AgentFailure;
   /** Epoch ms (agent clock) of the next scheduled retry, if any. */
@@ -204,6 +206,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   private dscEndpoint?: string;
   private errors = 0;
   private lastFailure?: AgentFailure;
+  private lastCallFailed = false;
   private started = false;
   private closed = false;
   private timers = new Set<TimerHandle>();
@@ -293,6 +296,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
       delivered: s.acknowledged,
       dropped,
       errors: this.errors,
+      lastCallFailed: this.lastCallFailed,
       lastError: this.lastFailure?.message,
       lastFailure: this.lastFailure,
       nextRetryAt: this.nextRetryAt ?? (this.uploadBlockedUntil > this.clock.now() ? this.uploadBlockedUntil : undefined),
@@ -331,6 +335,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
       this.setState('onboarding');
       await this.topologyRequest('onboard');
       this.onboarded = true;
+      this.lastCallFailed = false;
       this.onboardBackoff.reset();
       this.log('info', 'Onboarding success', 'onboard');
       this.emit('onboarded', this.status());
@@ -339,6 +344,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
       this.setState('registering');
       await this.registerAgentService();
       this.registered = true;
+      this.lastCallFailed = false;
       this.onboardBackoff.reset();
       this.log('info', `Registered with the agent service ${new URL(this.dscEndpoint!).hostname}`, 'agent-service');
       this.emit('registered', this.status());
@@ -557,6 +563,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
         try {
           await this.upload(batch);
           this.ledger.acknowledge(batch);
+          this.lastCallFailed = false;
           this.uploadBackoff.reset();
           if (this.state === 'retrying' || this.state === 'failed') this.setState('running');
           this.emit('delivered', { dataType: batch[0]!.dataType, count: batch.length, recordIds: batch.map((r) => r.id), delivered: this.ledger.summary().acknowledged });
@@ -648,9 +655,11 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   /** Records and reports a failure the way the agent would log it; returns the error to throw. */
   private fail(phase: AgentPhase, err: AgentError): AgentError {
     const e = err.phase ? err : err.withPhase(phase);
-    if ((e as AgentError & { reported?: boolean }).reported) return e;
+    // Calls cut short by close() are not the agent's failures.
+    if (this.closed || (e as AgentError & { reported?: boolean }).reported) return e;
     (e as AgentError & { reported?: boolean }).reported = true;
     this.errors++;
+    if (phase !== 'heartbeat') this.lastCallFailed = true;
     this.lastFailure = {
       phase,
       kind: e.kind,

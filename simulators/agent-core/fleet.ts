@@ -35,7 +35,7 @@ export interface OsTotals {
   delivered: number;
   dropped: number;
   errors: number;
-  /** Agents whose last call failed. */
+  /** Agents whose last onboarding/agent-service/upload call failed. */
   failing: number;
 }
 
@@ -186,9 +186,12 @@ export class Fleet extends EventEmitter<FleetEvents> {
         acc.delivered += s.delivered;
         acc.dropped += s.dropped;
         acc.errors += s.errors;
-        if (s.state === 'retrying' || s.state === 'failed') acc.failing++;
+        if (s.lastCallFailed) acc.failing++;
       }
-      if (s.lastError && (s.state === 'retrying' || s.state === 'failed')) errs.set(s.lastError.replace(/request-id=[^;]+;/, 'request-id=…;'), (errs.get(s.lastError) ?? 0) + 1);
+      if (s.lastError && s.lastCallFailed) {
+        const key = s.lastError.replace(/request-id=[^;]+;/, 'request-id=…;');
+        errs.set(key, (errs.get(key) ?? 0) + 1);
+      }
     }
     return { agents: this.agents.length, byOs, total, lastErrors: [...errs].map(([message, agents]) => ({ message, agents })).sort((a, b) => b.agents - a.agents) };
   }

@@ -30,11 +30,12 @@ export interface AgentHttpClientOptions extends TunnelOptions {
  */
 export class AgentHttpClient {
   private readonly dispatcher: Agent;
+  private readonly closing = new AbortController();
 
   constructor(private readonly opts: AgentHttpClientOptions) {
     const connect: buildConnector.connector = (o, callback) => {
       const port = Number(o.port) || 443;
-      openTunnel(o.hostname, port, opts).then(
+      openTunnel(o.hostname, port, { ...opts, signal: this.closing.signal }).then(
         (t) => {
           opts.onTunnel?.({ target: `${o.hostname}:${port}`, localAddress: t.localAddress, localPort: t.localPort });
           callback(null, t.socket);
@@ -81,6 +82,7 @@ export class AgentHttpClient {
   }
 
   async close(): Promise<void> {
+    this.closing.abort();
     await this.dispatcher.destroy();
   }
 }
@@ -97,5 +99,6 @@ function classify(err: unknown, target: string): AgentError {
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
     return new AgentError(`Timed out waiting for ${target} to answer`, 'timeout', { target, cause: err });
   }
+  if (code === 'UND_ERR_DESTROYED') return new AgentError(`Call to ${target} abandoned: the agent is closing`, 'network', { target, cause: err });
   return new AgentError(`Connection to ${target} through the proxy failed: ${e?.message ?? String(err)}${code ? ` (${code})` : ''}`, 'network', { target, cause: err });
 }

@@ -73,6 +73,7 @@ function explain(s: string): string {
   if ((s.match(/@/g)?.length ?? 0) > 1) return "(the password cannot contain '@'; the agent does not decode %40 either)";
   if (s.includes('@') && !/^[^:@]+:[^@]+@/.test(s)) return '(credentials must be user:password@, with no \':\' in the user name and no \'@\' in the password)';
   if (/^\[/.test(s) || (s.match(/:/g)?.length ?? 0) > (s.includes('@') ? 2 : 1)) return '(IPv6 literals and extra \':\' are not accepted by the agent)';
+  if (s.endsWith(':')) return "(nothing follows ':': give the port, e.g. host:8080)";
   if (/:(?!\d+$)[^:]*$/.test(s)) return '(the port must be digits only)';
   return '';
 }

@@ -26,6 +26,8 @@ export interface TunnelOptions {
   connectTimeoutMs: number;
   /** Called with the epoch ms used to judge Retry-After dates. */
   now: () => number;
+  /** Aborts a tunnel still being set up (the agent is closing). */
+  signal?: AbortSignal;
 }
 
 export interface Tunnel {
@@ -50,6 +52,7 @@ export function openTunnel(host: string, port: number, opts: TunnelOptions): Pro
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       req.destroy();
       rawSocket?.destroy();
       tlsSocket?.destroy();
@@ -60,6 +63,10 @@ export function openTunnel(host: string, port: number, opts: TunnelOptions): Pro
       opts.connectTimeoutMs,
     );
     timer.unref?.();
+    const onAbort = () => fail(new AgentError(`Tunnel to ${target} abandoned: the agent is closing`, 'network', { target }));
+    if (opts.signal?.aborted) {
+      queueMicrotask(onAbort);
+    } else opts.signal?.addEventListener('abort', onAbort, { once: true });
 
     const headers: Record<string, string> = { Host: target, ...opts.connectHeaders };
     if (opts.proxy.authorization) headers['Proxy-Authorization'] = opts.proxy.authorization;
@@ -114,6 +121,7 @@ export function openTunnel(host: string, port: number, opts: TunnelOptions): Pro
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
         tlsSocket!.removeAllListeners('error');
         resolve({ socket: tlsSocket!, ...local });
       });

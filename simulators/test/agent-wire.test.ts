@@ -99,6 +99,31 @@ describe('linux agent on the wire', () => {
   });
 });
 
+describe('failures and shutdown', () => {
+  test('407 from the proxy is proxy-auth-required; an unreachable proxy says so, with the bind address', async () => {
+    proxy.refuse = () => '407 Proxy Authentication Required';
+    const a = agent('windows');
+    await expect(a.onboard()).rejects.toMatchObject({ kind: 'proxy-auth-required', proxyStatus: 407, message: 'Proxy CONNECT refused: 407 Proxy Authentication Required' });
+    const b = agent('windows', { proxy: '127.0.0.1:1', bindAddress: '127.0.0.5' });
+    await expect(b.onboard()).rejects.toMatchObject({ kind: 'proxy-unreachable', message: 'Cannot reach the proxy http://127.0.0.1:1 from 127.0.0.5: ECONNREFUSED' });
+    expect(b.status()).toMatchObject({ state: 'failed', errors: 1, lastCallFailed: true });
+  });
+
+  test('close() abandons a CONNECT the proxy never answers, without counting it as a failure', async () => {
+    proxy.refuse = () => 'hang';
+    const a = agent('linux', { connectTimeoutMs: 60_000 });
+    const onboarding = a.onboard();
+    await new Promise<void>((r) => {
+      const t = setInterval(() => proxy.seen.length > 0 && (clearInterval(t), r()), 5);
+    });
+    const t0 = Date.now();
+    await a.close();
+    await expect(onboarding).rejects.toThrow(/abandoned: the agent is closing$/);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(a.status()).toMatchObject({ state: 'stopped', errors: 0 });
+  });
+});
+
 describe('windows agent on the wire', () => {
   test('onboards with AgentTopologyRequest and posts events and perf to ODS, never the automation host', async () => {
     const a = agent('windows', { bindAddress: '127.0.0.4' });

@@ -29,7 +29,7 @@ describe('parseProxyString: the Linux agent proxy.conf form [http://][user:pass@
     ['socks5://gw:1080', /scheme "socks5:\/\/"/],
     ['ftp://gw', /scheme "ftp:\/\/"/],
     ['http://gw:80a', /port must be digits/],
-    ['http://gw:', /not of the form/],
+    ['http://gw:', /nothing follows ':'/],
     ['http://gw:0', /out of range/],
     ['http://gw:65536', /out of range/],
     ['http://[::1]:8080', /IPv6/],

@@ -14,7 +14,7 @@ export interface SeenConnect {
 
 /**
  * A minimal CONNECT proxy for tests: relays every tunnel to `upstreamPort` on 127.0.0.1, unless
- * `refuse(target)` returns a status line (e.g. "403 Forbidden").
+ * `refuse(target)` returns a status line (e.g. "403 Forbidden"), or "hang" to never answer.
  */
 export class TinyConnectProxy {
   readonly seen: SeenConnect[] = [];
@@ -31,6 +31,7 @@ export class TinyConnectProxy {
       const target = req.url ?? '';
       this.seen.push({ remoteAddress: client.remoteAddress ?? '', target, headers: req.headers, rawHeaders: req.rawHeaders });
       const refusal = this.refuse(target, req.headers);
+      if (refusal === 'hang') return; // never answer
       if (refusal) {
         client.end(`HTTP/1.1 ${refusal}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
         return;
