@@ -202,7 +202,13 @@ class GatewayImpl implements Gateway {
 
   async reload(reason = 'reload requested'): Promise<ReloadResult> {
     const before = this.live;
-    const next = this.buildSettings();
+    let next: LiveSettings;
+    try {
+      next = this.buildSettings();
+    } catch (err) {
+      this.events.log(401, `Reload (${reason}) failed, previous settings kept: ${err instanceof Error ? err.message : String(err)}`, { fields: { reason } });
+      throw err;
+    }
     this.live = next;
     const hosts = diff(before.allowlist.hosts, next.allowlist.hosts);
     const clientSubjects = diff(before.clientAllowlist, next.clientAllowlist);
@@ -235,7 +241,8 @@ class GatewayImpl implements Gateway {
         if (this.watchTimer) clearTimeout(this.watchTimer);
         this.watchTimer = setTimeout(() => {
           this.watchTimer = undefined;
-          this.reload('file changed (--watch)').catch((err: Error) => this.events.log(401, `Reload after file change failed, previous settings kept: ${err.message}`));
+          // a failure is already logged as 401 by reload(); the previous settings stay
+          this.reload('file changed (--watch)').catch(() => undefined);
         }, 100);
         this.watchTimer.unref();
       });

@@ -143,6 +143,7 @@ test('reload re-reads the allowlist file and logs 100 with what changed; file ed
   ok.socket.destroy();
   writeFileSync(join(work.dir, 'allowedlist_server.txt'), 'bad host\n');
   expect((await call(`${api}/api/reload`, { method: 'POST' })).body.error).toMatch(/line 1/);
+  expect(gw.events.list({ ids: [401] })[0].message).toMatch(/Reload \(POST \/api\/reload\) failed, previous settings kept: .*line 1/);
   expect((await call(`${api}/api/allowlist/hosts`)).body.hosts).toEqual(['a.example.test', 'c.example.test']);
 });
 
