@@ -48,6 +48,13 @@ export class EventCollector {
     this.lastSeq = 0;
   }
 
+  /** A gateway process that never became ready (e.g. refused its configuration) is still a generation. */
+  startedWithoutApi(generation: number): void {
+    this.adminUrl = undefined;
+    this.generation = generation;
+    this.lastSeq = 0;
+  }
+
   detach(): void {
     this.adminUrl = undefined;
   }

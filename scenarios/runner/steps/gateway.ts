@@ -56,6 +56,7 @@ async function spawn(lab: Lab, baseArgs: string[], manualClock: boolean): Promis
     handle = await lab.parts.spawnGateway(args);
   } catch (err) {
     // A gateway that refuses its configuration logs 401 to its event log before exiting.
+    lab.events.startedWithoutApi(generation);
     lab.events.readFile(lab.eventLogFile(generation), generation);
     throw err;
   }
