@@ -154,3 +154,22 @@ describe('omsgw scenario run: exit codes and reports', () => {
     expect(report.scenarios[0].events.map((e: { id: number }) => e.id)).toEqual([101, 104, 102]);
   });
 });
+
+describe('omsgw lab', () => {
+  it('reproduces the Linux allowlist story, explains it and exits 0', async () => {
+    const r = await omsgw(['lab']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = r.stdout;
+    expect(out).toMatch(/103 CONNECT received → 105 target forbidden\s+linux-1\s+→ scus-agentservice-prod-1\.azure-automation\.net:443/);
+    expect(out).toMatch(/103 CONNECT received → 107 TLS session verified\s+linux-1\s+→ scus-agentservice-prod-1\.azure-automation\.net:443.*\[gw 2\]/);
+    expect(out).toMatch(/with the default allowlist: \d+ connections?, (each )?103 \(CONNECT received\) → 105 \(target forbidden\)/);
+    expect(out).toMatch(/after adding the host to allowedlist_server\.txt and restarting: \d+ connections?, (each )?103 \(CONNECT received\) → 107 \(TLS session verified\)/);
+    const loss = /records created by the agents: (\d+); ingested by the cloud: (\d+); missing: 0; duplicated: 0/.exec(out);
+    expect(loss).not.toBeNull();
+    expect(Number(loss![1])).toBeGreaterThan(0);
+    expect(loss![2]).toBe(loss![1]);
+    expect(out).toContain('The 2016 Linux allowlist bug reproduced as expected');
+    expect(out).not.toContain('\u001b['); // not a terminal: no colour
+  });
+});
