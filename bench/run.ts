@@ -55,7 +55,8 @@ export const BENCH_HOST = 'bench.oms.opinsights.azure.com';
 export async function runBench(o: BenchOptions): Promise<BenchResults> {
   const started = Date.now();
   const profile = o.quick ? w.QUICK : w.FULL;
-  const peerSpecs = ALL_PEERS.filter((p) => !o.peers || o.peers.includes(p.name));
+  // Quick mode leaves the naive Node proxy out (a reference point, not a peer users would pick) to stay under two minutes.
+  const peerSpecs = ALL_PEERS.filter((p) => (o.peers ? o.peers.includes(p.name) : !o.quick || p.name !== 'naive-node'));
   if (o.peers) for (const n of o.peers) if (!ALL_PEERS.some((p) => p.name === n)) throw new InputError(`unknown peer "${n}"; choose from ${ALL_PEERS.map((p) => p.name).join(', ')}`);
   const workloads = new Set<string>(o.workloads ?? WORKLOADS);
   for (const n of workloads) if (!(WORKLOADS as readonly string[]).includes(n)) throw new InputError(`unknown workload "${n}"; choose from ${WORKLOADS.join(', ')}`);
@@ -128,48 +129,47 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       }
     };
 
-    if (workloads.has('keepalive')) {
-      for (const peer of running) {
-        const m = await attempt(peer, 'keepalive', () => w.keepalive(peer, env, profile.keepaliveMs));
-        if (m) results.keepalive[peer.name] = m;
+    /**
+     * Throughput workloads run `profile.repeats` rounds; each round visits every peer in turn
+     * (interleaved, so a busy moment on the shared machine hits everyone alike) and the best
+     * round per peer counts.
+     */
+    const rounds = async <T>(workload: string, fn: (peer: RunningPeer) => Promise<T>, score: (v: T) => number): Promise<Record<string, T>> => {
+      const out: Record<string, T> = {};
+      for (let i = 0; i < profile.repeats; i++) {
+        for (const peer of running) {
+          const v = await attempt(peer, workload, () => fn(peer));
+          if (v !== undefined && (out[peer.name] === undefined || score(v) > score(out[peer.name]))) out[peer.name] = v;
+        }
       }
-    }
+      return out;
+    };
+    if (workloads.has('keepalive')) results.keepalive = await rounds('keepalive', (p) => w.keepalive(p, env, profile.keepaliveMs), (v) => v.reqPerSec);
     if (workloads.has('halfload')) {
       // Half of omsgw's (inspection on) kept-alive rate, the same rate for everyone, so the
       // difference to direct's p99 is the latency a proxy adds at that load.
       const full = results.keepalive['omsgw']?.reqPerSec ?? results.keepalive[running[0]?.name ?? '']?.reqPerSec;
       if (full) {
         const ratePerSec = Math.max(1, Math.round(full / 2));
-        results.halfload = { ratePerSec, byPeer: {} };
-        for (const peer of running) {
-          const m = await attempt(peer, 'halfload', () => w.keepalive(peer, env, profile.keepaliveMs, ratePerSec));
-          if (m) results.halfload!.byPeer[peer.name] = m;
-        }
+        results.halfload = { ratePerSec, byPeer: await rounds('halfload', (p) => w.keepalive(p, env, profile.keepaliveMs, ratePerSec), (v) => -v.p99Us) };
       }
     }
-    if (workloads.has('churn')) {
-      for (const peer of running) {
-        const m = await attempt(peer, 'churn', () => w.churn(peer, env, profile.churnMs));
-        if (m) results.churn[peer.name] = m;
-      }
-    }
-    if (workloads.has('bulk1')) {
-      for (const peer of running) {
-        const m = await attempt(peer, 'bulk1', () => w.bulk(peer, env, 1, profile.bulkMs));
-        if (m) results.bulk1[peer.name] = m;
-      }
-    }
-    if (workloads.has('bulk100')) {
-      for (const peer of running) {
-        const m = await attempt(peer, 'bulk100', () => w.bulk(peer, env, 100, profile.bulkMs));
-        if (m) results.bulk100[peer.name] = m;
-      }
-    }
+    if (workloads.has('churn')) results.churn = await rounds('churn', (p) => w.churn(p, env, profile.churnMs), (v) => v.reqPerSec);
+    if (workloads.has('bulk1')) results.bulk1 = await rounds('bulk1', (p) => w.bulk(p, env, 1, profile.bulkMs), (v) => v.mbPerSec);
+    if (workloads.has('bulk100')) results.bulk100 = await rounds('bulk100', (p) => w.bulk(p, env, 100, profile.bulkMs), (v) => v.mbPerSec);
     if (workloads.has('idle')) {
+      // Each measurement gets a fresh proxy process, so garbage from earlier workloads (and the
+      // collector returning it) does not move the baseline.
       for (const count of profile.idleCounts) {
-        for (const peer of proxies) {
-          const m = await attempt(peer, `idle${count}`, () => w.idleMemory(peer, env, count));
-          if (m) (results.idle[peer.name] ??= {})[String(count)] = m;
+        for (const spec of peerSpecs) {
+          if (spec.name === 'direct' || !running.some((p) => p.name === spec.name)) continue;
+          let fresh: RunningPeer | undefined;
+          const m = await attempt({ name: spec.name } as RunningPeer, `idle${count}`, async () => {
+            fresh = await spec.start(ctx);
+            return w.idleMemory(fresh, env, count);
+          });
+          await fresh?.stop().catch(() => undefined);
+          if (m) (results.idle[spec.name] ??= {})[String(count)] = m;
         }
       }
     }

@@ -7,6 +7,8 @@ import { rssBytes } from './proc.js';
 
 export interface BenchProfile {
   quick: boolean;
+  /** Throughput workloads run this many times per peer (interleaved); the best run counts, to damp noise from a shared machine. */
+  repeats: number;
   keepaliveMs: number;
   churnMs: number;
   bulkMs: number;
@@ -20,18 +22,20 @@ export interface BenchProfile {
 
 export const QUICK: BenchProfile = {
   quick: true,
-  keepaliveMs: 3000,
+  repeats: 1,
+  keepaliveMs: 2000,
   churnMs: 2000,
-  bulkMs: 2000,
+  bulkMs: 1500,
   idleCounts: [1000],
   agentLadder: [600],
-  agentRunMs: 8000,
+  agentRunMs: 7000,
   agentBytes: 200 * 1024,
   agentIntervalMs: 6000,
 };
 
 export const FULL: BenchProfile = {
   quick: false,
+  repeats: 2,
   keepaliveMs: 10_000,
   churnMs: 8000,
   bulkMs: 6000,
@@ -113,10 +117,10 @@ export async function bulk(peer: RunningPeer, env: WorkloadEnv, tunnels: number,
 /** Opens `count` tunnels (TLS done), reads the proxy's RSS before and after, releases them. */
 export async function idleMemory(peer: RunningPeer, env: WorkloadEnv, count: number): Promise<IdleMetrics> {
   if (!peer.pid) throw new Error(`${peer.name} has no proxy process to measure`);
-  await settle();
+  await settle(1000);
   const rssBefore = rssBytes(peer.pid);
   const d = spawnDriver(
-    { ...driverBase(peer, env.certs, env.benchHost), mode: 'idle', connections: count, durationMs: 300_000, openConcurrency: 100, localAddresses: expandSourceRange('127.3.0.0/20') },
+    { ...driverBase(peer, env.certs, env.benchHost), mode: 'idle', connections: count, durationMs: 300_000, openConcurrency: 200, localAddresses: expandSourceRange('127.3.0.0/20') },
     { execArgv: env.driverExecArgv },
   );
   let open = 0;
@@ -129,7 +133,6 @@ export async function idleMemory(peer: RunningPeer, env: WorkloadEnv, count: num
     d.stop();
   }
   const r = await d.result;
-  await settle(1000); // let the proxy release the tunnels before the next measurement
   return {
     tunnels: count,
     open,

@@ -40,6 +40,14 @@ export interface PeerSpec {
   start(ctx: BenchContext): Promise<RunningPeer>;
 }
 
+let instances = 0;
+/** A folder of its own for each peer process started (a fresh squid must not find the previous one's pid file). */
+function instanceDir(ctx: BenchContext, name: string): string {
+  const dir = join(ctx.workDir, `${name}-${++instances}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 function node(): string {
   return process.execPath;
 }
@@ -75,8 +83,7 @@ function omsgw(inspect: boolean): PeerSpec {
     name,
     description: `omsgw gateway, TLS inspection ${inspect ? 'on' : 'off'}`,
     async start(ctx) {
-      const dir = join(ctx.workDir, name);
-      mkdirSync(dir, { recursive: true });
+      const dir = instanceDir(ctx, name);
       const args = gatewayArgs(ctx, dir, inspect);
       const child: ReadyChild<{ proxy: Endpoint; admin?: Endpoint; pid: number }> = await spawnReady(node(), [...ctx.gatewayExecArgv, cliPath(), 'gateway', ...args], {
         prefix: 'omsgw-gateway-ready',
@@ -94,13 +101,15 @@ export function gatewayArgs(ctx: BenchContext, dir: string, inspect: boolean): s
   writeFileSync(allow, `${ctx.benchHost}\n`);
   writeFileSync(clients, `${ctx.certs.clientSubject}\n`);
   return [
+    '--listen-host', '127.0.0.1',
     '--listen-port', '0',
-    '--listen-address', '127.0.0.1',
     '--admin-port', '0',
     '--allowlist', allow,
     '--client-allowlist', clients,
     '--host-map', `${ctx.benchHost}=127.0.0.1:${ctx.upstreamPort}`,
-    inspect ? '--tls-inspection' : '--no-tls-inspection',
+    '--max-connections', '20000',
+    '--quiet', // events still go to the in-memory log; printing each to a pipe is not what is measured
+    ...(inspect ? [] : ['--no-tls-inspection']),
   ];
 }
 
@@ -115,8 +124,7 @@ const squid: PeerSpec = {
   async start(ctx) {
     const bin = findExecutable('squid');
     if (!bin) throw new Error('squid is not installed');
-    const dir = join(ctx.workDir, 'squid');
-    mkdirSync(dir, { recursive: true });
+    const dir = instanceDir(ctx, 'squid');
     chmodSync(dir, 0o777); // squid drops privileges to its own user and must write its logs here
     const port = await freeLoopbackPort();
     const conf = join(dir, 'squid.conf');
@@ -161,8 +169,7 @@ const tinyproxy: PeerSpec = {
   async start(ctx) {
     const bin = findExecutable('tinyproxy');
     if (!bin) throw new Error('tinyproxy is not installed');
-    const dir = join(ctx.workDir, 'tinyproxy');
-    mkdirSync(dir, { recursive: true });
+    const dir = instanceDir(ctx, 'tinyproxy');
     chmodSync(dir, 0o777); // tinyproxy drops to nobody and writes its log here
     const port = await freeLoopbackPort();
     const conf = join(dir, 'tinyproxy.conf');
