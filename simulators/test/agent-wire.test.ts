@@ -56,6 +56,8 @@ describe('linux agent on the wire', () => {
       expect(s.remoteAddress).toBe('127.0.0.3');
       expect(s.headers['proxy-authorization']).toBe(`Basic ${Buffer.from('user:p%40ss').toString('base64')}`);
       expect(s.headers.host).toBe(s.target);
+      // Ruby Net::HTTP sends Host and Proxy-Authorization only; node:http adds Connection: close.
+      expect(s.rawHeaders.filter((_, i) => i % 2 === 0)).toEqual(['Host', 'Proxy-Authorization', 'Connection']);
     }
     const [topo, dsc, ...data] = cloud.seen;
     expect(topo!.path).toBe('/AgentService.svc/LinuxAgentTopologyRequest');
@@ -132,6 +134,7 @@ describe('windows agent on the wire', () => {
     expect(proxy.seen.every((s) => !s.target.includes('azure-automation'))).toBe(true);
     expect(proxy.seen[0]!.target).toBe(`${WS}.oms.opinsights.azure.com:443`);
     expect(proxy.seen[0]!.remoteAddress).toBe('127.0.0.4');
+    expect(proxy.seen[0]!.rawHeaders.filter((_, i) => i % 2 === 0)).toEqual(['Host', 'User-Agent', 'Proxy-Connection', 'Proxy-Authorization', 'Connection']);
     const topo = cloud.seen[0]!;
     expect(topo.path).toBe('/AgentService.svc/AgentTopologyRequest');
     expect(topo.peerSubject).toBe(`CN=${WS}, CN=${a.agentId}, OU=Microsoft Monitoring Agent, O=Microsoft`);

@@ -174,3 +174,16 @@ test('a gateway outage in the middle of a run loses nothing', async () => {
   expect(new Set(ingested).size).toBe(s.created);
   expect(new Set(ingested)).toEqual(new Set(fleet.agents.flatMap((a) => [...a.ledger.records()].map((r) => r.id))));
 });
+
+test('a gateway that requires proxy credentials: the agent\'s user:pass@ works, none gets 407', async () => {
+  const gw = createGateway({ listenPort: 0, adminPort: null, allowlist: defaultHosts(WS), hostMap: cloud.hostMapEntries(), proxyAuth: 'alice:s3cret', clock });
+  await gw.start();
+  gateways.push(gw);
+  const ok = agent('windows', gw, { seed: 'auth-ok', proxy: `http://alice:s3cret@127.0.0.1:${gw.proxyAddress.port}` });
+  expect((await ok.runOnce()).delivered).toBeGreaterThan(0);
+  const none = agent('windows', gw, { seed: 'auth-none' });
+  await expect(none.onboard()).rejects.toMatchObject({ kind: 'proxy-auth-required', proxyStatus: 407 });
+  expect(none.status().lastError).toMatch(/^Proxy CONNECT refused: 407/);
+  const events = gw.events.list({ ids: [103] }).map((e) => `${e.message} ${JSON.stringify(e.fields ?? {})}`).join('\n');
+  expect(events).not.toContain('s3cret');
+});
