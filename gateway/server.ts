@@ -153,6 +153,12 @@ export class ProxyServer {
       this.log(104, `Not a CONNECT request from ${c.ip}:${c.port}: ${head.method} ${truncate(head.target)}`, c, { fields: { outcome: 'not-connect', method: head.method } });
       return this.refuse(c, 'not-connect', 'This gateway only serves CONNECT host:port requests.', { Allow: 'CONNECT' });
     }
+    const length = headerValue(head.headers, 'content-length');
+    if (headerValue(head.headers, 'transfer-encoding') !== undefined || (length !== undefined && length !== '0')) {
+      // A CONNECT has no body; bytes after the head belong to the tunnel, so a declared body is ambiguous.
+      this.log(104, `Bad request from ${c.ip}:${c.port}: a CONNECT request must not declare a body (Content-Length/Transfer-Encoding)`, c, { fields: { outcome: 'malformed' } });
+      return this.refuse(c, 'malformed', 'Bad request: a CONNECT request must not declare a body (Content-Length/Transfer-Encoding)');
+    }
     let authority: Authority;
     try {
       authority = parseAuthority(head.target);

@@ -19,6 +19,8 @@ export type HeadFailure =
 export type HeadResult = { ok: true; head: RequestHead } | { ok: false; failure: HeadFailure };
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Headers that must not repeat: two of them means two parsers could disagree on the request (smuggling). */
+const SINGLETONS = new Set(['host', 'content-length', 'transfer-encoding', 'proxy-authorization']);
 const END = Buffer.from('\r\n\r\n', 'latin1');
 
 /**
@@ -84,6 +86,8 @@ export function parseHead(text: string): Omit<RequestHead, 'rest'> | string {
     if (!TOKEN.test(name)) return `malformed header name ${JSON.stringify(name.slice(0, 100))}`;
     const value = line.slice(colon + 1).trim();
     if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) return `control characters in header ${name}`;
+    const lower = name.toLowerCase();
+    if (SINGLETONS.has(lower) && headers.some(([k]) => k.toLowerCase() === lower)) return `more than one ${name} header`;
     headers.push([name, value]);
   }
   return { method, target, version, headers };

@@ -84,7 +84,8 @@ export function connectViaRelay(relay: RelayProxy, authority: string, timeoutMs:
       const statusLine = buffered.subarray(0, buffered.indexOf('\r\n')).toString('latin1');
       const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
       if (!m) return fail(new UpstreamError('relay-refused', `${label} sent a malformed reply to CONNECT ${authority}`));
-      if (m[1] !== '200') return fail(new UpstreamError('relay-refused', `${label} refused CONNECT ${authority}: ${m[1]} ${m[2] ?? ''}`.trim()));
+      // Only the status code: the relay's reason phrase is untrusted text (a hostile relay could echo our credentials).
+      if (m[1] !== '200') return fail(new UpstreamError('relay-refused', `${label} refused CONNECT ${authority} with status ${m[1]}`));
       settled = true;
       clearTimeout(timer);
       socket.pause();

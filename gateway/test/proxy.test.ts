@@ -205,6 +205,20 @@ describe('refusals', () => {
     r.socket.destroy();
   });
 
+  test.each([
+    ['two Host headers', { Host: 'a', 'X-Dummy': '1' }, 'Host: b'],
+    ['Content-Length on CONNECT', {}, 'Content-Length: 5'],
+    ['Transfer-Encoding on CONNECT', {}, 'Transfer-Encoding: chunked'],
+    ['two Proxy-Authorization headers', { 'Proxy-Authorization': 'Basic YTpi' }, 'Proxy-Authorization: Basic Yzpk'],
+  ])('ambiguous request (%s): 400 before any upstream connection', async (_name, headers, extra) => {
+    const gw = await gateway();
+    const head = connectRequest('plain.example.test:443', headers).replace(/\r\n\r\n$/, `\r\n${extra}\r\n\r\n`);
+    const r = await rawRequest(gw.proxyAddress.port, head + 'hello');
+    expect(r.status).toBe(400);
+    expect(gw.counters.snapshot().tunnelsTotal).toBe(0);
+    r.socket.destroy();
+  });
+
   test('request head larger than maxHeadBytes: 431', async () => {
     const gw = await gateway({ maxHeadBytes: 1024 });
     const r = await rawRequest(gw.proxyAddress.port, connectRequest(`${HOST}:443`, { 'X-Big': 'a'.repeat(2000) }));
@@ -323,7 +337,7 @@ describe('relay proxy chaining', () => {
     expect(r.status).toBe(502);
     const e403 = badFront.events.list({ ids: [403] });
     expect(e403).toHaveLength(1);
-    expect(e403[0].message).toContain('407');
+    expect(e403[0].message).toMatch(/refused CONNECT .* with status 407$/);
     expect(JSON.stringify(badFront.events.list())).not.toContain('wrong-pass');
     r.socket.destroy();
   });
