@@ -148,7 +148,9 @@ export class TlsFront {
       ALPNProtocols: ['http/1.1'],
       SNICallback: (servername, cb) => {
         if (connectTarget === undefined && this.opts.refuseTls(servername)) {
-          raw.resetAndDestroy();
+          // Tearing the socket down inside OpenSSL's callback crashes node; fail the callback and
+          // drop the TCP connection once the stack has unwound.
+          setImmediate(() => raw.destroy());
           return cb(new Error(`TLS handshake for ${servername} refused by fault`), undefined);
         }
         this.contextFor(servername.toLowerCase()).then((ctx) => cb(null, ctx), (err: Error) => cb(err, undefined));

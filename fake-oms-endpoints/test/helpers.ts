@@ -135,7 +135,7 @@ export async function request(o: ReqOpts): Promise<Resp> {
   const socket = await openTls(o);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { method: o.method ?? 'POST', path: o.path, headers: { host: o.host, ...(o.body !== undefined ? { 'content-length': String(Buffer.byteLength(o.body)) } : {}), ...o.headers }, createConnection: () => socket, timeout: o.timeoutMs ?? 10_000 },
+      { method: o.method ?? 'POST', path: o.path, headers: { host: o.host, ...(o.body !== undefined ? { 'content-length': String(Buffer.byteLength(o.body)) } : {}), ...o.headers }, createConnection: () => socket },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -145,7 +145,8 @@ export async function request(o: ReqOpts): Promise<Resp> {
         });
       },
     );
-    req.once('timeout', () => req.destroy(new Error('timeout')));
+    const timer = setTimeout(() => req.destroy(new Error('timeout')), o.timeoutMs ?? 10_000);
+    req.once('close', () => clearTimeout(timer));
     req.once('error', (e) => {
       socket.destroy();
       reject(e);
