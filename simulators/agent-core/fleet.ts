@@ -207,12 +207,18 @@ export class Fleet extends EventEmitter<FleetEvents> {
     };
     if (test(this.status())) return Promise.resolve(this.status());
     return new Promise((resolve, reject) => {
-      const check = () => {
+      // Status changes come in bursts from many agents: evaluate at most once per turn of the event loop.
+      let pending: NodeJS.Immediate | undefined;
+      const evaluate = () => {
+        pending = undefined;
         const s = this.status();
         if (test(s)) {
           cleanup();
           resolve(s);
         }
+      };
+      const check = () => {
+        pending ??= setImmediate(evaluate);
       };
       const timer = setTimeout(() => {
         cleanup();
@@ -220,6 +226,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
       }, opts.timeoutMs ?? 60_000);
       const cleanup = () => {
         clearTimeout(timer);
+        if (pending) clearImmediate(pending);
         this.off('status', check);
       };
       this.on('status', check);
