@@ -17,6 +17,11 @@ const MEANINGS: Record<number, string> = {
 };
 
 export function eventMeaning(id: number, message = ''): string {
+  const route = /open via (relay|host map|direct)/i.exec(message);
+  if (id === 200 && route) return `tunnel open via ${route[1].toLowerCase()}`;
+  if (id === 200 && /tunnel .*closed/i.test(message)) return 'tunnel closed';
+  if (id === 104 && /proxy authentication/i.test(message)) return 'proxy authentication failed';
+  if (id === 104 && /^bad request/i.test(message)) return 'bad request';
   if (id === 105 && /client certificate/i.test(message)) return 'client certificate refused';
   if (id === 105 && /port/i.test(message) && !/host/i.test(message)) return 'target port forbidden';
   if (id === 105 && /sni/i.test(message)) return 'SNI does not match target';

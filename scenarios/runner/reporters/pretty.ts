@@ -65,10 +65,12 @@ export function eventLines(events: CollectedEvent[], st: Style): string[] {
     if (same) same.count++;
     else folded.push(g);
   }
+  const seqOf = (g: EventGroup) => g.ids.map((id, i) => `${id} ${eventMeaning(id, g.messages[i])}`).join(' → ');
+  const width = Math.max(40, ...folded.map((g) => (g.target ? seqOf(g).length : 0)));
   return folded.map((g) => {
-    const seq = g.ids.map((id, i) => `${id} ${eventMeaning(id, g.messages[i])}`).join(' → ');
+    const seq = seqOf(g);
     const who = g.target ? `${g.client.padEnd(10)} → ${shortTarget(g.target)}` : g.client;
-    const text = `${seq.padEnd(48)} ${who}`.trimEnd();
+    const text = `${seq.padEnd(width)}  ${who}`.trimEnd();
     const extra = `${g.count > 1 ? ` ×${g.count}` : ''}${g.first.generation > 1 ? st.dim(`  [gw ${g.first.generation}]`) : ''}`;
     return `${st.dim(time(g.first.atMs))}     ${colourFor(g.ids, st)(text)}${extra}`;
   });
