@@ -44,6 +44,8 @@ const LINGER_MS = 2000;
 export class ProxyServer {
   private readonly server: Server;
   private readonly conns = new Set<Conn>();
+  /** Refused connections not counted as clients (over capacity) that still wait for the client to hang up. */
+  private readonly lingering = new Set<Socket>();
   private nextId = 1;
   private closing = false;
 
@@ -100,6 +102,7 @@ export class ProxyServer {
     const deadline = Date.now() + timeoutMs;
     while (this.conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const forced = this.conns.size;
+    for (const s of this.lingering) s.destroy();
     for (const c of this.conns) {
       c.tunnel?.destroy();
       c.upstream?.destroy();
@@ -257,7 +260,11 @@ export class ProxyServer {
     s.resume(); // discard whatever else the client sends until it hangs up
     const t = setTimeout(() => s.destroy(), LINGER_MS);
     t.unref();
-    s.once('close', () => clearTimeout(t));
+    this.lingering.add(s);
+    s.once('close', () => {
+      clearTimeout(t);
+      this.lingering.delete(s);
+    });
   }
 }
 

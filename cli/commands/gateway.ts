@@ -52,7 +52,12 @@ async function runGateway(flags: Parameters<typeof resolveRunOptions>[0] & { qui
     if (isInputError(err)) reportConfigError(err, flags.eventLog ? resolve(flags.eventLog) : undefined);
     throw err;
   }
-  if (!flags.quiet) gw.events.on('event', (e) => print(flags.json ? JSON.stringify(e) : formatEvent(e)));
+  // A harness that stops reading our stdout must not take the proxy down with EPIPE: stop printing instead.
+  let stdoutOpen = true;
+  process.stdout.on('error', () => {
+    stdoutOpen = false;
+  });
+  if (!flags.quiet) gw.events.on('event', (e) => stdoutOpen && print(flags.json ? JSON.stringify(e) : formatEvent(e)));
   try {
     await gw.start();
   } catch (err) {
