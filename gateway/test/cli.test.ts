@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { registerGatewayCommands } from '../../cli/commands/gateway.js';
 import { createGateway, type Gateway } from '../index.js';
-import { connectRequest, rawRequest, tempDir } from './support.js';
+import { connectRequest, eventually, rawRequest, tempDir } from './support.js';
 import { omsgw } from './cli-support.js';
 
 let work: ReturnType<typeof tempDir>;
@@ -101,6 +101,19 @@ describe('against a running gateway (--admin)', () => {
     expect(JSON.parse(await omsgw('counters', '--admin', admin, '--json'))).toMatchObject({ rejectionCount: 1 });
     expect(await omsgw('counters', '--admin', admin)).toMatch(/Rejection Count\s+1/);
     expect(await omsgw('gateway', 'reload', '--admin', admin, '--token', 'cli-token-1')).toMatch(/reloaded: no changes/);
+  });
+
+  test('events --follow prints past and new events until the gateway closes its stream', async () => {
+    (await rawRequest(gw.proxyAddress.port, connectRequest('evil.example.test:443'))).socket.destroy();
+    const listeners = gw.events.listenerCount('event');
+    const following = omsgw('events', '--follow', '--id', '105', '--admin', admin);
+    // the stream subscribes to the event log once connected (and replays the ring first)
+    await eventually(() => gw.events.listenerCount('event') > listeners, 'event stream connected');
+    (await rawRequest(gw.proxyAddress.port, connectRequest('evil2.example.test:443'))).socket.destroy();
+    await gw.close();
+    const out = await following;
+    expect(out.trim().split('\n')).toHaveLength(2);
+    expect(out).toMatch(/105  Target host \(evil\.example\.test\) is forbidden[\s\S]*105  Target host \(evil2\.example\.test\) is forbidden/);
   });
 
   test('an unreachable gateway is a clear error', async () => {
