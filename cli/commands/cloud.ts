@@ -1,4 +1,69 @@
-import type { Command } from '@commander-js/extra-typings';
+import { resolve } from 'node:path';
+import { Command } from '@commander-js/extra-typings';
+import { createFakeCloud, type Workspace } from '../../fake-oms-endpoints/index.js';
+import { generateWorkspace, parsePortFlag, parseWorkspaceFlag } from '../../fake-oms-endpoints/cli/options.js';
 
-// Placeholder until the owning part registers its commands here.
-export function registerCloudCommands(_program: Command): void {}
+/** Readiness line for programs that start `omsgw cloud` as a child process. */
+export const CLOUD_READY_PREFIX = 'omsgw-cloud-ready ';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function print(line: string): void {
+  process.stdout.write(line + '\n');
+}
+
+export function registerCloudCommands(program: Command): void {
+  program
+    .command('cloud')
+    .description('Run the fake Azure Log Analytics cloud: onboarding, ODS ingestion, Data Collector API, DSC, blobs; lab CA; fault injection')
+    .option('--port <port>', 'TLS + CONNECT port on 127.0.0.1 (0 = any free port)', '0')
+    .option('--admin-port <port>', 'plain-HTTP lab API port on 127.0.0.1 (0 = any free port)', '0')
+    .option('--workspace <id:key>', 'workspace id and base64 shared key; repeat for more (none: one is generated)', collect, [] as string[])
+    .option('--state-dir <dir>', 'folder for the lab CA (ca.pem, ca-key.pem), created on first use and reused', '.omsgw/cloud')
+    .option('--no-client-cert', 'do not request client certificates in TLS handshakes')
+    .option('--json', 'print only the readiness line')
+    .addHelpText(
+      'after',
+      `
+Example:
+  omsgw cloud --port 8443 --admin-port 8444 --state-dir ./lab \\
+    --workspace 6f1b4d2a-3c5e-4f70-8a9b-0c1d2e3f4a5b:$(openssl rand -base64 64 | tr -d '\\n')
+
+Reach it as a relay proxy (gateway: relay proxy http://127.0.0.1:8443) or through host-map
+entries such as *.opinsights.azure.com=127.0.0.1:8443. Agents must trust <state-dir>/ca.pem.
+Lab API: curl http://127.0.0.1:8444/_lab/ingested ; POST /_lab/faults '{"type":"status","status":503}'`,
+    )
+    .action(async (flags) => {
+      const port = parsePortFlag('--port', flags.port);
+      const adminPort = parsePortFlag('--admin-port', flags.adminPort);
+      const given = flags.workspace.map(parseWorkspaceFlag);
+      const workspaces: Workspace[] = given.length ? given : [generateWorkspace()];
+      const cloud = createFakeCloud({ stateDir: resolve(flags.stateDir), workspaces, port, adminPort, requestClientCertificate: flags.clientCert });
+      await cloud.start();
+      if (!flags.json) {
+        print(`fake cloud listening on 127.0.0.1:${cloud.port} (CONNECT proxy and TLS by SNI)`);
+        print(`lab CA (agents must trust it): ${cloud.caCertPath}`);
+        print(`workspaces${given.length ? '' : ' (generated)'}:`);
+        for (const w of workspaces) print(`  ${w.id}:${w.key}`);
+        print(`as a relay proxy: ${cloud.proxyUrl}`);
+        print('as host-map entries:');
+        for (const e of cloud.hostMapEntries()) print(`  ${e}`);
+        print(`lab API: ${cloud.adminUrl}/_lab/ingested  /_lab/agents  /_lab/faults`);
+      }
+      print(CLOUD_READY_PREFIX + JSON.stringify({ port: cloud.port, adminPort: cloud.adminPort, proxyUrl: cloud.proxyUrl, caCertPath: cloud.caCertPath, workspaces, hostMap: cloud.hostMapEntries(), pid: process.pid }));
+      await new Promise<void>((done) => {
+        let stopping = false;
+        const stop = () => {
+          if (stopping) return;
+          stopping = true;
+          void cloud.close().then(done, (err: Error) => {
+            process.stderr.write(`omsgw: error while stopping the fake cloud: ${err.message}\n`);
+            process.exitCode = 1;
+            done();
+          });
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}
