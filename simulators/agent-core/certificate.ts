@@ -111,6 +111,21 @@ function pemToDer(pem: string): Buffer {
   return Buffer.from(pem.replace(/-----(BEGIN|END) [A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64');
 }
 
+const imported = new WeakMap<RsaKeyPair, Promise<{ privateKey: webcrypto.CryptoKey; publicKey: webcrypto.CryptoKey }>>();
+
+/** WebCrypto handles for a key pair, imported once per pair (agents sharing a pool slot share them). */
+function importedKeys(keys: RsaKeyPair): Promise<{ privateKey: webcrypto.CryptoKey; publicKey: webcrypto.CryptoKey }> {
+  let p = imported.get(keys);
+  if (!p) {
+    p = (async () => ({
+      privateKey: await webcrypto.subtle.importKey('pkcs8', pemToDer(keys.privateKeyPem), RSA_SIGN, false, ['sign']),
+      publicKey: await webcrypto.subtle.importKey('spki', pemToDer(keys.publicKeyPem), RSA_SIGN, true, ['verify']),
+    }))();
+    imported.set(keys, p);
+  }
+  return p;
+}
+
 /**
  * A self-signed client certificate like `openssl req -x509 -subj "/CN=<ws>/CN=<guid>/OU=<ou>/O=Microsoft"
  * -newkey rsa:2048 -days 365 -sha256` (omsadmin.sh generate_certs). The RDNs are encoded in exactly that
@@ -125,8 +140,7 @@ export async function createClientCertificate(opts: {
   serialNumber: string;
 }): Promise<ClientCertificate> {
   const ou = organizationalUnit(opts.os);
-  const privateKey = await webcrypto.subtle.importKey('pkcs8', pemToDer(opts.keys.privateKeyPem), RSA_SIGN, false, ['sign']);
-  const publicKey = await webcrypto.subtle.importKey('spki', pemToDer(opts.keys.publicKeyPem), RSA_SIGN, true, ['verify']);
+  const { privateKey, publicKey } = await importedKeys(opts.keys);
   const name = [{ CN: [opts.workspaceId] }, { CN: [opts.agentGuid] }, { OU: [ou] }, { O: ['Microsoft'] }];
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: opts.serialNumber,
