@@ -4,14 +4,13 @@ import { join } from 'node:path';
 import { generateBenchCerts } from '../bench/certs.js';
 import { BenchUpstream } from '../bench/upstream/server.js';
 import { spawnGateway } from '../gateway/process.js';
-import { spawnDriver } from '../load/driver/spawn.js';
-import type { DriverResult } from '../load/driver/types.js';
+import { PacedChurn } from './soak-load.js';
 import { InputError } from '../lib/errors.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { ProcessSampler, judgeFlatness, mb, type FlatnessLimits, type FlatnessVerdict, type ProcessSample } from './soak-sampler.js';
 
 /**
- * Soak: run a gateway child process under steady, moderate tunnel churn (a new CONNECT and TLS
+ * Soak: run a gateway child process under steady, paced tunnel churn (a new CONNECT and TLS
  * handshake per request, the path where a per-connection leak would show) and judge whether its
  * resident memory and open file descriptors stay flat. `omsgw load --soak 30m` calls runSoak.
  */
@@ -23,10 +22,10 @@ export interface SoakOptions {
   warmupMs?: number;
   /** Default: about 120 samples over the run, between 250 ms and 10 s apart. */
   sampleIntervalMs?: number;
-  /** Concurrent tunnel loops of the load driver (default 2: moderate on shared cores). */
-  connections?: number;
-  /** 'churn' (default): new tunnel per request; 'keepalive': long tunnels, many requests. */
-  mode?: 'churn' | 'keepalive';
+  /** New tunnels per second (default 40: steady, and moderate on shared cores). */
+  ratePerSecond?: number;
+  /** Most tunnels open at once; a tick that finds them all busy is skipped and counted. Default 16. */
+  maxInFlight?: number;
   /** Override the flatness limits (defaults: 16 MB or 15% RSS growth, 4 fds). */
   limits?: Partial<Omit<FlatnessLimits, 'warmupMs'>>;
   /** Called with each sample as it is taken (for progress output). */
@@ -41,7 +40,7 @@ export interface SoakReport {
   gatewayPid: number;
   samples: ProcessSample[];
   verdict: FlatnessVerdict;
-  load: { mode: string; connections: number; requests: number; tunnels: number; errors: number; requestsPerSec: number; errorKinds: Record<string, number> };
+  load: { ratePerSecond: number; tunnels: number; completed: number; skipped: number; errors: number; errorKinds: Record<string, number> };
   /** The gateway's own counters at the end, from its management API. */
   gatewayCounters: Record<string, unknown>;
   /** One line for humans. */
@@ -50,18 +49,18 @@ export interface SoakReport {
 
 const SOAK_HOST = 'soak.oms.opinsights.azure.com';
 
-export function validateSoakOptions(o: SoakOptions): Required<Pick<SoakOptions, 'durationMs' | 'warmupMs' | 'sampleIntervalMs' | 'connections' | 'mode'>> {
+export function validateSoakOptions(o: SoakOptions): Required<Pick<SoakOptions, 'durationMs' | 'warmupMs' | 'sampleIntervalMs' | 'ratePerSecond' | 'maxInFlight'>> {
   if (!Number.isFinite(o.durationMs) || o.durationMs < 10_000) throw new InputError(`soak duration must be at least 10s, got ${o.durationMs} ms`);
   if (o.durationMs > 7 * 24 * 3_600_000) throw new InputError('soak duration must be at most 7 days');
   const warmupMs = o.warmupMs ?? Math.min(Math.round(o.durationMs * 0.2), 5 * 60_000);
   if (!(warmupMs >= 0 && warmupMs < o.durationMs * 0.8)) throw new InputError(`soak warm-up (${warmupMs} ms) must leave at least 20% of the run for measuring`);
   const sampleIntervalMs = o.sampleIntervalMs ?? Math.min(10_000, Math.max(250, Math.round(o.durationMs / 120)));
   if (!(sampleIntervalMs >= 50)) throw new InputError(`soak sample interval must be at least 50 ms, got ${sampleIntervalMs}`);
-  const connections = o.connections ?? 2;
-  if (!Number.isInteger(connections) || connections < 1 || connections > 256) throw new InputError(`soak connections must be 1-256, got ${connections}`);
-  const mode = o.mode ?? 'churn';
-  if (mode !== 'churn' && mode !== 'keepalive') throw new InputError(`soak mode must be churn or keepalive, got ${String(mode)}`);
-  return { durationMs: o.durationMs, warmupMs, sampleIntervalMs, connections, mode };
+  const ratePerSecond = o.ratePerSecond ?? 40;
+  if (!(ratePerSecond >= 1 && ratePerSecond <= 1000)) throw new InputError(`soak rate must be 1-1000 tunnels per second, got ${ratePerSecond}`);
+  const maxInFlight = o.maxInFlight ?? 16;
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1 || maxInFlight > 1024) throw new InputError(`soak maxInFlight must be 1-1024, got ${maxInFlight}`);
+  return { durationMs: o.durationMs, warmupMs, sampleIntervalMs, ratePerSecond, maxInFlight };
 }
 
 /** Runs the soak: gateway child + TLS upstream + load driver child, sampling the gateway from /proc. */
@@ -89,16 +88,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     gateway = await spawnGateway(['--config', join(dir, 'gateway.json')], { cwd: dir });
     sampler = new ProcessSampler(gateway.pid, o.sampleIntervalMs, clock, options.onSample);
     sampler.start();
-    const driver = spawnDriver({
-      mode: o.mode,
+    const load = new PacedChurn({
       proxy: { host: '127.0.0.1', port: gateway.proxyPort },
       target: { host: SOAK_HOST, port: 443 },
       tls: { ca: certs.serverCert, cert: certs.clientCert, key: certs.clientKey, skipHostnameCheck: true },
-      connections: o.connections,
-      durationMs: o.durationMs,
-      sampleIntervalMs: Math.max(1000, o.sampleIntervalMs),
+      ratePerSecond: o.ratePerSecond,
+      maxInFlight: o.maxInFlight,
     });
-    const result: DriverResult = await driver.result;
+    load.start();
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, o.durationMs));
+    const result = await load.stop();
     sampler.sampleNow();
     sampler.close();
     const counters = await fetchJson(`${gateway.adminUrl}/api/counters`);
@@ -113,7 +112,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const first = sampler.samples[0];
     const last = sampler.samples[sampler.samples.length - 1];
     const summary =
-      `soak ${Math.round(o.durationMs / 1000)} s, ${result.requests} requests (${result.tunnelsEstablished} tunnels, ${result.errorTotal} errors): ` +
+      `soak ${Math.round(o.durationMs / 1000)} s, ${result.completed} tunnels at ${o.ratePerSecond}/s (${result.errors} errors, ${result.skipped} skipped ticks): ` +
       `RSS ${mb(first?.rssBytes ?? 0)} → ${mb(last?.rssBytes ?? 0)} (after warm-up ${mb(verdict.rss.startBytes)} → ${mb(verdict.rss.endBytes)}), ` +
       `fds ${first?.fds ?? 0} → ${last?.fds ?? 0}: ${verdict.flat ? 'FLAT' : 'NOT FLAT: ' + verdict.reasons.join('; ')}`;
     return {
@@ -124,13 +123,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       samples: sampler.samples,
       verdict,
       load: {
-        mode: o.mode,
-        connections: o.connections,
-        requests: result.requests,
-        tunnels: result.tunnelsEstablished,
-        errors: result.errorTotal,
-        requestsPerSec: result.requestsPerSec,
-        errorKinds: result.errors,
+        ratePerSecond: o.ratePerSecond,
+        tunnels: result.started,
+        completed: result.completed,
+        skipped: result.skipped,
+        errors: result.errors,
+        errorKinds: result.errorKinds,
       },
       gatewayCounters: counters,
       summary,

@@ -3,12 +3,12 @@ import { isInputError } from '../../lib/errors.js';
 
 /**
  * The one test allowed to take real time (~60 s): it measures leaks, not speed. A gateway child
- * process carries steady, moderate tunnel churn (a new CONNECT + TLS 1.2 handshake per request)
+ * process carries steady, paced tunnel churn (40/s) (a new CONNECT + TLS 1.2 handshake per request)
  * while its RSS and open file descriptors are sampled from /proc.
  */
 describe('soak (60 s)', () => {
   it('rejects bad soak options with a message', () => {
-    for (const bad of [{ durationMs: 1000 }, { durationMs: 60_000, connections: 0 }, { durationMs: 60_000, warmupMs: 59_000 }, { durationMs: 60_000, mode: 'bulk' as never }]) {
+    for (const bad of [{ durationMs: 1000 }, { durationMs: 60_000, maxInFlight: 0 }, { durationMs: 60_000, warmupMs: 59_000 }, { durationMs: 60_000, ratePerSecond: 0 }]) {
       let err: unknown;
       try {
         validateSoakOptions(bad);
@@ -21,14 +21,15 @@ describe('soak (60 s)', () => {
 
   let report: SoakReport;
   it('gateway memory and file descriptors stay flat under churn', async () => {
-    report = await runSoak({ durationMs: 60_000, warmupMs: 15_000, sampleIntervalMs: 1000, connections: 1 });
+    report = await runSoak({ durationMs: 60_000, warmupMs: 15_000, sampleIntervalMs: 1000, ratePerSecond: 40 });
     process.stdout.write(`${report.summary}\n`);
-    expect(report.load.requests).toBeGreaterThan(300);
+    // 40 tunnels/s for 60 s; a few ticks may be lost to timer drift on busy shared cores.
+    expect(report.load.completed).toBeGreaterThan(1800);
     expect(report.load.errors).toBe(0);
     expect(report.verdict.samplesUsed).toBeGreaterThanOrEqual(40);
     expect(report.verdict.reasons).toEqual([]);
     expect(report.verdict.flat).toBe(true);
     // The gateway saw the load it was sampled under.
-    expect(Number(report.gatewayCounters.tunnelsTotal)).toBeGreaterThanOrEqual(report.load.tunnels);
+    expect(Number(report.gatewayCounters.tunnelsTotal)).toBeGreaterThanOrEqual(report.load.completed);
   }, 120_000);
 });
