@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import autocannon from 'autocannon';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,8 @@ export interface LoadOptions {
   forbiddenRate: number;
   /** CONNECTs per second to an allowed host whose upstream is down (expected 502 errors). */
   errorRate: number;
+  /** Plain-HTTP (non-CONNECT) requests sent with autocannon at the end: expected 405 refusals (event 104, no counter). */
+  httpRefusals?: number;
   /** Sizing profile: about this many KB of data per agent per interval. */
   kbPerUpload: number;
   intervalMs: number;
@@ -73,13 +76,21 @@ export interface LoadReport {
   durationMs: number;
   options: Omit<LoadOptions, 'clock' | 'onProgress'>;
   gateway: { kind: 'omsgw' | 'external'; proxy: Endpoint; adminUrl?: string };
-  throughput: { requests: number; requestsPerSec: number; bytesIngested?: number; recordsIngested?: number; mbPerSec?: number };
+  /** loadMs: time the load itself ran (setup and the final checks excluded). */
+  throughput: { requests: number; loadMs: number; requestsPerSec: number; bytesIngested?: number; recordsIngested?: number; mbPerSec?: number };
   latency: LatencySummary;
   latencyMeasures: string;
   errorsByKind: Record<string, number>;
   /** Errors other than the ones caused on purpose. */
   unexpectedErrors: number;
   probes: ProbeTally;
+  /** autocannon's plain-HTTP refusal phase: responses by status code. */
+  /**
+   * autocannon's plain-HTTP refusal phase. `writes` is autocannon's count of requests written; as the
+   * gateway closes after each refusal, autocannon loses the request it wrote on the closing connection,
+   * so `responses` (answered, by status in byStatus) is the number that reached the gateway's parser.
+   */
+  httpRefusals?: { writes: number; responses: number; byStatus: Record<string, number>; errors: number; reqPerSec: number };
   agents?: { count: number; onboarded: number; byOs: Record<string, number>; ticks: number; overrunTicks: number; kbPerUploadMeasured: number };
   driver?: Omit<DriverResult, 'samples'>;
   timeline: TimelinePoint[];
@@ -109,6 +120,9 @@ export function validateLoadOptions(o: LoadOptions): void {
   if (!(o.speed > 0 && o.speed <= 10_000)) throw new InputError(`--speed must be a positive number up to 10000, got ${o.speed}`);
   int(o.intervalMs, '--interval (ms)', 1, 3_600_000);
   if (o.gateway) assertLoopback(o.gateway.host, '--gateway host');
+  if (o.httpRefusals !== undefined && (!Number.isInteger(o.httpRefusals) || o.httpRefusals < 0 || o.httpRefusals > 1_000_000)) {
+    throw new InputError(`--http-refusals must be a whole number from 0 to 1000000, got ${o.httpRefusals}`);
+  }
   if (o.adminUrl) {
     let u: URL;
     try {
@@ -173,6 +187,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const probesInFlight = new Set<Promise<void>>();
   let probesPaused = false;
   let records: ReturnType<typeof checkRecords> | undefined;
+  let httpRefusals: LoadReport['httpRefusals'];
+  let loadStart = 0;
+  let loadMs = 0;
   let proxy: Endpoint;
   let adminUrl = o.adminUrl;
   // Set when the load itself starts (setup time does not count against --duration).
@@ -296,7 +313,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     };
 
     await point(true, 'start');
-    deadline = Date.now() + o.durationMs;
+    loadStart = Date.now();
+    deadline = loadStart + o.durationMs;
     if (o.forbiddenRate > 0 || o.errorRate > 0) probeTimer = clock.setInterval(probeTick, 100);
 
     // --- the load ------------------------------------------------------------------------------
@@ -408,12 +426,22 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       for (const [k, v] of Object.entries(driverResult.errors)) errorsByKind[`driver_${k}`] = v;
     }
 
+    loadMs = Date.now() - loadStart;
     // --- final quiescent point ------------------------------------------------------------------
     if (progressTimer) clock.clearInterval(progressTimer);
     progressTimer = undefined;
     if (probeTimer) clock.clearInterval(probeTimer);
     probeTimer = undefined;
     await quiesceProbes();
+    if (o.httpRefusals) {
+      await point(true, 'before plain-HTTP refusals');
+      httpRefusals = await plainHttpRefusals(proxy, o.httpRefusals);
+      // autocannon connects from the default source address.
+      if (httpRefusals.responses > 0) sources.add('127.0.0.1');
+      for (const [status, n] of Object.entries(httpRefusals.byStatus)) if (status !== '405') probes.unexpected[`http_refusal_${status}`] = n;
+      if (httpRefusals.errors) probes.unexpected['http_refusal_socket_errors'] = httpRefusals.errors;
+      log(`plain-HTTP refusals (autocannon): ${httpRefusals.responses} answered, by status ${JSON.stringify(httpRefusals.byStatus)}, ${httpRefusals.reqPerSec} req/s`);
+    }
     if (fleet) {
       await fleet.close();
       fleet = undefined;
@@ -454,7 +482,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     gateway: { kind: o.gateway ? 'external' : 'omsgw', proxy: proxy!, adminUrl },
     throughput: {
       requests,
-      requestsPerSec: Math.round((requests / durationMs) * 1000 * 10) / 10,
+      loadMs,
+      requestsPerSec: driverResult ? driverResult.requestsPerSec : Math.round((requests / Math.max(1, loadMs)) * 1000 * 10) / 10,
       ...(records ? { recordsIngested: records.ingested } : {}),
       ...(driverResult ? { mbPerSec: driverResult.mbPerSec } : {}),
     },
@@ -463,6 +492,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     errorsByKind,
     unexpectedErrors,
     probes,
+    httpRefusals,
     agents: agentsInfo,
     driver: driverResult ? (driverRest as Omit<DriverResult, 'samples'>) : undefined,
     timeline,
@@ -470,4 +500,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     ok,
     verdict,
   };
+}
+
+/** autocannon against the proxy port with plain GETs: a CONNECT-only gateway refuses each (405). */
+async function plainHttpRefusals(proxy: Endpoint, amount: number): Promise<NonNullable<LoadReport['httpRefusals']>> {
+  const result = await autocannon({ url: `http://${proxy.host}:${proxy.port}/`, amount, connections: Math.min(10, amount), timeout: 10 });
+  const byStatus: Record<string, number> = {};
+  const stats = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
+  for (const [code, v] of Object.entries(stats)) byStatus[code] = v.count;
+  return { writes: result.requests.sent, responses: result.requests.total, byStatus, errors: result.errors + result.timeouts, reqPerSec: Math.round(result.requests.average) };
 }

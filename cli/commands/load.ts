@@ -47,6 +47,7 @@ export function registerLoadCommands(program: Command): void {
     .option('--concurrency <n>', 'most agent cycles / tunnel openings in flight at once', '200')
     .option('--forbidden-rate <per-second>', 'CONNECTs per second to a forbidden host (known, expected rejections)', '0')
     .option('--error-rate <per-second>', 'CONNECTs per second to an allowed host whose upstream is down (known, expected errors)', '0')
+    .option('--http-refusals <n>', 'at the end, send this many plain-HTTP GETs with autocannon (expected 405 refusals, no counter change)', '0')
     .option('--kb-per-upload <kb>', 'agents: data per agent per interval (sizing profile: 200)', '200')
     .option('--interval <time>', 'agents: time between uploads (sizing profile: 6s)', '6s')
     .option('--speed <factor>', 'agents: run intervals this many times faster than real time', '1')
@@ -81,6 +82,7 @@ Examples:
         concurrency: parseNumber(opts.concurrency, '--concurrency'),
         forbiddenRate: parseNumber(opts.forbiddenRate, '--forbidden-rate'),
         errorRate: parseNumber(opts.errorRate, '--error-rate'),
+        httpRefusals: parseNumber(opts.httpRefusals, '--http-refusals'),
         kbPerUpload: parseNumber(opts.kbPerUpload, '--kb-per-upload'),
         intervalMs: parseDuration(opts.interval, '--interval'),
         speed: parseNumber(opts.speed, '--speed'),

@@ -12,11 +12,12 @@ export function formatLoadReport(r: LoadReport): string {
   const out: string[] = [];
   out.push(`omsgw load — profile ${r.profile}, ${(r.durationMs / 1000).toFixed(1)} s, gateway ${r.gateway.kind} at ${r.gateway.proxy.host}:${r.gateway.proxy.port}`);
   if (r.agents) out.push(`agents: ${r.agents.count} (${Object.entries(r.agents.byOs).map(([k, v]) => `${v} ${k}`).join(', ')}), ${r.agents.onboarded} onboarded, ${r.agents.ticks} upload rounds (${r.agents.overrunTicks} over their interval), ~${r.agents.kbPerUploadMeasured} KB decoded per upload cycle`);
-  out.push(`throughput: ${r.throughput.requests} ${r.profile === 'agents' ? 'agent cycles' : 'requests'}, ${r.throughput.requestsPerSec}/s${r.throughput.mbPerSec !== undefined ? `, ${r.throughput.mbPerSec} MB/s` : ''}${r.throughput.recordsIngested !== undefined ? `, ${r.throughput.recordsIngested} records ingested` : ''}`);
+  out.push(`throughput: ${r.throughput.requests} ${r.profile === 'agents' ? 'agent cycles' : 'requests'} in ${(r.throughput.loadMs / 1000).toFixed(1)} s, ${r.throughput.requestsPerSec}/s${r.throughput.mbPerSec !== undefined ? `, ${r.throughput.mbPerSec} MB/s` : ''}${r.throughput.recordsIngested !== undefined ? `, ${r.throughput.recordsIngested} records ingested` : ''}`);
   out.push(`latency (${r.latencyMeasures}): p50 ${ms(r.latency.p50)} ms, p90 ${ms(r.latency.p90)} ms, p99 ${ms(r.latency.p99)} ms, max ${ms(r.latency.max)} ms (n=${r.latency.count})`);
   const errs = Object.entries(r.errorsByKind);
   out.push(`errors: ${errs.length ? errs.map(([k, v]) => `${k}=${v}`).join(', ') : 'none'}`);
   out.push(`caused on purpose: ${r.probes.forbiddenSent} forbidden CONNECTs → ${r.probes.rejectionsCaused} rejections; ${r.probes.errorProbesSent} unreachable-upstream CONNECTs → ${r.probes.errorsCaused} errors`);
+  if (r.httpRefusals) out.push(`plain-HTTP refusals (autocannon): ${r.httpRefusals.responses} GETs answered, by status ${Object.entries(r.httpRefusals.byStatus).map(([k, v]) => `${k}=${v}`).join(', ') || 'none'}, ${r.httpRefusals.reqPerSec} req/s`);
   if (r.accuracy) {
     out.push('', 'counter accuracy (last quiescent point; every quiescent point must match):');
     out.push(

@@ -27,7 +27,7 @@ test('omsgw load, agents profile: a few Windows and Linux agents, expected rejec
   const json = join(dir, 'agents.json');
   const html = join(dir, 'agents.html');
   // speed 30: the 6 s sizing interval lasts 200 ms of real time.
-  const r = await runCli(['load', '--agents', '4', '--duration', '1s', '--speed', '30', '--kb-per-upload', '20', '--forbidden-rate', '10', '--error-rate', '5', '--json', json, '--report', html, '--quiet']);
+  const r = await runCli(['load', '--agents', '4', '--duration', '1s', '--speed', '30', '--kb-per-upload', '20', '--forbidden-rate', '10', '--error-rate', '5', '--http-refusals', '200', '--json', json, '--report', html, '--quiet']);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/RESULT: ok/);
@@ -35,8 +35,11 @@ test('omsgw load, agents profile: a few Windows and Linux agents, expected rejec
   expect(report.ok).toBe(true);
   expect(report.agents).toMatchObject({ count: 4, onboarded: 4, byOs: { windows: 2, linux: 2 } });
   const rows = Object.fromEntries(report.accuracy!.rows.map((x) => [x.counter, x]));
-  // 4 agents + one source address for each kind of probe.
-  expect(rows['Connected Client']).toMatchObject({ gateway: 6, truth: 6, quiescentDeviations: 0 });
+  // 4 agents + one source address for each kind of probe + autocannon's 127.0.0.1.
+  expect(rows['Connected Client']).toMatchObject({ gateway: 7, truth: 7, quiescentDeviations: 0 });
+  // A CONNECT-only gateway refuses plain HTTP with 405 (event 104, which counts neither as rejection nor error).
+  expect(report.httpRefusals!.responses).toBeGreaterThan(0);
+  expect(report.httpRefusals).toMatchObject({ byStatus: { '405': report.httpRefusals!.responses }, errors: 0 });
   expect(rows['Active Client Connection']).toMatchObject({ gateway: 0, truth: 0, quiescentDeviations: 0 });
   expect(rows['Rejection Count'].gateway).toBe(report.probes.rejectionsCaused);
   expect(rows['Rejection Count'].gateway).toBeGreaterThan(0);
@@ -84,7 +87,7 @@ test('the HTML report is self-contained: inline SVG, no scripts, no http(s) reso
     durationMs: 2000,
     options: {} as LoadReport['options'],
     gateway: { kind: 'omsgw', proxy: { host: '127.0.0.1', port: 1 } },
-    throughput: { requests: 3, requestsPerSec: 1.5 },
+    throughput: { requests: 3, loadMs: 2000, requestsPerSec: 1.5 },
     latency: { count: 3, p50: 1000, p90: 2000, p99: 3000, max: 3000, mean: 1500 },
     latencyMeasures: 'x',
     errorsByKind: { 'agent_<script>': 1 },
