@@ -369,8 +369,9 @@ class GatewayImpl implements Gateway {
       }
       validated[k] = v === null && k === 'relayProxy' ? undefined : (FIELDS as Record<string, (v: unknown, w: string) => unknown>)[k](v, `"${k}"`);
     }
-    if (!this.configFile && restartRequired.length === 0 && Object.keys(validated).some((k) => GatewayImpl.RESTART_KEYS.has(k))) {
-      throw new InputError(`${Object.keys(validated).filter((k) => GatewayImpl.RESTART_KEYS.has(k)).join(', ')} only take effect after a restart, and this gateway has no config file to save them in (start it with --config or --dir)`);
+    const restartOnly = Object.keys(validated).filter((k) => GatewayImpl.RESTART_KEYS.has(k));
+    if (!this.configFile && restartOnly.length > 0) {
+      throw new InputError(`${restartOnly.join(', ')} only take${restartOnly.length === 1 ? 's' : ''} effect after a restart, and this gateway has no config file to save ${restartOnly.length === 1 ? 'it' : 'them'} in (start it with --config or --dir)`);
     }
     const previous = { ...this.config };
     const mutable = this.config as unknown as Record<string, unknown>;

@@ -39,7 +39,8 @@ export function connectDirect(target: DirectTarget): Promise<Socket> {
       reject(new UpstreamError('private-upstream', `Target host (${target.label}) is a private address, which is forbidden`));
       return;
     }
-    const socket = connect({ host: target.host, port: target.port, lookup: target.refusePrivate ? guardedLookup : undefined });
+    // Half-open like the client side, so an end from either peer travels through the tunnel.
+    const socket = connect({ host: target.host, port: target.port, allowHalfOpen: true, lookup: target.refusePrivate ? guardedLookup : undefined });
     let settled = false;
     const timer = setTimeout(() => {
       fail(new UpstreamError('upstream-timeout', `connecting to ${target.label} timed out after ${target.timeoutMs} ms`));

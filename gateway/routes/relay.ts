@@ -52,7 +52,7 @@ export function maskRelayUrl(value: string): string {
 export function connectViaRelay(relay: RelayProxy, authority: string, timeoutMs: number, maxHeadBytes = 16384): Promise<Socket> {
   const label = `relay proxy ${relay.host}:${relay.port}`;
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: relay.host, port: relay.port });
+    const socket = connect({ host: relay.host, port: relay.port, allowHalfOpen: true });
     socket.setNoDelay(true);
     let settled = false;
     let buffered = Buffer.alloc(0);

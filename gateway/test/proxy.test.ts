@@ -86,6 +86,19 @@ describe('allowed host', () => {
     r.socket.destroy();
   });
 
+  test('a half-close travels through the tunnel: the reply still arrives after the client ends', async () => {
+    const gw = await gateway();
+    const r = await rawRequest(gw.proxyAddress.port, connectRequest('plain.example.test:443'));
+    expect(r.status).toBe(200);
+    const chunks: Buffer[] = [];
+    r.socket.on('data', (c) => chunks.push(c));
+    const ended = new Promise<void>((resolve) => r.socket.once('end', resolve));
+    r.socket.end('last words');
+    r.socket.resume();
+    await ended;
+    expect(Buffer.concat(chunks).toString()).toBe('last words');
+  });
+
   test('curl -x reaches the TLS server through the gateway', async () => {
     if (!existsSync('/usr/bin/curl')) return;
     const gw = await gateway();
