@@ -144,7 +144,7 @@ function pad(rows: string[][]): string {
 
 export function formatText(r: BenchResults): string {
   const t = ratioTable(r);
-  const lines = [`omsgw bench ${r.quick ? '(quick) ' : ''}${r.date} — ${r.machine.cpus} CPUs, ${r.machine.model}, node ${r.machine.node}`, ''];
+  const lines = [`omsgw bench ${r.quick ? '(quick) ' : ''}${r.date} — ${r.machine.cpus} CPUs, ${r.machine.model}, node ${r.machine.node}, load average ${r.machine.loadavgStart.toFixed(1)} → ${r.machine.loadavgEnd.toFixed(1)}, ${(r.durationMs / 1000).toFixed(0)} s`, ''];
   lines.push(pad([t.head, ...t.rows]));
   lines.push('');
   for (const p of r.peers.filter((p) => p.status === 'skipped')) lines.push(`skipped: ${p.name} — ${p.reason}`);
@@ -173,7 +173,7 @@ export function renderBenchHtml(r: BenchResults): string {
     .join('');
   const skipped = r.peers.filter((p) => p.status === 'skipped').map((p) => `<li>${escapeXml(p.name)} skipped: ${escapeXml(p.reason ?? '')}</li>`).join('');
   const body =
-    `<p>${escapeXml(r.date)}${r.quick ? ' (quick run)' : ''} — ${r.machine.cpus} CPUs (${escapeXml(r.machine.model)}), node ${escapeXml(r.machine.node)}. Compare ratios within this run only.</p>` +
+    `<p>${escapeXml(r.date)}${r.quick ? ' (quick run)' : ''} — ${r.machine.cpus} CPUs (${escapeXml(r.machine.model)}), node ${escapeXml(r.machine.node)}, load average ${r.machine.loadavgStart.toFixed(1)} at the start and ${r.machine.loadavgEnd.toFixed(1)} at the end (above the CPU count means other work competed). Compare ratios within this run only.</p>` +
     `<ul>${r.notes.map((n) => `<li>${escapeXml(n)}</li>`).join('')}${skipped}</ul>` +
     `<h2>Targets</h2><ul>${targets}</ul><h2>Ratios</h2>${htmlTable(t.head, t.rows)}<h2>Charts</h2>${charts}`;
   return htmlPage('omsgw benchmark', body);

@@ -1,4 +1,4 @@
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../lib/paths.js';
@@ -35,7 +35,8 @@ export interface BenchResults {
   version: 1;
   date: string;
   quick: boolean;
-  machine: { cpus: number; model: string; node: string; platform: string };
+  /** loadavg: 1-minute load average at the start and end (the machine may be shared; high values mean noisy numbers). */
+  machine: { cpus: number; model: string; node: string; platform: string; loadavgStart: number; loadavgEnd: number };
   notes: string[];
   peers: PeerStatus[];
   keepalive: Record<string, w.KeepaliveMetrics>;
@@ -65,7 +66,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     version: 1,
     date: new Date().toISOString(),
     quick: o.quick,
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, platform: process.platform },
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, platform: process.platform, loadavgStart: loadavg()[0], loadavgEnd: 0 },
     notes: [
       `driver, gateway, peers and upstream run as separate processes on loopback; the driver speaks CONNECT + TLS 1.2 (client certificate) + HTTP/1.1 keep-alive`,
       `omsgw gets CONNECT ${BENCH_HOST}:443 and maps it with --host-map; squid and tinyproxy have no host map, so they get CONNECT 127.0.0.1:<upstreamPort> (no DNS in either case); SNI is ${BENCH_HOST} for all`,
@@ -187,5 +188,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     rmSync(workDir, { recursive: true, force: true });
   }
   results.durationMs = Date.now() - started;
+  results.machine.loadavgEnd = loadavg()[0];
   return results;
 }

@@ -9,7 +9,7 @@ function synthetic(): BenchResults {
     version: 1,
     date: '2026-01-01T00:00:00.000Z',
     quick: true,
-    machine: { cpus: 2, model: 'test', node: 'v20', platform: 'linux' },
+    machine: { cpus: 2, model: 'test', node: 'v20', platform: 'linux', loadavgStart: 1, loadavgEnd: 1 },
     notes: ['note'],
     peers: [
       { name: 'direct', description: '', status: 'ok' },
