@@ -175,8 +175,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       }
     }
     if (workloads.has('agents')) {
-      // Quick mode checks the documented capacity on omsgw only; the full run climbs the ladder for every proxy.
-      const targets = o.quick ? proxies.filter((p) => p.name === 'omsgw') : proxies;
+      // Quick mode checks the documented capacity on omsgw only; the full run climbs the ladder for
+      // omsgw and the real peers (squid, tinyproxy).
+      const targets = proxies.filter((p) => (o.quick ? p.name === 'omsgw' : ['omsgw', 'squid', 'tinyproxy'].includes(p.name)));
       for (const peer of targets) {
         const m = await attempt(peer, 'agents', () => w.agentCapacity(peer, env, profile));
         if (m) results.agents[peer.name] = m;
