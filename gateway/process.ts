@@ -3,6 +3,13 @@ import { cliPath } from '../lib/paths.js';
 
 export const READY_PREFIX = 'omsgw-gateway-ready ';
 
+/** How much of the child's stdout/stderr `output()` keeps. */
+export const OUTPUT_TAIL_CHARS = 1 << 20;
+
+function keepTail(text: string): string {
+  return text.length > OUTPUT_TAIL_CHARS ? text.slice(text.length - OUTPUT_TAIL_CHARS) : text;
+}
+
 export interface ReadyInfo {
   proxy: { host: string; port: number };
   admin: { host: string; port: number } | null;
@@ -30,7 +37,7 @@ export interface GatewayProcess {
   /** SIGTERM, then waits for the exit (SIGKILL after `timeoutMs`). */
   stop(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Everything the child printed so far. */
+  /** What the child printed so far (the last OUTPUT_TAIL_CHARS characters of each stream). */
   output(): { stdout: string; stderr: string };
 }
 
@@ -56,8 +63,9 @@ export function spawnGateway(args: string[], opts: SpawnGatewayOptions = {}): Pr
     let partial = '';
     return (chunk: Buffer): void => {
       const text = chunk.toString('utf8');
-      if (stream === 'stdout') stdout += text;
-      else stderr += text;
+      // Keep only the tail: a long run prints an event per connection and the parent must not grow with it.
+      if (stream === 'stdout') stdout = keepTail(stdout + text);
+      else stderr = keepTail(stderr + text);
       partial += text;
       const parts = partial.split('\n');
       partial = parts.pop() ?? '';

@@ -171,6 +171,18 @@ test('config: credentials masked; relay proxy changed live; restart-only keys ne
   expect((await call(`${api}/api/config`, { method: 'PUT', json: { adminToken: 'x' }, headers: auth })).status).toBe(400);
 });
 
+test('without a config file, restart-only settings are refused with a reason; live ones apply', async () => {
+  const { gw, api } = await start();
+  const r = await call(`${api}/api/config`, { method: 'PUT', json: { listenPort: 9000 } });
+  expect(r.status).toBe(400);
+  expect(r.body.error).toBe('listenPort only takes effect after a restart, and this gateway has no config file to save it in (start it with --config or --dir)');
+  expect((await call(`${api}/api/config`, { method: 'PUT', json: { allowedPorts: [443, 8443] } })).body).toMatchObject({ applied: ['allowedPorts'], persisted: false });
+  const ok = await rawRequest(gw.proxyAddress.port, connectRequest('a.example.test:8443'));
+  expect(ok.status).toBe(200);
+  ok.socket.destroy();
+  expect((await call(`${api}/api/config`, { method: 'PUT', json: { eventLog: '/tmp/x' } })).body.error).toMatch(/"eventLog" cannot be changed through the API/);
+});
+
 test('admin token: every change needs the bearer token; reads do not', async () => {
   const { api } = await start({ adminToken: 'sekrit-token' });
   expect((await call(`${api}/api/allowlist/hosts`)).status).toBe(200);

@@ -99,6 +99,32 @@ describe('allowed host', () => {
     expect(Buffer.concat(chunks).toString()).toBe('last words');
   });
 
+  test('IPv6: listening on ::1, host map file entry to [::1]:port', async () => {
+    const v6 = net.createServer((sock) => sock.pipe(sock));
+    await new Promise<void>((r) => v6.listen(0, '::1', r));
+    const { dir, cleanup } = tempDir();
+    const mapFile = `${dir}/hosts.map`;
+    writeFileSync(mapFile, `# lab routes\nv6.example.test=[::1]:${(v6.address() as net.AddressInfo).port}\n`);
+    const gw = await gateway({ listenHost: '::1', allowlist: ['v6.example.test'], hostMap: [], hostMapFile: mapFile });
+    expect(gw.proxyAddress.host).toBe('::1');
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const s = net.connect({ host: '::1', port: gw.proxyAddress.port }, () => s.write(connectRequest('v6.example.test:443') + 'ping6'));
+      let buf = Buffer.alloc(0);
+      s.on('data', (c) => {
+        buf = Buffer.concat([buf, c]);
+        if (buf.toString().endsWith('ping6')) {
+          s.destroy();
+          resolve(buf);
+        }
+      });
+      s.on('error', reject);
+    });
+    expect(reply.toString()).toBe('HTTP/1.1 200 Connection established\r\n\r\nping6');
+    expect(gw.events.list({ ids: [103] })[0].clientIp).toBe('::1');
+    await new Promise((r) => v6.close(r));
+    cleanup();
+  });
+
   test('curl -x reaches the TLS server through the gateway', async () => {
     if (!existsSync('/usr/bin/curl')) return;
     const gw = await gateway();
