@@ -53,9 +53,9 @@ function lastConn(gw: Gateway): number {
 }
 
 describe('allowed host', () => {
-  test('tunnels TLS bytes both ways to the host-mapped server', async () => {
-    const gw = await gateway();
-    const s = await tlsThroughProxy(gw.proxyAddress.port, `${HOST}:443`, HOST, cert.cert);
+  test('tunnels TLS bytes both ways to the host-mapped server (inspection on: 103 then 107)', async () => {
+    const gw = await gateway({ tlsInspection: true });
+    const s = await tlsThroughProxy(gw.proxyAddress.port, `${HOST}:443`, HOST, cert.cert, { tls: { maxVersion: 'TLSv1.2' } });
     expect((await readBytes(s, 5)).toString()).toBe('echo:');
     s.write('hello through the gateway');
     expect((await readBytes(s, 25)).toString()).toBe('hello through the gateway');
@@ -67,7 +67,7 @@ describe('allowed host', () => {
     expect(snap.bytesIn).toBeGreaterThan(25);
     expect(snap.bytesOut).toBeGreaterThan(30);
     expect(snap.upstreamConnectLatency.count).toBe(1);
-    expect(idsFor(gw, lastConn(gw))).toEqual([103]);
+    expect(idsFor(gw, lastConn(gw))).toEqual([103, 107]);
   });
 
   test('host matching is case-insensitive and ignores one trailing dot', async () => {
@@ -362,14 +362,17 @@ describe('client proxy authentication', () => {
 
 describe('relay proxy chaining', () => {
   test('through a second gateway that requires proxy auth; wrong credentials fail cleanly with 502 + 403', async () => {
-    const upstreamGw = await gateway({ proxyAuth: 'relay:pa55word' });
-    const front = await gateway({ hostMap: [], relayProxy: `http://relay:pa55word@127.0.0.1:${upstreamGw.proxyAddress.port}` });
-    const s = await tlsThroughProxy(front.proxyAddress.port, `${HOST}:443`, HOST, cert.cert);
+    const upstreamGw = await gateway({ proxyAuth: 'relay:pa55word', tlsInspection: true });
+    const front = await gateway({ hostMap: [], relayProxy: `http://relay:pa55word@127.0.0.1:${upstreamGw.proxyAddress.port}`, tlsInspection: true });
+    const s = await tlsThroughProxy(front.proxyAddress.port, `${HOST}:443`, HOST, cert.cert, { tls: { maxVersion: 'TLSv1.2' } });
     expect((await readBytes(s, 5)).toString()).toBe('echo:');
     s.write('via relay');
     expect((await readBytes(s, 9)).toString()).toBe('via relay');
     s.destroy();
     expect(upstreamGw.events.list({ ids: [103] })[0].message).toContain('Proxy-Authorization: Basic ****');
+    // both gateways see the same TLS 1.2 handshake pass by
+    expect(front.events.list({ ids: [103, 107] }).map((e) => e.id)).toEqual([103, 107]);
+    expect(upstreamGw.events.list({ ids: [103, 107] }).map((e) => e.id)).toEqual([103, 107]);
 
     const badFront = await gateway({ hostMap: [], relayProxy: `http://relay:wrong-pass@127.0.0.1:${upstreamGw.proxyAddress.port}` });
     const r = await rawRequest(badFront.proxyAddress.port, connectRequest(`${HOST}:443`));
