@@ -109,3 +109,15 @@ test('the HTML report is self-contained: inline SVG, no scripts, no http(s) reso
   expect(html).not.toMatch(/https?:\/\//);
   expect(html).toContain('agent_&lt;script&gt;');
 });
+
+test.each([
+  [['load', '--gateway', '10.1.2.3:3128'], /loopback/],
+  [['load', '--duration', 'soon'], /--duration must be a duration like 30s/],
+  [['load', '--profile', 'stampede'], /--profile must be one of agents, churn, keepalive, idle/],
+  [['load', '--mix', 'macos=1'], /--mix must look like windows=1,linux=1/],
+  [['bench', '--peers', 'varnish', '--no-install'], /unknown peer "varnish"/],
+])('bad input %j → exit 2 with a message saying what to fix', async (args, message) => {
+  const r = await runCli(args as string[]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(message as RegExp);
+});
