@@ -251,8 +251,20 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     }
     const r = options.retry ?? {};
     const random = () => this.faker.number.float({ min: 0, max: 1 });
-    this.onboardBackoff = new Backoff({ initialMs: r.onboardInitialMs ?? 15_000, maxMs: r.onboardMaxMs ?? 300_000, jitter: r.jitter, random });
-    this.uploadBackoff = new Backoff({ initialMs: r.uploadInitialMs ?? 30_000, maxMs: r.uploadMaxMs ?? 540_000, jitter: r.jitter, random });
+    const onboardInitialMs = r.onboardInitialMs ?? 15_000;
+    const uploadInitialMs = r.uploadInitialMs ?? 30_000;
+    // An explicit first delay above a default cap raises the cap rather than failing.
+    const onboardMaxMs = r.onboardMaxMs ?? Math.max(300_000, onboardInitialMs);
+    const uploadMaxMs = r.uploadMaxMs ?? Math.max(540_000, uploadInitialMs);
+    for (const [name, v] of Object.entries({ onboardInitialMs, onboardMaxMs, uploadInitialMs, uploadMaxMs })) {
+      if (!(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new InputError(`retry.${name} must be a number of milliseconds > 0, got ${v}`);
+    }
+    if (onboardMaxMs < onboardInitialMs) throw new InputError(`retry.onboardMaxMs (${onboardMaxMs}) must not be below retry.onboardInitialMs (${onboardInitialMs})`);
+    if (uploadMaxMs < uploadInitialMs) throw new InputError(`retry.uploadMaxMs (${uploadMaxMs}) must not be below retry.uploadInitialMs (${uploadInitialMs})`);
+    if (r.jitter !== undefined && !(r.jitter >= 0 && r.jitter < 1)) throw new InputError(`retry.jitter must be in [0, 1), got ${r.jitter}`);
+    if (r.retryLimit !== undefined && !(Number.isInteger(r.retryLimit) && r.retryLimit >= 1)) throw new InputError(`retry.retryLimit must be a whole number >= 1, got ${r.retryLimit}`);
+    this.onboardBackoff = new Backoff({ initialMs: onboardInitialMs, maxMs: onboardMaxMs, jitter: r.jitter, random });
+    this.uploadBackoff = new Backoff({ initialMs: uploadInitialMs, maxMs: uploadMaxMs, jitter: r.jitter, random });
     this.batchSize = options.batchSize ?? 500;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new InputError(`batchSize must be a positive integer, got ${options.batchSize}`);
   }
@@ -349,6 +361,12 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
       this.log('info', `Registered with the agent service ${new URL(this.dscEndpoint!).hostname}`, 'agent-service');
       this.emit('registered', this.status());
     }
+    if (this.retryTimer) {
+      // A direct onboard() call succeeded while a scheduled retry was waiting.
+      this.clearTimer(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+    this.nextRetryAt = undefined;
     this.setState('running');
     this.schedulePump(0);
   }

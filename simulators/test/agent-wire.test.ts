@@ -101,6 +101,32 @@ describe('linux agent on the wire', () => {
   });
 });
 
+describe('createAgent options', () => {
+  const good = () => ({ os: 'linux' as const, workspaceId: WS, workspaceKey: KEY, proxy: '127.0.0.1:8080', caPem: pki.caPem, seed: 1 });
+  test.each([
+    [{ os: 'macos' }, /os must be "linux" or "windows"/],
+    [{ workspaceId: 'abc' }, /must be a GUID/],
+    [{ workspaceKey: '***' }, /base64 shared key/],
+    [{ proxy: 'ftp://x' }, /scheme "ftp:\/\/"/],
+    [{ caPem: 'not a pem' }, /caPem must be the lab CA certificate/],
+    [{ bindAddress: '10.0.0.1' }, /not a loopback address/],
+    [{ schedule: { collectIntervalMs: -1 } }, /schedule.collectIntervalMs must be/],
+    [{ retry: { uploadInitialMs: 0 } }, /retry.uploadInitialMs must be/],
+    [{ retry: { onboardInitialMs: 10_000, onboardMaxMs: 5_000 } }, /onboardMaxMs \(5000\) must not be below/],
+    [{ retry: { jitter: 1 } }, /retry.jitter must be in/],
+    [{ batchSize: 0 }, /batchSize must be a positive integer/],
+  ])('%j is an InputError', (extra, msg) => {
+    let err: unknown;
+    try {
+      createAgent({ ...good(), ...extra } as never);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error)?.name).toBe('InputError');
+    expect((err as Error).message).toMatch(msg);
+  });
+});
+
 describe('failures and shutdown', () => {
   test('407 from the proxy is proxy-auth-required; an unreachable proxy says so, with the bind address', async () => {
     proxy.refuse = () => '407 Proxy Authentication Required';

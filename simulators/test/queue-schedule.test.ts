@@ -172,6 +172,22 @@ describe('agent schedules on a ManualClock', () => {
     assertLedgerInvariant(s);
   });
 
+  test('a direct onboard() while a retry is scheduled cancels the retry', async () => {
+    const clock = new ManualClock();
+    proxy.refuse = () => '502 Bad Gateway';
+    const a = make('windows', clock, { retry: { onboardInitialMs: 600_000, jitter: 0 } });
+    a.start();
+    await a.waitFor((s) => s.state === 'retrying');
+    expect(a.status().nextRetryAt).toBe(clock.now() + 600_000);
+    proxy.refuse = () => undefined;
+    await a.onboard();
+    expect(a.status()).toMatchObject({ state: 'running', onboarded: true, nextRetryAt: undefined, lastCallFailed: false });
+    const calls = cloud.seen.length;
+    await clock.advance(600_000); // no second onboarding at the old retry time (collections and heartbeats only)
+    await new Promise((r) => setTimeout(r, 50));
+    expect(cloud.seen.slice(calls).filter((s) => s.headers.authorization !== undefined)).toEqual([]);
+  });
+
   test('close() stops timers and keeps queued records queued', async () => {
     const clock = new ManualClock();
     proxy.refuse = () => '403 Forbidden';
