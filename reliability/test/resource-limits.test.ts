@@ -198,3 +198,48 @@ describe('resolution to private or loopback addresses', () => {
     expect(await waitFor(() => target.count === 2)).toBe(true);
   });
 });
+
+describe('half-open and idle tunnels', () => {
+  // The upstream answers "pong" once the client has finished sending (its FIN arrived), then ends.
+  const upstream = new CountingListener((socket) => {
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    socket.on('end', () => socket.end(`pong after ${got}`));
+  });
+  let gw: Gateway;
+
+  beforeAll(async () => {
+    await upstream.start();
+    gw = createGateway({ listenPort: 0, adminPort: null, allowlist: [HOST], hostMap: [`${HOST}=127.0.0.1:${upstream.port}`], tlsInspection: false, idleTimeoutMs: 300 });
+    await gw.start();
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await upstream.close();
+  });
+
+  it('a client half-close is passed upstream, the answer still comes back, and both sides are freed', async () => {
+    const client = await openTunnel(gw.proxyAddress.port, `${HOST}:443`);
+    let answer = '';
+    client.setEncoding('latin1');
+    client.on('data', (d: string) => (answer += d));
+    client.resume();
+    const closed = new Promise<void>((r) => client.once('close', () => r()));
+    client.end('ping');
+    await closed;
+    expect(answer).toBe('pong after ping');
+    expect(await waitFor(() => gw.counters.snapshot().activeClientConnections === 0 && gw.counters.snapshot().tunnelsActive === 0)).toBe(true);
+    expect(await waitFor(() => upstream.open === 0)).toBe(true);
+  });
+
+  it('a tunnel nobody uses is closed after the idle timeout, upstream side included', async () => {
+    const client = await openTunnel(gw.proxyAddress.port, `${HOST}:443`);
+    client.resume();
+    const started = Date.now();
+    await new Promise<void>((r) => client.once('close', () => r()));
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(3000);
+    expect(await waitFor(() => gw.counters.snapshot().tunnelsActive === 0 && upstream.open === 0)).toBe(true);
+  });
+});
