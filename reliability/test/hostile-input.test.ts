@@ -227,7 +227,8 @@ describe('hostile timing and connection behaviour', () => {
     // Allowed outcomes: refuse the whole thing (400), or open the tunnel and treat the extra bytes
     // as tunnel data, which the TLS inspection must then reject as not TLS (402). Never: a second
     // CONNECT event, a 105 for evil.example, or any route toward evil.example.
-    expect(events.filter((e) => e.id === 103)).toHaveLength(r.status === 400 ? events.filter((e) => e.id === 103).length : 1);
+    // At most one "Got request" (103): the second CONNECT is never logged as a request of its own.
+    expect(events.filter((e) => e.id === 103).length).toBeLessThanOrEqual(1);
     // (a 402 may quote the stray bytes in its message: that is a diagnosis, not a request)
     expect(events.filter((e) => e.id === 103 || e.id === 105).some((e) => /evil\.example/.test(e.message) || /evil\.example/.test(String(e.target ?? '')))).toBe(false);
     expect(relay.count).toBe(relayBefore);
