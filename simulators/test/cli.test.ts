@@ -79,10 +79,16 @@ describe('flag validation: InputError (exit 2) with a message that says what to 
     expect((err as Error).message).toMatch(message);
   });
 
-  test('the CLI prints the message and exits 2', async () => {
+  test('the CLI prints the message and exits 2, also for flags commander checks', async () => {
     const r = await omsgw(['agent', 'linux', ...base(), '--proxy', '127.0.0.1:8080', '--bind-range', '10.0.0.0/24']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^omsgw: bind range "10.0.0.0\/24" is not on loopback/);
+    const missing = await omsgw(['agent', 'windows', ...base()]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe("omsgw: required option '--proxy <url>' not specified (run omsgw agent windows --help for usage)\n");
+    const help = await omsgw(['agent', 'windows', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Examples:/);
   });
 });
 
