@@ -48,6 +48,8 @@ export interface LoadOptions {
   gateway?: Endpoint;
   /** Management API of that gateway (for counters); without it the accuracy table is skipped. */
   adminUrl?: string;
+  /** Fixed loopback port for the fake cloud (agents) or the bench upstream (other profiles), so an external proxy can be configured to route there. */
+  targetPort?: number;
   seed: string;
   /** Paces ticks and progress (tests may pass a faster clock). */
   clock?: Clock;
@@ -120,6 +122,9 @@ export function validateLoadOptions(o: LoadOptions): void {
   if (!(o.speed > 0 && o.speed <= 10_000)) throw new InputError(`--speed must be a positive number up to 10000, got ${o.speed}`);
   int(o.intervalMs, '--interval (ms)', 1, 3_600_000);
   if (o.gateway) assertLoopback(o.gateway.host, '--gateway host');
+  if (o.targetPort !== undefined && (!Number.isInteger(o.targetPort) || o.targetPort < 1 || o.targetPort > 65535)) {
+    throw new InputError(`--target-port must be a port number from 1 to 65535, got ${o.targetPort}`);
+  }
   if (o.httpRefusals !== undefined && (!Number.isInteger(o.httpRefusals) || o.httpRefusals < 0 || o.httpRefusals > 1_000_000)) {
     throw new InputError(`--http-refusals must be a whole number from 0 to 1000000, got ${o.httpRefusals}`);
   }
@@ -202,7 +207,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     const hostMap: string[] = [`${DEAD_HOST}=127.0.0.1:${deadPort}`];
     let driverTls: { ca: string; cert: string; key: string } | undefined;
     if (o.profile === 'agents') {
-      cloud = createFakeCloud({ stateDir: join(workDir, 'cloud'), workspaces: [{ id: workspaceId, key: workspaceKey }] });
+      cloud = createFakeCloud({ stateDir: join(workDir, 'cloud'), workspaces: [{ id: workspaceId, key: workspaceKey }], port: o.targetPort ?? 0 });
       await cloud.start();
       for (const e of cloud.hostMapEntries()) {
         hostMap.push(e);
@@ -211,7 +216,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     } else {
       const certs = generateBenchCerts(join(workDir, 'certs'));
       driverTls = { ca: certs.serverCert, cert: certs.clientCert, key: certs.clientKey };
-      upstream = await spawnReady(process.execPath, [join(packageRoot(), 'dist', 'bench', 'upstream', 'main.js'), certs.files.serverCert, certs.files.serverKey], { prefix: 'omsgw-bench-upstream-ready' });
+      upstream = await spawnReady(process.execPath, [join(packageRoot(), 'dist', 'bench', 'upstream', 'main.js'), certs.files.serverCert, certs.files.serverKey, String(o.targetPort ?? 0)], { prefix: 'omsgw-bench-upstream-ready' });
       hostMap.push(`${DRIVER_HOST}=127.0.0.1:${upstream.info.port}`);
       allow.push(DRIVER_HOST);
     }

@@ -54,6 +54,7 @@ export function registerLoadCommands(program: Command): void {
     .option('--mix <weights>', 'agents: OS mix', 'windows=1,linux=1')
     .option('--gateway <host:port>', 'load any CONNECT proxy instead of starting omsgw (it must route the fake cloud / bench hosts itself)')
     .option('--admin <url>', 'management API of --gateway, to compare its counters')
+    .option('--target-port <port>', 'fixed loopback port for the fake cloud (agents) or the bench upstream, for routing an external --gateway there')
     .option('--seed <seed>', 'seed for agent identities and data', 'omsgw-load')
     .option('--json <file>', 'write the full report as JSON')
     .option('--report <file.html>', 'write a self-contained HTML report with SVG charts')
@@ -68,7 +69,8 @@ Examples:
   omsgw load --agents 600 --duration 2m --ramp-up 30s --forbidden-rate 2 --error-rate 1 --report load.html
   omsgw load --profile idle --connections 8000 --duration 20s --json idle.json
   omsgw load --profile churn --connections 32 --duration 15s
-  omsgw load --profile keepalive --gateway 127.0.0.1:3128    # any CONNECT proxy (no counters)`,
+  omsgw load --profile keepalive --gateway 127.0.0.1:3128 --target-port 9443
+      # any CONNECT proxy that sends load.omsgw-bench.invalid:443 to 127.0.0.1:9443 (no counters without --admin)`,
     )
     .action(async (opts) => {
       const profile = opts.profile as LoadProfile;
@@ -89,6 +91,7 @@ Examples:
         mix: parseMix(opts.mix),
         gateway: opts.gateway ? parseHostPort(opts.gateway) : undefined,
         adminUrl: opts.admin,
+        targetPort: opts.targetPort === undefined ? undefined : parseNumber(opts.targetPort, '--target-port'),
         seed: opts.seed,
         onProgress: opts.quiet ? undefined : (line) => void process.stderr.write(line + '\n'),
       };

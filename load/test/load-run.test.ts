@@ -121,3 +121,39 @@ test.each([
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(message as RegExp);
 });
+
+test('--gateway: any CONNECT proxy can be loaded (here the naive proxy routing to --target-port); without --admin no counters are compared', async () => {
+  const { NaiveConnectProxy } = await import('../../bench/peers/naive-proxy.js');
+  const { freeLoopbackPort } = await import('../../bench/peers/free-port.js');
+  const { FORBIDDEN_HOST } = await import('../runner.js');
+  const targetPort = await freeLoopbackPort();
+  const proxy = new NaiveConnectProxy({ host: '127.0.0.1', port: targetPort }, [FORBIDDEN_HOST]);
+  await proxy.start();
+  try {
+    const report = await runLoad({
+      profile: 'keepalive',
+      count: 4,
+      durationMs: 800,
+      rampUpMs: 0,
+      concurrency: 4,
+      forbiddenRate: 10,
+      errorRate: 0,
+      kbPerUpload: 200,
+      intervalMs: 6000,
+      speed: 1,
+      mix: { windows: 1, linux: 1 },
+      seed: 'test',
+      gateway: { host: '127.0.0.1', port: proxy.port },
+      targetPort,
+    });
+    expect(report.gateway.kind).toBe('external');
+    expect(report.accuracy).toBeNull();
+    expect(report.verdict).toEqual(['counters not compared: no management API (--admin) for this gateway']);
+    expect(report.throughput.requests).toBeGreaterThan(0);
+    expect(report.driver!.tunnelsEstablished).toBe(4);
+    expect(report.probes.rejectionsCaused).toBe(report.probes.forbiddenSent);
+    expect(report.ok).toBe(true);
+  } finally {
+    await proxy.close();
+  }
+});
