@@ -6,6 +6,7 @@ import { spawnGateway, type GatewayProcess } from '../gateway/process.js';
 import { ManualClock } from '../lib/clock.js';
 import { createFleet, type Fleet, type SimulatedAgent } from '../simulators/agent-core/index.js';
 import { auditDelivery, type DeliveryAudit } from './delivery-audit.js';
+import { settle } from './fleet-settle.js';
 
 /**
  * Faults without loss: a scheduled fleet on a ManualClock uploads through a gateway child process
@@ -46,19 +47,6 @@ export interface FaultsOptions {
 
 const WS = { id: '9c1d2e3f-4a5b-4c6d-8e7f-a0b1c2d3e4f5', key: Buffer.from('faults lab shared key (not a secret)').toString('base64') };
 const COLLECT_MS = 60_000;
-
-/** Lets real I/O started by clock timers finish: no record in flight and nobody mid-onboarding, twice in a row. */
-async function settle(fleet: Fleet, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let quiet = 0;
-  while (Date.now() < deadline) {
-    const busy = fleet.agents.some((a) => a.ledger.summary().inFlight > 0 || a.status().state === 'onboarding' || a.status().state === 'registering');
-    quiet = busy ? 0 : quiet + 1;
-    if (quiet >= 3) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`agents still busy after ${timeoutMs} ms: ${JSON.stringify(fleet.status().total)}`);
-}
 
 export async function runFaultsNoLoss(options: FaultsOptions = {}): Promise<FaultsReport> {
   const realStart = Date.now();

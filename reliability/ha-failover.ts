@@ -6,6 +6,7 @@ import { spawnGateway, type GatewayProcess } from '../gateway/process.js';
 import { ManualClock } from '../lib/clock.js';
 import { createFleet, type Fleet } from '../simulators/agent-core/index.js';
 import { auditDelivery, type DeliveryAudit } from './delivery-audit.js';
+import { settle } from './fleet-settle.js';
 import { HaproxyNotInstalledError, findHaproxy, startHaproxy, type BackendState, type HaproxyHandle } from './haproxy.js';
 
 /**
@@ -18,7 +19,7 @@ import { HaproxyNotInstalledError, findHaproxy, startHaproxy, type BackendState,
 export interface HaFailoverOptions {
   /** Agents in the fleet (half Windows, half Linux). Default 10. */
   agents?: number;
-  /** Upload rounds after the kill before giving up on draining the queues. Default 6. */
+  /** Clock minutes after the kill before giving up on draining the queues. Default 10. */
   recoveryRounds?: number;
   /** Cloud latency added to each data post during the kill round, so tunnels are open when the kill lands. Default 400 ms. */
   inFlightLatencyMs?: number;
@@ -46,6 +47,7 @@ export interface HaFailoverReport {
   backendStatesAfterKill: Record<string, BackendState>;
   /** How long haproxy took to mark the killed gateway DOWN. */
   detectedDownAfterMs: number;
+  /** Clock minutes it took after the kill until nothing was queued. */
   roundsAfterKill: number;
   agentFailuresInKillRound: number;
   audit: DeliveryAudit;
@@ -53,6 +55,7 @@ export interface HaFailoverReport {
   durationMs: number;
 }
 
+const COLLECT_MS = 60_000;
 const WS = { id: '4f8a1c2e-7b3d-4e6f-9a10-b2c3d4e5f601', key: Buffer.from('ha failover lab shared key (not a secret)').toString('base64') };
 
 async function getJson(url: string): Promise<Record<string, unknown> | undefined> {
@@ -90,7 +93,7 @@ export async function runHaFailover(options: HaFailoverOptions = {}): Promise<Ha
   if (!findHaproxy()) throw new HaproxyNotInstalledError();
   const started = Date.now();
   const count = options.agents ?? 10;
-  const log = options.log ?? (() => undefined);
+  const log = (line: string) => options.log?.(`+${Date.now() - started} ms ${line}`);
   const dir = mkdtempSync(join(tmpdir(), 'omsgw-ha-'));
   let cloud: FakeCloud | undefined;
   const gws: Array<{ name: string; proc: GatewayProcess; eventLog: string; counters?: Record<string, unknown>; killed: boolean }> = [];
@@ -130,21 +133,33 @@ export async function runHaFailover(options: HaFailoverOptions = {}): Promise<Ha
       seed: options.seed ?? 2016,
       clock,
       bindRange: '127.0.8.0/24',
+      schedule: { collectIntervalMs: COLLECT_MS },
       connectTimeoutMs: 5000,
       requestTimeoutMs: 10_000,
     });
     await fleet.prepare();
 
-    // Round 1: everyone onboards and uploads through the balancer, so both gateways carry traffic.
-    const r1 = await fleet.runOnce();
-    if (r1.length) throw new Error(`round 1 (before any fault) failed for ${r1.length} agent(s): ${r1[0]!.error.message}`);
+    // A running fleet: scheduled collection every minute on the manual clock, uploads right after.
+    const f = fleet;
+    let failuresAfterKill = 0;
+    let killed = false;
+    f.on('failed', () => {
+      if (killed) failuresAfterKill++;
+    });
+    f.start();
+    await f.waitFor({ onboarded: 'all' }, { timeoutMs: 30_000 });
+    await settle(f);
+    await clock.advance(COLLECT_MS);
+    await settle(f);
     await poll();
-    log(`round 1: ${JSON.stringify(fleet.status().total)}`);
+    if (f.status().total.delivered === 0) throw new Error(`nothing delivered before the kill: ${JSON.stringify(f.status())}`);
+    log(`before the kill: ${JSON.stringify(f.status().total)}`);
 
-    // Kill round: slow data posts so tunnels are open, then SIGKILL gw1 while it carries some.
+    // Slow the data posts so tunnels are open, let the next collection start its uploads, and
+    // SIGKILL gw1 while it carries some of them.
     const slow = cloud.faults.add({ type: 'latency', host: odsHost(WS.id), latencyMs: options.inFlightLatencyMs ?? 400 });
     const victim = gws[0]!;
-    const round = fleet.runOnce();
+    const tick = clock.advance(COLLECT_MS);
     let tunnelsOpenAtKill = 0;
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
@@ -159,25 +174,28 @@ export async function runHaFailover(options: HaFailoverOptions = {}): Promise<Ha
     const backendStatesBeforeKill = await lb.backendStates();
     victim.proc.kill('SIGKILL');
     victim.killed = true;
+    killed = true;
     const killedAt = Date.now();
     await victim.proc.exited;
     log(`killed ${victim.name} with ${tunnelsOpenAtKill} tunnel(s) open`);
     await lb.waitForBackend(victim.name, 'DOWN', 5000);
     const detectedDownAfterMs = Date.now() - killedAt;
-    const killRoundFailures = await round;
+    await tick;
+    await settle(f);
     cloud.faults.remove(slow.id);
-    log(`kill round: ${killRoundFailures.length} agent(s) failed: ${[...new Set(killRoundFailures.map((f) => f.error.message))].slice(0, 3).join(' | ')}`);
+    const agentFailuresInKillRound = failuresAfterKill;
+    log(`kill round: ${agentFailuresInKillRound} agent failure(s); ${JSON.stringify(f.status().total)}`);
 
-    // Recovery: keep uploading (each round also creates new data) until nothing is queued.
+    // Recovery: the clock runs on; agents retry after their backoff, through the surviving gateway.
     let rounds = 0;
-    const maxRounds = options.recoveryRounds ?? 6;
+    const maxRounds = options.recoveryRounds ?? 10;
     while (rounds < maxRounds) {
       rounds++;
-      await clock.advance(60_000);
-      const failures = await fleet.runOnce();
-      const s = fleet.status().total;
-      log(`recovery round ${rounds}: queued ${s.queued}, delivered ${s.delivered}, failures ${failures.length}`);
-      if (s.queued === 0 && failures.length === 0) break;
+      await clock.advance(COLLECT_MS);
+      await settle(f);
+      const s = f.status().total;
+      log(`recovery minute ${rounds}: queued ${s.queued}, delivered ${s.delivered}, failing ${s.failing}`);
+      if (s.queued === 0 && s.failing === 0) break;
     }
     await poll();
     const backendStatesAfterKill = await lb.backendStates();
@@ -192,7 +210,7 @@ export async function runHaFailover(options: HaFailoverOptions = {}): Promise<Ha
       backendStatesAfterKill,
       detectedDownAfterMs,
       roundsAfterKill: rounds,
-      agentFailuresInKillRound: killRoundFailures.length,
+      agentFailuresInKillRound,
       audit,
       gateways: [],
       durationMs: 0,
