@@ -58,7 +58,8 @@ export function spawnGateway(args: string[], opts: SpawnGatewayOptions = {}): Pr
   const child = spawn(process.execPath, [cliPath(), 'gateway', ...full], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // 'close', not 'exit': by then stdout/stderr are fully read, so output() and start errors are complete.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   const lines = (stream: 'stdout' | 'stderr') => {
     let partial = '';
     return (chunk: Buffer): void => {
