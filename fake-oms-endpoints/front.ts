@@ -28,6 +28,8 @@ export interface FrontOptions {
 }
 
 const TLS_HANDSHAKE = 0x16;
+/** A client that connects and never completes CONNECT + TLS setup is dropped after this. */
+const SETUP_TIMEOUT_MS = 30_000;
 // TLS 1.0 and 1.1 clients exist among the agents modelled; OpenSSL 3 needs security level 0 for them.
 const CIPHERS = 'DEFAULT:@SECLEVEL=0';
 
@@ -89,6 +91,8 @@ export class TlsFront {
 
   private onSocket(raw: net.Socket, connectTarget: string | undefined): void {
     this.track(raw);
+    // Cleared once TLS is up: after that the TLS layer reads the handle and raw sees no activity.
+    raw.setTimeout(SETUP_TIMEOUT_MS, () => raw.destroy());
     raw.once('data', (chunk: Buffer) => {
       raw.pause();
       raw.unshift(chunk);
@@ -158,6 +162,7 @@ export class TlsFront {
     });
     this.track(socket);
     socket.once('secure', () => {
+      raw.setTimeout(0);
       const peerDer = socket.getPeerCertificate(false)?.raw;
       const conn: ConnectionInfo = {
         raw,
