@@ -145,17 +145,21 @@ class FakeCloudImpl implements FakeCloud {
   get port(): number {
     return this.need(this.front).port;
   }
+  /** host:port, with IPv6 in brackets. */
+  private hostPort(port: number): string {
+    return `${this.host.includes(':') ? `[${this.host}]` : this.host}:${port}`;
+  }
   get proxyUrl(): string {
-    return `http://${this.host}:${this.port}`;
+    return `http://${this.hostPort(this.port)}`;
   }
   get adminPort(): number | undefined {
     return this.admin?.port;
   }
   get adminUrl(): string | undefined {
-    return this.admin ? `http://${this.host}:${this.admin.port}` : undefined;
+    return this.admin ? `http://${this.hostPort(this.admin.port)}` : undefined;
   }
   hostMapEntries(): string[] {
-    return CLOUD_HOST_PATTERNS.map((p) => `${p}=${this.host}:${this.port}`);
+    return CLOUD_HOST_PATTERNS.map((p) => `${p}=${this.hostPort(this.port)}`);
   }
   workspaceIds(): string[] {
     return this.opts.workspaces.map((w) => w.id);
