@@ -145,9 +145,11 @@ async function runLive(os: AgentOs, f: AgentFlags): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const ticker = setInterval(() => render(), tty ? 500 : 1000);
-  const timer = setTimeout(stop, durationMs);
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await fleet.prepare();
+    // The duration counts from when every agent has its certificate (key generation can take seconds).
+    await Promise.race([fleet.prepare(), stopped]);
+    timer = setTimeout(stop, durationMs);
     fleet.start();
     await stopped;
   } finally {
@@ -187,7 +189,7 @@ function addAgentCommand(parent: Command, os: AgentOs): void {
     .requiredOption('--ca <file>', 'lab CA certificate (PEM); the only CA the agents trust')
     .option('--count <n>', 'number of agents', '1')
     .option('--bind-range <cidr>', 'loopback range for source addresses, one per agent (e.g. 127.0.1.0/24)')
-    .option('--duration <time>', 'how long to run, in real time (e.g. 30s, 10m)', '1m')
+    .option('--duration <time>', 'how long to run, in real time, once the agents have their certificates (e.g. 30s, 10m)', '1m')
     .option('--speed <x>', 'how much faster than real time the agents\' schedules run', '60')
     .option('--seed <s>', 'seed for identities and data (default: random, printed)')
     .option('--once', 'onboard, send one batch, exit 0 on success or 1 with the agent\'s error')

@@ -2,14 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { SecureVersion } from 'node:tls';
 import { deflateSync } from 'node:zlib';
-import type { Faker } from '@faker-js/faker';
 import { systemClock, type Clock, type TimerHandle } from '../../lib/clock.js';
 import { InputError } from '../../lib/errors.js';
 import { Backoff } from './backoff.js';
 import { createClientCertificate, generateRsaKeyPair, type ClientCertificate, type KeyPool } from './certificate.js';
 import { AgentError, type AgentPhase } from './errors.js';
 import { AgentHttpClient } from './http-client.js';
-import { createIdentity, seededFaker, type AgentIdentity, type AgentOs, type Seed } from './identity.js';
+import { createIdentity, SeededStream, seededRandom, type AgentIdentity, type AgentOs, type Seed } from './identity.js';
 import { Ledger, type LedgerRecord, type LedgerSummary } from './ledger.js';
 import { endpointsFor, type AgentProtocol, type DataVolume, type Endpoints } from './protocol.js';
 import { parseProxyString, type ProxySetting } from './proxy-string.js';
@@ -189,7 +188,8 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   readonly bindAddress?: string;
 
   private readonly clock: Clock;
-  private readonly faker: Faker;
+  /** Seeded Fakers for data and serial numbers, separate from the identity's. */
+  private readonly data: SeededStream;
   private readonly opts: AgentOptions;
   private readonly volume: DataVolume;
   private readonly schedule: AgentSchedule & { topologyHeartbeatMs: number; heartbeatRowsMs: number };
@@ -236,8 +236,8 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     this.bindAddress = options.bindAddress;
     this.clock = options.clock ?? systemClock;
     this.identity = createIdentity(this.os, options.seed, options.index ?? 0);
-    // A second, independent stream for data and jitter, so identities do not depend on schedules.
-    this.faker = seededFaker(`${String(options.seed)}/data`, options.index ?? 0);
+    // Independent streams for data and jitter, so identities do not depend on schedules.
+    this.data = new SeededStream(options.seed, options.index ?? 0, 1);
     this.endpoints = endpointsFor(options.workspaceId, options.tld);
     this.ledger = new Ledger({ agentGuid: this.identity.agentGuid, queueLimit: options.queueLimit ?? 10_000, now: () => this.clock.now() });
     this.volume = { ...DEFAULT_VOLUME, ...options.volume };
@@ -250,7 +250,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
       if (!(typeof v === 'number' && v >= 0 && Number.isFinite(v))) throw new InputError(`schedule.${k} must be a number of milliseconds >= 0, got ${v}`);
     }
     const r = options.retry ?? {};
-    const random = () => this.faker.number.float({ min: 0, max: 1 });
+    const random = seededRandom(options.seed, options.index ?? 0);
     const onboardInitialMs = r.onboardInitialMs ?? 15_000;
     const uploadInitialMs = r.uploadInitialMs ?? 30_000;
     // An explicit first delay above a default cap raises the cap rather than failing.
@@ -284,7 +284,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
         os: this.os,
         keys,
         notBefore: new Date(this.clock.now() - 60_000),
-        serialNumber: this.faker.string.hexadecimal({ length: 16, casing: 'lower', prefix: '' }).replace(/^0/, '1'),
+        serialNumber: this.data.next().string.hexadecimal({ length: 16, casing: 'lower', prefix: '' }).replace(/^0/, '1'),
       });
       this.cert = cert;
       return cert;
@@ -535,7 +535,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   // ---- data ------------------------------------------------------------------------------------
 
   private collectContext() {
-    return { identity: this.identity, faker: this.faker, now: this.clock.now(), volume: this.volume };
+    return { identity: this.identity, faker: this.data.next(), now: this.clock.now(), volume: this.volume };
   }
 
   /** One collection tick (plus a heartbeat row when asked, for runOnce); then try to upload. */

@@ -9,6 +9,7 @@ import { createGateway, type Gateway } from '../../gateway/index.js';
 import { defaultHosts } from '../../gateway/init.js';
 import { isInputError } from '../../lib/errors.js';
 import { fleetFromFlags } from '../../cli/commands/agent.js';
+import { KeyPool } from '../agent-core/index.js';
 
 const WS = '7c6b5a49-3827-4165-9f8e-7d6c5b4a3928';
 const KEY = Buffer.from('cli test workspace key').toString('base64');
@@ -39,6 +40,8 @@ beforeAll(async () => {
   gwFixed = createGateway({ listenPort: 0, adminPort: null, allowlist: [...defaultHosts(WS), 'scus-agentservice-prod-1.azure-automation.net'], hostMap: cloud.hostMapEntries() });
   await gwDefault.start();
   await gwFixed.start();
+  // Keys generated once here; the CLI runs reuse them through --key-cache (key generation is slow on busy cores).
+  await new KeyPool({ size: 3, cacheDir: keyDir() }).warm();
 });
 
 afterAll(async () => {
@@ -48,7 +51,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const base = () => ['--workspace', WS, '--key', KEY, '--ca', caFile];
+const keyDir = () => join(dir, 'keys');
+const base = () => ['--workspace', WS, '--key', KEY, '--ca', caFile, '--key-cache', keyDir()];
 
 const flags = (extra: Record<string, string | boolean>) => ({ workspace: WS, key: KEY, ca: caFile, proxy: '127.0.0.1:8080', count: '1', duration: '1m', speed: '60', queueLimit: '10000', ...extra });
 
