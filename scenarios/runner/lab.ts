@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ManualClock } from '../../lib/clock.js';
 import type { AgentTlsDef, LoadedScenario, WorkspaceDef } from './definitions.js';
 import { EventCollector } from './events.js';
+import { closeAgent } from './steps/agents.js';
 
 /** What the runner needs of a gateway child process (gateway/process.ts spawnGateway). */
 export interface GatewayProcessHandle {
@@ -189,7 +190,7 @@ export class Lab {
         problems.push(`${what}: ${(err as Error).message}`);
       }
     };
-    await Promise.all(this.agents.map((a) => attempt(`close ${a.name}`, () => a.handle.close())));
+    await Promise.all(this.agents.map((a) => attempt(`close ${a.name}`, () => closeAgent(a))));
     if (this.gateway) {
       const gw = this.gateway;
       await attempt('final event read', () => this.events.poll());

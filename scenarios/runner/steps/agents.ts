@@ -22,7 +22,19 @@ function proxyString(lab: Lab, auth?: { username: string; password: string }): s
 
 /** Runs one onboarding + upload cycle in the background; the agent records its own errors. */
 function kick(agent: LabAgent): void {
-  agent.running = agent.handle.runOnce().catch(() => undefined);
+  const run = agent.handle.runOnce().catch(() => undefined);
+  agent.running = agent.running ? Promise.all([agent.running, run]) : run;
+}
+
+/**
+ * Closes an agent once its run-once cycles have settled: closing an agent in the middle of
+ * runOnce()'s flush makes that flush loop forever (simulators/agent-core flush() does not stop
+ * when the agent closes), which would freeze the whole runner. The cycles end by themselves
+ * (success, or the agent's own connect/request timeouts).
+ */
+export async function closeAgent(agent: LabAgent): Promise<void> {
+  await agent.running;
+  await agent.handle.close();
 }
 
 export const agentsStart: StepImpl<AgentsStartStep> = {
@@ -74,7 +86,7 @@ export const agentsStop: StepImpl<AgentsStopStep> = {
   explain: (s) => `stop ${s.agents ?? 'all agents'}`,
   async run(step, lab) {
     const agents = lab.select(step.agents);
-    await Promise.all(agents.map((a) => a.handle.close()));
+    await Promise.all(agents.map(closeAgent));
     return passed(`${agents.map((a) => a.name).join(', ')} stopped`);
   },
 };
