@@ -187,3 +187,16 @@ test('a gateway that requires proxy credentials: the agent\'s user:pass@ works, 
   const events = gw.events.list({ ids: [103] }).map((e) => `${e.message} ${JSON.stringify(e.fields ?? {})}`).join('\n');
   expect(events).not.toContain('s3cret');
 });
+
+test('TLS 1.3 only: the gateway refuses the handshake (106) and the agent reports the broken handshake', async () => {
+  const gw = await startGateway([...defaultHosts(WS), AGENT_SERVICE]);
+  const a = agent('windows', gw, { seed: 'tls13', bindAddress: '127.0.2.13', tls: { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } });
+  const err = await a.onboard().then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  expect(err).toMatchObject({ kind: 'network', message: expect.stringMatching(/^TLS handshake with .*\.oms\.opinsights\.azure\.com:443 failed: the (connection|tunnel) was closed during the handshake/) });
+  await until(() => gw.events.list({ ids: [106] }).length > 0, 'event 106');
+  expect(gw.events.list({ ids: [103, 106] }).filter((e) => e.clientIp === '127.0.2.13').map((e) => e.id)).toEqual([103, 106]);
+  expect(a.status()).toMatchObject({ onboarded: false, lastCallFailed: true });
+});
