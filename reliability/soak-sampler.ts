@@ -90,7 +90,7 @@ export interface FlatnessVerdict {
   reasons: string[];
   samplesUsed: number;
   rss: { startBytes: number; endBytes: number; growthBytes: number; allowedGrowthBytes: number; slopeBytesPerMinute: number; maxBytes: number };
-  fds: { start: number; end: number; growth: number; allowedGrowth: number; max: number };
+  fds: { start: number; end: number; growth: number; allowedGrowth: number; max: number; quiet?: { before: number; after: number } };
 }
 
 function median(values: number[]): number {
@@ -118,8 +118,12 @@ export function slope(xs: number[], ys: number[]): number {
  * Flat means: after warm-up, the median of the last window is not more than the allowed growth
  * above the median of the first window, for RSS and for fds. The regression slope is reported
  * for the record; the window medians decide, since GC makes single samples jumpy.
+ *
+ * Open fds under load include the tunnels in flight at that instant, which vary with how busy the
+ * machine is. When `quiet` fd counts are given (taken with no connection open, before and after
+ * the load), they decide instead: a descriptor still open when nothing is connected is a leak.
  */
-export function judgeFlatness(samples: ProcessSample[], limits: FlatnessLimits): FlatnessVerdict {
+export function judgeFlatness(samples: ProcessSample[], limits: FlatnessLimits, quiet?: { before: number; after: number }): FlatnessVerdict {
   const windowFraction = limits.windowFraction ?? 0.2;
   const minSamples = limits.minSamples ?? 6;
   const used = samples.filter((s) => s.atMs >= limits.warmupMs);
@@ -141,7 +145,11 @@ export function judgeFlatness(samples: ProcessSample[], limits: FlatnessLimits):
     if (rssGrowth > allowedRss) {
       reasons.push(`RSS grew by ${mb(rssGrowth)} (${mb(rssStart)} → ${mb(rssEnd)}), more than the allowed ${mb(allowedRss)}`);
     }
-    if (fdGrowth > limits.maxFdGrowth) {
+    if (quiet) {
+      if (quiet.after - quiet.before > limits.maxFdGrowth) {
+        reasons.push(`with no connection open, file descriptors grew by ${quiet.after - quiet.before} (${quiet.before} before the load → ${quiet.after} after it), more than the allowed ${limits.maxFdGrowth}`);
+      }
+    } else if (fdGrowth > limits.maxFdGrowth) {
       reasons.push(`open file descriptors grew by ${fdGrowth} (${fdStart} → ${fdEnd}), more than the allowed ${limits.maxFdGrowth}`);
     }
   }
@@ -161,7 +169,7 @@ export function judgeFlatness(samples: ProcessSample[], limits: FlatnessLimits):
       slopeBytesPerMinute: Math.round(perMinute),
       maxBytes: used.reduce((m, s) => Math.max(m, s.rssBytes), 0),
     },
-    fds: { start: fdStart, end: fdEnd, growth: fdGrowth, allowedGrowth: limits.maxFdGrowth, max: used.reduce((m, s) => Math.max(m, s.fds), 0) },
+    fds: { start: fdStart, end: fdEnd, growth: fdGrowth, allowedGrowth: limits.maxFdGrowth, max: used.reduce((m, s) => Math.max(m, s.fds), 0), ...(quiet ? { quiet } : {}) },
   };
 }
 

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateBenchCerts } from '../bench/certs.js';
@@ -7,7 +8,7 @@ import { spawnGateway } from '../gateway/process.js';
 import { PacedChurn } from './soak-load.js';
 import { InputError } from '../lib/errors.js';
 import { systemClock, type Clock } from '../lib/clock.js';
-import { ProcessSampler, judgeFlatness, mb, type FlatnessLimits, type FlatnessVerdict, type ProcessSample } from './soak-sampler.js';
+import { ProcessSampler, judgeFlatness, mb, readProcessSample, type FlatnessLimits, type FlatnessVerdict, type ProcessSample } from './soak-sampler.js';
 
 /**
  * Soak: run a gateway child process under steady, paced tunnel churn (a new CONNECT and TLS
@@ -88,19 +89,29 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     gateway = await spawnGateway(['--config', join(dir, 'gateway.json')], { cwd: dir });
     sampler = new ProcessSampler(gateway.pid, o.sampleIntervalMs, clock, options.onSample);
     sampler.start();
-    const load = new PacedChurn({
+    const churnOptions = {
       proxy: { host: '127.0.0.1', port: gateway.proxyPort },
       target: { host: SOAK_HOST, port: 443 },
       tls: { ca: certs.serverCert, cert: certs.clientCert, key: certs.clientKey, skipHostnameCheck: true },
       ratePerSecond: o.ratePerSecond,
       maxInFlight: o.maxInFlight,
-    });
+      clock,
+    };
+    const load = new PacedChurn(churnOptions);
+    // A few tunnels first (lazy allocations), then the fd count with nothing connected.
+    const adminUrl = gateway.adminUrl!;
+    const primer = new PacedChurn({ ...churnOptions, ratePerSecond: 20, maxInFlight: 2 });
+    primer.start();
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, 500));
+    await primer.stop();
+    const quietBefore = await quietFds(gateway.pid, adminUrl);
     load.start();
     await new Promise<void>((resolve) => clock.setTimeout(resolve, o.durationMs));
     const result = await load.stop();
     sampler.sampleNow();
     sampler.close();
-    const counters = await fetchJson(`${gateway.adminUrl}/api/counters`);
+    const quietAfter = await quietFds(gateway.pid, adminUrl);
+    const counters = await getJson(`${adminUrl}/api/counters`);
     const verdict = judgeFlatness(sampler.samples, {
       warmupMs: o.warmupMs,
       maxRssGrowthBytes: options.limits?.maxRssGrowthBytes ?? 16 * 1024 * 1024,
@@ -108,13 +119,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       maxFdGrowth: options.limits?.maxFdGrowth ?? 4,
       windowFraction: options.limits?.windowFraction,
       minSamples: options.limits?.minSamples,
-    });
+    }, { before: quietBefore, after: quietAfter });
     const first = sampler.samples[0];
     const last = sampler.samples[sampler.samples.length - 1];
     const summary =
       `soak ${Math.round(o.durationMs / 1000)} s, ${result.completed} tunnels at ${o.ratePerSecond}/s (${result.errors} errors, ${result.skipped} skipped ticks): ` +
       `RSS ${mb(first?.rssBytes ?? 0)} → ${mb(last?.rssBytes ?? 0)} (after warm-up ${mb(verdict.rss.startBytes)} → ${mb(verdict.rss.endBytes)}), ` +
-      `fds ${first?.fds ?? 0} → ${last?.fds ?? 0}: ${verdict.flat ? 'FLAT' : 'NOT FLAT: ' + verdict.reasons.join('; ')}`;
+      `fds ${first?.fds ?? 0} → ${last?.fds ?? 0} under load, ${quietBefore} → ${quietAfter} with nothing connected: ${verdict.flat ? 'FLAT' : 'NOT FLAT: ' + verdict.reasons.join('; ')}`;
     return {
       durationMs: o.durationMs,
       warmupMs: o.warmupMs,
@@ -141,8 +152,36 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
 }
 
-async function fetchJson(url: string): Promise<Record<string, unknown>> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
-  return (await res.json()) as Record<string, unknown>;
+/** GET JSON without keep-alive, so asking the gateway leaves no connection (and fd) of ours open in it. */
+function getJson(url: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => {
+        if (res.statusCode !== 200) return reject(new Error(`GET ${url} answered ${res.statusCode}`));
+        try {
+          resolve(JSON.parse(body) as Record<string, unknown>);
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error(`GET ${url} took longer than 5 s`)));
+  });
+}
+
+/** The gateway's open fds once it reports no client connection and no tunnel (waits up to 10 s). */
+async function quietFds(pid: number, adminUrl: string): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const c = await getJson(`${adminUrl}/api/counters`);
+    if ((Number(c.activeClientConnections) === 0 && Number(c.tunnelsActive) === 0) || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // Let the admin connection we just used close on the gateway's side too.
+  await new Promise((r) => setTimeout(r, 100));
+  return readProcessSample(pid).fds;
 }

@@ -34,6 +34,17 @@ describe('soak flatness verdict', () => {
     expect(v.reasons.join()).toMatch(/file descriptors grew by \d+/);
   });
 
+  it('judges fds on the quiet counts when given: tunnels in flight are not a leak, fds left open with nothing connected are', () => {
+    const busyEnd = series(60, 1000, () => 60 * MB, (i) => (i < 40 ? 21 : 29));
+    expect(judgeFlatness(busyEnd, limits).flat).toBe(false);
+    const quietSame = judgeFlatness(busyEnd, limits, { before: 21, after: 21 });
+    expect(quietSame.flat).toBe(true);
+    expect(quietSame.fds.quiet).toEqual({ before: 21, after: 21 });
+    const quietLeak = judgeFlatness(series(60, 1000, () => 60 * MB, () => 21), limits, { before: 21, after: 31 });
+    expect(quietLeak.flat).toBe(false);
+    expect(quietLeak.reasons.join()).toMatch(/with no connection open, file descriptors grew by 10/);
+  });
+
   it('refuses a verdict on too few samples', () => {
     const v = judgeFlatness(series(12, 1000, () => 60 * MB, () => 20), limits);
     expect(v.flat).toBe(false);

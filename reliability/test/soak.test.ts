@@ -29,6 +29,7 @@ describe('soak (60 s)', () => {
     expect(report.verdict.samplesUsed).toBeGreaterThanOrEqual(40);
     expect(report.verdict.reasons).toEqual([]);
     expect(report.verdict.flat).toBe(true);
+    expect(report.verdict.fds.quiet).toBeDefined();
     // The gateway saw the load it was sampled under.
     expect(Number(report.gatewayCounters.tunnelsTotal)).toBeGreaterThanOrEqual(report.load.completed);
   }, 120_000);
