@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Option, type Command } from '@commander-js/extra-typings';
+import type { Command } from '@commander-js/extra-typings';
 import { InputError } from '../../lib/errors.js';
 import type { ScenarioResult } from '../../scenarios/runner/runner.js';
 import type { LoadedScenario } from '../../scenarios/runner/definitions.js';
@@ -34,6 +34,11 @@ export function parseExternalGateway(text: string): { host: string; port: number
     throw new InputError(`--gateway must be a loopback address (127.0.0.0/8, ::1 or localhost), got ${host}`);
   }
   return { host, port };
+}
+
+export function parseReporter(name: string): ReporterName {
+  if ((REPORTERS as readonly string[]).includes(name)) return name as ReporterName;
+  throw new InputError(`--reporter must be one of ${REPORTERS.join(', ')}, got ${JSON.stringify(name)}`);
 }
 
 /** Runs scenarios one after another; pretty output streams step by step. Returns the results. */
@@ -88,16 +93,17 @@ export function registerScenarioCommands(program: Command): void {
     .command('run')
     .description('Run scenarios by catalogue name or file; exit 0 when all pass, 1 when any fails, 2 for invalid input')
     .argument('<scenario...>', 'catalogue names (see `omsgw scenario list`) or paths to .yaml files')
-    .addOption(new Option('--reporter <name>', 'output format').choices(REPORTERS).default('pretty' as const))
+    .option('--reporter <name>', `output format: ${REPORTERS.join(', ')}`, 'pretty')
     .option('--out <dir>', 'write the report to a file in this folder (scenarios.txt, scenarios.json or junit.xml)')
     .option('--gateway <host:port>', 'test an external CONNECT proxy (e.g. squid) instead of starting omsgw\'s gateway; steps needing its management API are skipped')
     .addHelpText('after', '\nExamples:\n  omsgw scenario run linux-allowlist-bug\n  omsgw scenario run windows-happy-path non-connect-104 --reporter junit --out reports\n  omsgw scenario run my-lab.yaml --gateway 127.0.0.1:3128')
     .action(async (names, o) => {
+      const reporter = parseReporter(o.reporter);
       const external = o.gateway ? parseExternalGateway(o.gateway) : undefined;
       const { loadScenarioFile, resolveScenario } = await runner();
       // Validate every file before starting anything: invalid input exits 2 with nothing half-run.
       const loaded = names.map((n) => loadScenarioFile(resolveScenario(n)));
-      const results = await runAll(loaded, { reporter: o.reporter, out: o.out, external });
+      const results = await runAll(loaded, { reporter, out: o.out, external });
       process.exitCode = results.every((r) => r.passed) ? 0 : 1;
     });
 

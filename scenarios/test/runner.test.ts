@@ -125,13 +125,16 @@ describe('omsgw scenario run: exit codes and reports', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('exits 2 for an unknown scenario name or a non-loopback --gateway', async () => {
+  it('exits 2 for an unknown scenario name, an unknown reporter or a non-loopback --gateway', async () => {
     const unknown = await omsgw(['scenario', 'run', 'no-such-scenario']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown scenario "no-such-scenario"; known: bad-config-401');
     const remote = await omsgw(['scenario', 'run', 'non-connect-104', '--gateway', '10.1.2.3:3128']);
     expect(remote.code).toBe(2);
     expect(remote.stderr).toContain('--gateway must be a loopback address');
+    const reporter = await omsgw(['scenario', 'run', 'non-connect-104', '--reporter', 'xml']);
+    expect(reporter.code).toBe(2);
+    expect(reporter.stderr).toContain('--reporter must be one of pretty, json, junit, got "xml"');
   });
 
   it('exits 0 when all pass and writes JUnit XML with --out', async () => {
