@@ -1,7 +1,5 @@
 import { createFakeCloud, validateFaultSpec } from '../../fake-oms-endpoints/index.js';
-import { createLinuxAgent } from '../../simulators/linux-agent/index.js';
-import { createWindowsAgent } from '../../simulators/windows-agent/index.js';
-import { sharedKeyPool } from '../../simulators/agent-core/certificate.js';
+import { createAgent, sharedKeyPool } from '../../simulators/agent-core/index.js';
 import { initGatewayDir } from '../../gateway/init.js';
 import { spawnGateway } from '../../gateway/process.js';
 import type { AgentHandle, CloudHandle, GatewayProcessHandle, PartsFactory } from './lab.js';
@@ -38,7 +36,8 @@ export const realParts: PartsFactory = {
   },
 
   createAgent(spec) {
-    const options = {
+    const agent = createAgent({
+      os: spec.os,
       workspaceId: spec.workspace.id,
       workspaceKey: spec.workspace.key,
       proxy: spec.proxy,
@@ -51,8 +50,7 @@ export const realParts: PartsFactory = {
       // (each agent still has its own certificate, subject and thumbprint).
       keyPool: sharedKeyPool(8),
       index: spec.index,
-    };
-    const agent = spec.os === 'linux' ? createLinuxAgent(options) : createWindowsAgent(options);
+    });
     const handle: AgentHandle = {
       id: agent.agentId,
       onboard: () => agent.onboard(),
