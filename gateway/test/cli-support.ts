@@ -10,10 +10,15 @@ export async function omsgw(...args: string[]): Promise<string> {
     out += chunk.toString();
     return true;
   });
+  // Help exits the process (code 0); here it becomes an error the test can see.
+  const exit = jest.spyOn(process, 'exit').mockImplementation(((code?: number) => {
+    throw Object.assign(new Error(`process.exit(${code})`), { exitCode: code });
+  }) as never);
   try {
     await program.parseAsync(args, { from: 'user' });
   } finally {
     spy.mockRestore();
+    exit.mockRestore();
   }
   return out;
 }

@@ -63,15 +63,25 @@ describe('on files (--dir)', () => {
   });
 
   test('every command has --help with an example', async () => {
-    for (const cmd of [['gateway'], ['gateway', 'init'], ['gateway', 'reload'], ['allowlist'], ['allowlist', 'add'], ['config', 'set'], ['relay-proxy', 'set'], ['events'], ['counters']]) {
-      const err = await omsgw(...cmd, '--help').catch((e: { code?: string }) => e);
-      expect((err as { code?: string }).code).toBe('commander.helpDisplayed');
+    for (const cmd of [['gateway'], ['gateway', 'init'], ['gateway', 'reload'], ['allowlist'], ['allowlist', 'list'], ['allowlist', 'add'], ['allowlist', 'remove'], ['config', 'get'], ['config', 'set'], ['relay-proxy', 'get'], ['relay-proxy', 'set'], ['events'], ['counters']]) {
+      const err = (await omsgw(...cmd, '--help').catch((e: { exitCode?: number; output?: string }) => e)) as { exitCode?: number };
+      expect(err.exitCode).toBe(0);
     }
     let help = '';
-    const program = new Command('omsgw').exitOverride().configureOutput({ writeOut: (s) => (help += s) });
+    const program = new Command('omsgw').configureOutput({ writeOut: (s) => (help += s) });
     registerGatewayCommands(program as unknown as Command);
+    const exit = jest.spyOn(process, 'exit').mockImplementation((() => {
+      throw new Error('exit');
+    }) as never);
     await program.parseAsync(['gateway', '--help'], { from: 'user' }).catch(() => undefined);
+    exit.mockRestore();
     expect(help).toMatch(/Examples:\n  omsgw gateway init --workspace/);
+  });
+
+  test('unknown flags and missing arguments are InputErrors (exit 2) naming the command', async () => {
+    await expect(omsgw('gateway', '--lisen-port', '1')).rejects.toThrow(/unknown option '--lisen-port' \(Did you mean --listen-port\?\) \(run omsgw gateway --help for usage\)/);
+    await expect(omsgw('allowlist', 'add', '--dir', work.dir)).rejects.toThrow(/missing required argument 'value' \(run omsgw allowlist add --help/);
+    await expect(omsgw('gateway', 'init')).rejects.toMatchObject({ name: 'InputError', message: expect.stringMatching(/required option '--workspace <id>' not specified/) });
   });
 });
 
