@@ -43,18 +43,22 @@ export function parseReporter(name: string): ReporterName {
 
 /** Runs scenarios one after another; pretty output streams step by step. Returns the results. */
 async function runAll(scenarios: LoadedScenario[], opts: { reporter: ReporterName; out?: string; external?: { host: string; port: number } }): Promise<ScenarioResult[]> {
-  const { makeStyle, colourWanted, timelineHeader, runScenario, realParts, stepBlock, timelineFooter, REPORT_FILE, render } = await runner();
+  const { makeStyle, colourWanted, runScenario, realParts, TimelinePrinter, REPORT_FILE, render } = await runner();
   const style = makeStyle(!opts.out && colourWanted(process.stdout));
   const stream = opts.reporter === 'pretty' && !opts.out;
   const results: ScenarioResult[] = [];
   for (const s of scenarios) {
-    if (stream) process.stdout.write(`${timelineHeader(s.def.name, s.def.title, opts.external && `${opts.external.host}:${opts.external.port}`, style).join('\n')}\n`);
+    const printer = new TimelinePrinter((text) => process.stdout.write(text), style);
+    if (stream) printer.header(s.def.name, s.def.title, opts.external && `${opts.external.host}:${opts.external.port}`);
     const result = await runScenario(s, {
       parts: realParts,
       external: opts.external,
-      onStep: stream ? (step, events) => process.stdout.write(`${stepBlock(step, events, style).join('\n')}\n`) : undefined,
+      onStep: stream ? (step, events) => printer.step(step, events) : undefined,
     });
-    if (stream) process.stdout.write(`${timelineFooter(result, style).join('\n')}\n\n`);
+    if (stream) {
+      printer.finish(result);
+      process.stdout.write('\n');
+    }
     results.push(result);
   }
   if (opts.out) {

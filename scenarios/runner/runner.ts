@@ -50,7 +50,8 @@ export interface RunOptions {
   /** Test an external CONNECT proxy instead of starting ours. */
   external?: { host: string; port: number };
   /** Called after each step, for live output. */
-  onStep?: (step: StepResult, newEvents: CollectedEvent[]) => void;
+  /** Called after each step with every event read so far. */
+  onStep?: (step: StepResult, events: readonly CollectedEvent[]) => void;
 }
 
 function unmetNeed(needs: StepNeed[] | undefined, lab: Lab): string | undefined {
@@ -114,7 +115,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunOptions)
       eventsTo: lab.events.all.length,
     };
     steps.push(result);
-    options.onStep?.(result, lab.events.all.slice(eventsFrom));
+    options.onStep?.(result, lab.events.all);
     if (!stopped && outcome.status === 'failed' && !isExpectation(step)) stopped = true;
   }
   clearInterval(poller);

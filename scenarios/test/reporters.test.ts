@@ -115,3 +115,25 @@ describe('junit reporter', () => {
     expect(xml).toContain('a demo &lt;scenario&gt; &amp; friends');
   });
 });
+
+describe('timeline blocks', () => {
+  it('puts the later events of a connection on the line of the step where it began, and teardown events last', () => {
+    const r = sample();
+    const host = 'scus-agentservice-prod-1.azure-automation.net:443';
+    r.events = [
+      ev(1, 103, 100, { client: 'linux-1', target: host, connectionId: 7 }),
+      ev(2, 107, 450, { client: 'linux-1', connectionId: 7 }),
+      ev(3, 102, 2000),
+    ];
+    r.steps = [
+      { ...r.steps[1], eventsFrom: 0, eventsTo: 1 },
+      { ...r.steps[3], status: 'passed', eventsFrom: 1, eventsTo: 2 },
+    ];
+    const lines = renderTimeline(r).split('\n');
+    const conn = lines.findIndex((l) => l.includes('103 CONNECT received → 107 TLS session verified'));
+    expect(conn).toBe(lines.findIndex((l) => l.includes('agents.start')) + 1);
+    expect(lines.filter((l) => l.includes('107'))).toHaveLength(1);
+    expect(lines[lines.length - 3]).toContain('(while tearing down)');
+    expect(lines[lines.length - 2]).toMatch(/2\.00s\s+102 service stopped/);
+  });
+});

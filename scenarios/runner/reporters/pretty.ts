@@ -59,6 +59,7 @@ export function eventLines(events: CollectedEvent[], st: Style): string[] {
     groups.push(fresh);
     if (key) byConnection.set(key, fresh);
   }
+  groups.sort((a, b) => a.first.atMs - b.first.atMs);
   const folded: EventGroup[] = [];
   for (const g of groups) {
     const same = g.first.connectionId !== undefined && folded.find((f) => f.first.connectionId !== undefined && f.client === g.client && f.target === g.target && f.first.generation === g.first.generation && f.ids.join() === g.ids.join());
@@ -119,17 +120,85 @@ export function timelineFooter(r: ScenarioResult, st: Style): string[] {
   return lines;
 }
 
-/** The events read while a step ran, one line each. */
-export function stepBlock(s: StepResult, events: CollectedEvent[], st: Style): string[] {
-  return [...stepLines(s, st), ...eventLines(events, st)];
+/**
+ * Which step's block each event goes under: the step during which the runner read it, except that
+ * the later events of a connection join the block where the connection began, so that one line
+ * shows a whole connection (103 → 107) even when its 107 was read during the next step.
+ * Events read after the last step (while tearing down) come back as `after`.
+ */
+export function eventsByStep(steps: StepResult[], events: readonly CollectedEvent[]): { blocks: CollectedEvent[][]; after: CollectedEvent[] } {
+  const blocks = steps.map((): CollectedEvent[] => []);
+  const firstBlock = new Map<string, number>();
+  const place = (e: CollectedEvent, i: number, into: CollectedEvent[]) => {
+    const key = e.connectionId !== undefined ? `${e.generation}/${e.connectionId}` : undefined;
+    const owner = key !== undefined ? firstBlock.get(key) : undefined;
+    if (owner !== undefined) return blocks[owner].push(e);
+    if (key !== undefined && i >= 0) firstBlock.set(key, i);
+    into.push(e);
+  };
+  steps.forEach((st, i) => {
+    for (let j = st.eventsFrom; j < st.eventsTo && j < events.length; j++) place(events[j], i, blocks[i]);
+  });
+  const after: CollectedEvent[] = [];
+  const end = steps.length ? steps[steps.length - 1].eventsTo : 0;
+  for (let j = end; j < events.length; j++) place(events[j], -1, after);
+  return { blocks, after };
 }
 
-/** The whole timeline of one scenario: steps in order, each followed by the events read while it ran. */
+/**
+ * Writes a timeline as a scenario runs, one step behind: a step's block is written once the next
+ * step has finished, so the events of its connections that arrive a moment later are on its line.
+ */
+export class TimelinePrinter {
+  private readonly steps: StepResult[] = [];
+  private readonly printed = new Set<CollectedEvent>();
+  private written = 0;
+
+  constructor(private readonly write: (text: string) => void, private readonly st: Style) {}
+
+  header(name: string, title: string, external: string | undefined): void {
+    this.write(`${timelineHeader(name, title, external, this.st).join('\n')}\n`);
+  }
+
+  step(result: StepResult, events: readonly CollectedEvent[]): void {
+    this.steps.push(result);
+    this.flush(this.steps.length - 1, events);
+  }
+
+  finish(r: ScenarioResult): void {
+    this.flush(this.steps.length, r.events);
+    const { after } = eventsByStep(this.steps, r.events);
+    const rest = this.unprinted(after);
+    const lines = [...(rest.length ? [`${this.st.dim(`${' '.repeat(7)}   (while tearing down)`)}`, ...eventLines(rest, this.st)] : []), ...timelineFooter(r, this.st)];
+    this.write(`${lines.join('\n')}\n`);
+  }
+
+  private unprinted(list: CollectedEvent[]): CollectedEvent[] {
+    const out = list.filter((e) => !this.printed.has(e));
+    for (const e of out) this.printed.add(e);
+    return out;
+  }
+
+  /** Writes the blocks of steps [written, upTo). */
+  private flush(upTo: number, events: readonly CollectedEvent[]): void {
+    if (this.written >= upTo) return;
+    const { blocks } = eventsByStep(this.steps, events);
+    const lines: string[] = [];
+    for (; this.written < upTo; this.written++) {
+      lines.push(...stepLines(this.steps[this.written], this.st), ...eventLines(this.unprinted(blocks[this.written]), this.st));
+    }
+    this.write(`${lines.join('\n')}\n`);
+  }
+}
+
+/** The whole timeline of one scenario: steps in order, each followed by the connections that began while it ran. */
 export function renderTimeline(r: ScenarioResult, st: Style = makeStyle(false)): string {
-  const lines = timelineHeader(r.name, r.title, r.external, st);
-  for (const s of r.steps) lines.push(...stepBlock(s, r.events.slice(s.eventsFrom, s.eventsTo), st));
-  lines.push(...timelineFooter(r, st));
-  return lines.join('\n');
+  let text = '';
+  const printer = new TimelinePrinter((t) => (text += t), st);
+  printer.header(r.name, r.title, r.external);
+  for (const s of r.steps) printer.step(s, r.events);
+  printer.finish(r);
+  return text.replace(/\n$/, '');
 }
 
 export function renderPretty(results: ScenarioResult[], st: Style): string {
