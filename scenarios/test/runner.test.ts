@@ -56,8 +56,9 @@ describe('runner', () => {
 
   describe('against an external CONNECT proxy', () => {
     let external: Gateway;
-    const dir = mkdtempSync(join(tmpdir(), 'omsgw-ext-'));
+    let dir: string;
     beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'omsgw-ext-'));
       writeFileSync(join(dir, 'allowedlist_server.txt'), `${WS}.oms.opinsights.azure.com\n`);
       external = createGateway({ listenPort: 0, adminPort: null, allowlistFile: join(dir, 'allowedlist_server.txt') });
       await external.start();
@@ -103,7 +104,10 @@ function omsgw(args: string[]): Promise<{ code: number; stdout: string; stderr: 
 }
 
 describe('omsgw scenario run: exit codes and reports', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'omsgw-cli-'));
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'omsgw-cli-'));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const file = (name: string, text: string) => {
     const f = join(dir, name);
