@@ -145,6 +145,16 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       }
       return out;
     };
+    // Warm-up, not recorded: Node peers (and the Node upstream) start cold and JIT-compile their hot
+    // paths during the first seconds of load; C peers do not, so without this the first Node peer
+    // measured pays for everyone's warm-up.
+    for (const peer of running) {
+      await attempt(peer, 'warm-up', async () => {
+        await w.keepalive(peer, env, 1000);
+        await w.churn(peer, env, 500);
+        await w.bulk(peer, env, 4, 500);
+      });
+    }
     if (workloads.has('keepalive')) results.keepalive = await rounds('keepalive', (p) => w.keepalive(p, env, profile.keepaliveMs), (v) => v.reqPerSec);
     if (workloads.has('halfload')) {
       // Half of omsgw's (inspection on) kept-alive rate, the same rate for everyone, so the
