@@ -391,6 +391,10 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     for (;;) {
       if (this.pumping) await this.pumping.catch(() => undefined);
       if (this.ledger.waitingCount === 0) return;
+      // pump() does nothing once closed: without this check the loop would spin on microtasks forever.
+      if (this.closed) {
+        throw new AgentError(`Agent closed while flushing: ${this.ledger.waitingCount} records stay queued`, 'protocol', { phase: 'upload' });
+      }
       const err = await this.pump();
       if (err) throw err;
     }

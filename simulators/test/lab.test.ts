@@ -200,3 +200,24 @@ test('TLS 1.3 only: the gateway refuses the handshake (106) and the agent report
   expect(gw.events.list({ ids: [103, 106] }).filter((e) => e.clientIp === '127.0.2.13').map((e) => e.id)).toEqual([103, 106]);
   expect(a.status()).toMatchObject({ onboarded: false, lastCallFailed: true });
 });
+
+test('closing an agent while flush() waits on a scheduled upload ends the flush with an error instead of spinning forever', async () => {
+  const gw = await startGateway([...defaultHosts(WS), AGENT_SERVICE]);
+  const win = agent('windows', gw, { seed: 'close-mid-flush', bindAddress: '127.0.2.9' });
+  await win.onboard();
+  const hang = cloud.faults.add({ type: 'hang', host: '*.ods.opinsights.azure.com' });
+  const hits = () => cloud.faults.list().find((f) => f.id === hang.id)?.hits ?? 0;
+  try {
+    win.start();
+    await clock.advance(60_000); // one collection tick: records are created and the scheduled upload starts
+    await until(() => hits() > 0, 'the scheduled upload to reach the hanging ODS host');
+    const flushing = win.flush(); // waits on the scheduled upload already in flight
+    await win.close();
+    await expect(flushing).rejects.toThrow(/closed while flushing: \d+ records stay queued/);
+    const s = win.status();
+    expect(s.queued).toBeGreaterThan(0);
+    expect(s.dropped).toBe(0);
+  } finally {
+    cloud.faults.clear();
+  }
+});
