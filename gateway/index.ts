@@ -19,12 +19,15 @@ import { CONFIG_KEYS, FIELDS, validatePartialConfig, withDefaults, type GatewayC
 import { updateJsonFile, writeFileAtomic } from './config/persist.js';
 import { parseClientSubjectEntry } from './tls/client-allowlist.js';
 import { TlsInspector } from './tls/inspector.js';
+import type { TlsPolicy } from './tls/types.js';
 
 export type { GatewayConfig } from './config/schema.js';
 export type { GatewayEvent } from './events/event-log.js';
 export type { CountersSnapshot } from './counters/counters.js';
 
-export interface GatewayOptions extends Partial<GatewayConfig> {
+export interface GatewayOptions extends Partial<Omit<GatewayConfig, 'tls'>> {
+  /** Only the TLS policy fields to change; the rest keep their defaults (validated like gateway.json's "tls"). */
+  tls?: Partial<TlsPolicy>;
   /** Drives the daily Connected Client reset and event times; a ManualClock also enables POST /api/clock/advance. */
   clock?: Clock;
   /** gateway.json this configuration came from: PUT /api/config writes changes back to it. */

@@ -213,14 +213,6 @@ Examples:
 times faster. Exit status: 0 done, 1 an agent failed (--once) or the ledger does not balance,
 2 invalid flags.`,
     )
-    // Flag errors (a missing required option, an unknown flag, a bad choice) exit 2 like every other
-    // invalid input: commander's own message becomes an InputError that omsgw prints once.
-    .configureOutput({ outputError: () => undefined })
-    .showHelpAfterError(false)
-    .exitOverride((err) => {
-      if (err.exitCode === 0) process.exit(0); // --help
-      throw new InputError(`${err.message.replace(/^error: /, '')} (run omsgw agent ${os} --help for usage)`);
-    })
     .action(async (flags) => {
       const f = flags as unknown as AgentFlags;
       if (f.once) await runOnce(os, f);

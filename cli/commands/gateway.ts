@@ -468,28 +468,6 @@ function registerCounters(program: Command): void {
     });
 }
 
-/**
- * Flag errors (unknown option, missing argument) exit 2 like every other invalid input: commander's
- * own message becomes one InputError that omsgw prints. Help still exits 0 (2 when shown for a
- * missing subcommand).
- */
-function exitTwoOnFlagErrors(cmd: Command): void {
-  cmd
-    .configureOutput({ outputError: () => undefined })
-    .showHelpAfterError(false)
-    .exitOverride((err) => {
-      if (err.exitCode === 0 || err.code === 'commander.help' || err.code === 'commander.helpDisplayed') process.exit(err.exitCode === 0 ? 0 : 2);
-      throw new InputError(`${err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (run omsgw ${commandPath(cmd)} --help for usage)`);
-    });
-  for (const sub of cmd.commands) exitTwoOnFlagErrors(sub as unknown as Command);
-}
-
-function commandPath(cmd: Command): string {
-  const names: string[] = [];
-  for (let c: Command | null = cmd; c && c.parent; c = c.parent as Command | null) names.unshift(c.name());
-  return names.join(' ');
-}
-
 export function registerGatewayCommands(program: Command): void {
   const gateway = program
     .command('gateway')
@@ -502,8 +480,4 @@ export function registerGatewayCommands(program: Command): void {
   registerRelayProxy(program);
   registerEvents(program);
   registerCounters(program);
-  for (const name of ['gateway', 'allowlist', 'config', 'relay-proxy', 'events', 'counters']) {
-    const cmd = program.commands.find((c) => c.name() === name);
-    if (cmd) exitTwoOnFlagErrors(cmd as unknown as Command);
-  }
 }

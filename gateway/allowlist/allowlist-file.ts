@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../../lib/errors.js';
-import { parseClientAllowlist } from '../tls/client-allowlist.js';
+import { parseClientAllowlist, sameClientSubject } from '../tls/client-allowlist.js';
 import { hostPatternProblem, normaliseHost } from './host-pattern.js';
 
 /** Lines that carry an entry: `#` comments and blank lines are ignored; surrounding spaces trimmed. */
@@ -60,4 +60,5 @@ export function removeEntryFromText(text: string, value: string, same: (a: strin
 }
 
 export const sameHost = (a: string, b: string): boolean => normaliseHost(a) === normaliseHost(b);
-export const sameSubject = (a: string, b: string): boolean => a.trim() === b.trim();
+/** Same subject for add/remove: attribute order, case and spacing do not matter (as when matching certificates). */
+export const sameSubject = sameClientSubject;

@@ -1,10 +1,12 @@
 import { Command } from '@commander-js/extra-typings';
 import { registerGatewayCommands } from '../../cli/commands/gateway.js';
+import { exitTwoOnFlagErrors } from '../../cli/flag-errors.js';
 
 /** Runs `omsgw <args>` in this process; resolves with what it printed, rejects with its error. */
 export async function omsgw(...args: string[]): Promise<string> {
   const program = new Command('omsgw').exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
   registerGatewayCommands(program as unknown as Command);
+  exitTwoOnFlagErrors(program as unknown as Command);
   let out = '';
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     out += chunk.toString();

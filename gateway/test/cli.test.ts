@@ -37,6 +37,10 @@ describe('on files (--dir)', () => {
     await omsgw('allowlist', 'add', '--client', 'CN=ws4, OU=Linux Monitoring Agent, O=Microsoft', '--dir', dir);
     expect((await omsgw('allowlist', 'list', '--client', '--dir', dir)).trim()).toBe('CN=ws4, OU=Linux Monitoring Agent, O=Microsoft');
     expect(readFileSync(join(dir, 'allowedlist_client.txt'), 'utf8')).toMatch(/^# allowedlist_client\.txt/);
+    // Subjects are the same whatever their attribute order, case or spacing, as when certificates are matched.
+    expect(await omsgw('allowlist', 'add', '--client', 'o=Microsoft,ou=Linux Monitoring Agent,  cn=WS4', '--dir', dir)).toMatch(/already in/);
+    expect(await omsgw('allowlist', 'remove', '--client', 'cn=WS4, OU=linux monitoring agent, O=MICROSOFT', '--dir', dir)).toMatch(/removed/);
+    expect((await omsgw('allowlist', 'list', '--client', '--dir', dir)).trim()).toBe('');
     await expect(omsgw('allowlist', 'list', '--dir', dir, '--admin', 'http://127.0.0.1:1')).rejects.toThrow(/either --admin .* or --dir/);
   });
 
