@@ -30,6 +30,8 @@ export interface GatewaySettings {
 
 export interface GatewayStartStep {
   do: 'gateway.start';
+  /** Several gateways can run at once; each has a name (default "gateway"). */
+  name?: string;
   /** "default": the allowlist `omsgw gateway init` writes; or the exact hosts to write. */
   allowlist?: 'default' | string[];
   settings?: GatewaySettings;
@@ -40,10 +42,30 @@ export interface GatewayStartStep {
   /** The start is expected to fail (bad configuration): the step passes when the gateway refuses to run. */
   expectFailure?: boolean;
 }
-export interface GatewayStopStep { do: 'gateway.stop' }
-export interface GatewayRestartStep { do: 'gateway.restart' }
-export interface GatewayKillStep { do: 'gateway.kill'; signal?: 'SIGKILL' | 'SIGTERM' }
-export interface GatewayReloadStep { do: 'gateway.reload' }
+export interface GatewayStopStep { do: 'gateway.stop'; name?: string }
+export interface GatewayRestartStep { do: 'gateway.restart'; name?: string }
+export interface GatewayKillStep {
+  do: 'gateway.kill';
+  name?: string;
+  signal?: 'SIGKILL' | 'SIGTERM';
+  /** Kill under load: first wait (bounded) until the gateway's counters show open tunnels. */
+  whenTunnelsOpen?: boolean;
+}
+export interface GatewayReloadStep { do: 'gateway.reload'; name?: string }
+
+/** haproxy (TCP mode, TCP health check) in front of named gateways. */
+export interface BalancerStartStep {
+  do: 'balancer.start';
+  /** Names of running gateways. */
+  backends: string[];
+  healthCheck?: { interval?: Duration; fall?: number; rise?: number };
+}
+export interface BalancerWaitStep {
+  do: 'balancer.wait';
+  backend: string;
+  state: 'UP' | 'DOWN';
+  timeout?: Duration;
+}
 
 export interface AllowlistEditFileStep {
   do: 'allowlist.edit-file';
@@ -83,6 +105,8 @@ export interface AgentsStartStep {
   seed?: number;
   /** "once": one onboarding + upload attempt now; "scheduled": also keep running on the clock. */
   run?: 'once' | 'scheduled';
+  /** Which proxy the agents use: "balancer", or a gateway name (default: the only / default gateway). */
+  via?: string;
 }
 export interface AgentsRunOnceStep { do: 'agents.run-once'; agents?: string }
 export interface AgentsStopStep { do: 'agents.stop'; agents?: string }
@@ -132,6 +156,8 @@ export interface ProbeTlsStep {
 
 export interface ExpectEventsStep {
   do: 'expect.events';
+  /** Only this gateway's events (default: every gateway's). */
+  gateway?: string;
   /** Agent or probe name (e.g. linux-1), or a group name (all its agents). */
   client?: string;
   /** host or host:port of the CONNECT target. */
@@ -150,6 +176,8 @@ export interface ExpectEventsStep {
 }
 export interface ExpectCountersStep {
   do: 'expect.counters';
+  /** Which gateway (default: the only / default one). */
+  gateway?: string;
   counters: Record<string, Range>;
   within?: Duration;
 }
@@ -157,6 +185,8 @@ export interface ExpectLedgerStep {
   do: 'expect.ledger';
   /** Every record any agent created was ingested exactly once by the cloud. */
   createdEqualsIngested?: boolean;
+  /** Every record created was ingested exactly once, or is still queued at its agent with a reason (its last error). */
+  ingestedOnceOrQueued?: boolean;
   records?: { agents?: string; dataType?: string; count: Range }[];
   within?: Duration;
 }
@@ -174,6 +204,7 @@ export type ActionStep =
   | GatewayStartStep | GatewayStopStep | GatewayRestartStep | GatewayKillStep | GatewayReloadStep
   | AllowlistEditFileStep | AllowlistApiAddStep | AllowlistApiRemoveStep
   | CloudStartStep | CloudFaultSetStep | CloudFaultClearStep
+  | BalancerStartStep | BalancerWaitStep
   | AgentsStartStep | AgentsRunOnceStep | AgentsStopStep | AgentsWaitStep
   | ClockAdvanceStep | ProbeHttpStep | ProbeConnectStep | ProbeTlsStep;
 export type ExpectationStep = ExpectEventsStep | ExpectCountersStep | ExpectLedgerStep | ExpectAgentsStep;

@@ -5,6 +5,7 @@ import { ManualClock } from '../../lib/clock.js';
 import type { AgentTlsDef, LoadedScenario, WorkspaceDef } from './definitions.js';
 import { EventCollector } from './events.js';
 import { closeAgent } from './steps/agents.js';
+import { DEFAULT_GATEWAY } from './gateway-names.js';
 
 /** What the runner needs of a gateway child process (gateway/process.ts spawnGateway). */
 export interface GatewayProcessHandle {
@@ -48,6 +49,8 @@ export interface AgentHandle {
   status(): AgentStatusLike;
   /** Ids of every record this agent created (for created = ingested). */
   createdRecordIds(): string[];
+  /** Every record it created with its state (queued, in flight, acknowledged, dropped). */
+  records(): { id: string; state: string }[];
 }
 
 export interface AgentSpec {
@@ -70,6 +73,7 @@ export interface PartsFactory {
   spawnGateway(args: string[]): Promise<GatewayProcessHandle>;
   startCloud(opts: { stateDir: string; workspaces: { id: string; key: string }[]; clock: ManualClock }): Promise<CloudHandle>;
   createAgent(spec: AgentSpec): AgentHandle;
+  startBalancer(opts: { backends: { name: string; host: string; port: number }[]; checkIntervalMs?: number; fall?: number; rise?: number }): Promise<BalancerHandle>;
 }
 
 export interface LabAgent {
@@ -83,29 +87,49 @@ export interface LabAgent {
   running?: Promise<unknown>;
 }
 
+/** One named gateway of the lab, across its processes (restarts keep its folder and proxy port). */
 export interface GatewayState {
-  handle: GatewayProcessHandle;
+  name: string;
+  /** Its folder: allowlists and gateway.json written by `gateway init`. */
+  dir: string;
+  /** The running process, if any. */
+  handle?: GatewayProcessHandle;
+  /** 0 before the first start, then 1, 2, ... per process. */
   generation: number;
-  args: string[];
+  /** Args of the last successful start, reused by restart. */
+  args?: string[];
   manualClock: boolean;
+  /** Kept across restarts so the agents' proxy URL stays valid. */
+  proxyPort?: number;
+  /** How its last process ended. */
+  ended?: 'stopped' | 'killed';
+  /** Last counters read from its management API (for a killed gateway: just before the kill). */
+  lastCounters?: Record<string, unknown>;
+}
+
+export type RunningGateway = GatewayState & { handle: GatewayProcessHandle };
+
+/** What the runner needs of the load balancer (reliability/haproxy.ts HaproxyHandle). */
+export interface BalancerHandle {
+  host: string;
+  port: number;
+  pid: number;
+  backendStates(): Promise<Record<string, string>>;
+  waitForBackend(name: string, state: 'UP' | 'DOWN', timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /** Everything a running scenario has started; steps read and change it, the runner tears it down. */
 export class Lab {
   readonly clock: ManualClock;
   readonly workDir: string;
-  readonly gatewayDir: string;
   readonly startedAt = Date.now();
   readonly events: EventCollector;
   readonly workspaces: (WorkspaceDef & { key: string })[];
   cloud?: CloudHandle;
-  gateway?: GatewayState;
-  /** Args of the last gateway start, reused by restart. */
-  lastGatewayArgs?: string[];
-  lastGatewayManualClock = false;
-  /** Kept across restarts so the agents' proxy URL stays valid. */
-  proxyPort?: number;
-  generation = 0;
+  /** Every gateway started so far, by name (running or not). */
+  readonly gateways = new Map<string, GatewayState>();
+  balancer?: BalancerHandle;
   readonly agents: LabAgent[] = [];
   private readonly clientNames = new Map<string, string>();
   private nextSubnet = 10;
@@ -119,24 +143,67 @@ export class Lab {
     const start = scenario.def.clock?.start ? Date.parse(scenario.def.clock.start) : Date.UTC(2016, 2, 1, 9, 0, 0);
     this.clock = new ManualClock(start);
     this.workDir = mkdtempSync(join(tmpdir(), `omsgw-scenario-${scenario.def.name}-`));
-    this.gatewayDir = join(this.workDir, 'gateway');
     this.workspaces = scenario.def.workspaces.map((w, i) => ({ id: w.id, key: w.key ?? Buffer.from(`omsgw-lab-key-${i}-${w.id}`).toString('base64') }));
     this.events = new EventCollector(this.startedAt, (ip) => (ip ? this.clientNames.get(normaliseIp(ip)) : undefined));
   }
 
-  /** Where agents and probes send their CONNECTs. */
-  proxyAddress(): { host: string; port: number } | undefined {
+  /**
+   * Where agents and probes send their CONNECTs: the external proxy, the balancer (`via:
+   * balancer`), a named gateway, or else the default / only gateway.
+   */
+  proxyAddress(via?: string): { host: string; port: number } | undefined {
     if (this.external) return this.external;
-    return this.proxyPort ? { host: '127.0.0.1', port: this.proxyPort } : undefined;
+    if (via === 'balancer') {
+      if (!this.balancer) throw new Error('via: balancer, but no balancer is running (balancer.start)');
+      return { host: this.balancer.host, port: this.balancer.port };
+    }
+    if (via === undefined && this.gateways.size === 0) return undefined;
+    const gw = this.gatewayNamed(via);
+    return gw.proxyPort ? { host: '127.0.0.1', port: gw.proxyPort } : undefined;
   }
 
-  get adminUrl(): string | undefined {
-    return this.gateway?.handle.adminUrl;
+  /** The state of gateway `name`, created (not started) on first use. */
+  gatewayState(name: string = DEFAULT_GATEWAY): GatewayState {
+    let gw = this.gateways.get(name);
+    if (!gw) {
+      gw = { name, dir: join(this.workDir, name === DEFAULT_GATEWAY ? 'gateway' : `gateway-${name}`), generation: 0, manualClock: false };
+      this.gateways.set(name, gw);
+    }
+    return gw;
+  }
+
+  /**
+   * A gateway the scenario started: by name, or (no name) the default one, or the only one.
+   * With several and no name, the step must say which.
+   */
+  gatewayNamed(name?: string): GatewayState {
+    if (name !== undefined) {
+      const gw = this.gateways.get(name);
+      if (!gw) throw new Error(`gateway "${name}" was never started; started so far: ${[...this.gateways.keys()].join(', ') || 'none'}`);
+      return gw;
+    }
+    const byDefault = this.gateways.get(DEFAULT_GATEWAY);
+    if (byDefault) return byDefault;
+    if (this.gateways.size === 1) return [...this.gateways.values()][0];
+    if (this.gateways.size === 0) throw new Error('the gateway was never started (gateway.start)');
+    throw new Error(`there are several gateways (${[...this.gateways.keys()].join(', ')}): say which one with its name`);
+  }
+
+  /** The running process of a gateway (see gatewayNamed), or an error saying it is not running. */
+  runningGateway(name?: string): RunningGateway {
+    const gw = this.gatewayNamed(name);
+    if (!gw.handle) throw new Error(`${describeGateway(gw)} is not running`);
+    return gw as RunningGateway;
+  }
+
+  /** The management API of a running gateway (undefined when it is not running). */
+  adminUrlOf(name?: string): string | undefined {
+    return this.gateways.size ? this.gatewayNamed(name).handle?.adminUrl : undefined;
   }
 
   /** Each gateway process writes its own event log file, so nothing is missed when it stops or dies. */
-  eventLogFile(generation: number): string {
-    return join(this.workDir, `gateway-events-${generation}.jsonl`);
+  eventLogFile(name: string, generation: number): string {
+    return join(this.workDir, name === DEFAULT_GATEWAY ? `gateway-events-${generation}.jsonl` : `gateway-${name}-events-${generation}.jsonl`);
   }
 
   /** A fresh /24 for a group of agents, so each agent is a distinct client by source address. */
@@ -191,18 +258,32 @@ export class Lab {
       }
     };
     await Promise.all(this.agents.map((a) => attempt(`close ${a.name}`, () => closeAgent(a))));
-    if (this.gateway) {
-      const gw = this.gateway;
-      await attempt('final event read', () => this.events.poll());
-      await attempt('stop gateway', () => gw.handle.stop());
-      this.events.detach();
-      this.events.readFile(this.eventLogFile(gw.generation), gw.generation);
-      this.gateway = undefined;
+    if (this.balancer) {
+      const lb = this.balancer;
+      await attempt('stop balancer', () => lb.stop());
+      this.balancer = undefined;
     }
+    await attempt('final event read', () => this.events.poll());
+    await Promise.all(
+      [...this.gateways.values()].map(async (gw) => {
+        const handle = gw.handle;
+        if (!handle) return;
+        await attempt(`stop ${describeGateway(gw)}`, () => handle.stop());
+        this.events.detach(gw.name);
+        this.events.readFile(this.eventLogFile(gw.name, gw.generation), gw.name, gw.generation);
+        gw.handle = undefined;
+        gw.ended = 'stopped';
+      }),
+    );
     if (this.cloud) await attempt('close cloud', () => this.cloud!.close());
     rmSync(this.workDir, { recursive: true, force: true });
     return problems;
   }
+}
+
+/** "the gateway" for the default one, "gateway gw1" for a named one (for messages). */
+export function describeGateway(gw: Pick<GatewayState, 'name'>): string {
+  return gw.name === DEFAULT_GATEWAY ? 'the gateway' : `gateway ${gw.name}`;
 }
 
 function normaliseIp(ip: string): string {

@@ -6,6 +6,7 @@ import { InputError } from '../../lib/errors.js';
 import type { LoadedScenario, ScenarioDef } from './definitions.js';
 import { STEP_NAMES, scenarioSchema, stepSchemas } from './schema.js';
 import { durationMs } from './duration.js';
+import { DEFAULT_GATEWAY } from './gateway-names.js';
 
 let compiled: ValidateFunction | undefined;
 function validator(): ValidateFunction {
@@ -81,7 +82,29 @@ export function parseScenario(text: string, file: string): LoadedScenario {
 function semanticProblems(def: ScenarioDef): { path: (string | number)[]; message: string }[] {
   const out: { path: (string | number)[]; message: string }[] = [];
   const workspaceIds = new Set(def.workspaces.map((w) => w.id));
+  // Names of gateways and balancer backends, so a step naming one that is never started is caught before running.
+  const gateways = new Set(def.steps.flatMap((s) => (s.do === 'gateway.start' ? [s.name ?? DEFAULT_GATEWAY] : [])));
+  const backends = new Set(def.steps.flatMap((s) => (s.do === 'balancer.start' ? s.backends : [])));
+  const hasBalancer = def.steps.some((s) => s.do === 'balancer.start');
+  const declared = () => [...gateways].join(', ') || 'none';
+  const checkGateway = (name: string | undefined, path: (string | number)[]) => {
+    if (name !== undefined && !gateways.has(name)) out.push({ path, message: `unknown gateway "${name}"; started by gateway.start: ${declared()}` });
+  };
   def.steps.forEach((step, i) => {
+    if (step.do === 'gateway.stop' || step.do === 'gateway.kill' || step.do === 'gateway.restart' || step.do === 'gateway.reload') checkGateway(step.name, ['steps', i, 'name']);
+    if (step.do === 'expect.events' || step.do === 'expect.counters') checkGateway(step.gateway, ['steps', i, 'gateway']);
+    if (step.do === 'balancer.start') step.backends.forEach((b, j) => checkGateway(b, ['steps', i, 'backends', j]));
+    if (step.do === 'balancer.wait' && !backends.has(step.backend)) {
+      out.push({ path: ['steps', i, 'backend'], message: `"${step.backend}" is not a backend of any balancer.start; backends: ${[...backends].join(', ') || 'none'}` });
+    }
+    if (step.do === 'agents.start' && step.via !== undefined) {
+      if (step.via === 'balancer') {
+        if (!hasBalancer) out.push({ path: ['steps', i, 'via'], message: 'via: balancer needs a balancer.start step' });
+      } else checkGateway(step.via, ['steps', i, 'via']);
+    }
+    if (step.do === 'expect.ledger' && !step.createdEqualsIngested && !step.ingestedOnceOrQueued && !step.records) {
+      out.push({ path: ['steps', i], message: 'expect.ledger needs createdEqualsIngested, ingestedOnceOrQueued or records' });
+    }
     if (step.do === 'agents.start' && step.workspace && !workspaceIds.has(step.workspace)) {
       out.push({ path: ['steps', i, 'workspace'], message: `unknown workspace "${step.workspace}"; declared: ${[...workspaceIds].join(', ')}` });
     }

@@ -2,6 +2,7 @@ import { createFakeCloud, validateFaultSpec } from '../../fake-oms-endpoints/ind
 import { createAgent, sharedKeyPool } from '../../simulators/agent-core/index.js';
 import { initGatewayDir } from '../../gateway/init.js';
 import { spawnGateway } from '../../gateway/process.js';
+import { startHaproxy } from '../../reliability/haproxy.js';
 import type { AgentHandle, CloudHandle, GatewayProcessHandle, PartsFactory } from './lab.js';
 
 /**
@@ -59,7 +60,22 @@ export const realParts: PartsFactory = {
       close: () => agent.close(),
       status: () => agent.status(),
       createdRecordIds: () => [...agent.ledger.records()].map((r) => r.id),
+      records: () => [...agent.ledger.records()].map((r) => ({ id: r.id, state: r.state })),
     };
     return handle;
+  },
+
+  // haproxy in TCP mode with a TCP health check (the reliability suite's harness); fails with the
+  // install command when haproxy is missing.
+  startBalancer: async (opts) => {
+    const lb = await startHaproxy(opts);
+    return {
+      host: lb.host,
+      port: lb.port,
+      pid: lb.pid,
+      backendStates: () => lb.backendStates(),
+      waitForBackend: (name, state, timeoutMs) => lb.waitForBackend(name, state, timeoutMs),
+      stop: () => lb.stop(),
+    };
   },
 };

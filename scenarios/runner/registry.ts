@@ -5,6 +5,7 @@ import { allowlistApiAdd, allowlistApiRemove, allowlistEditFile } from './steps/
 import { cloudFaultClear, cloudFaultSet, cloudStart } from './steps/cloud.js';
 import { agentsRunOnce, agentsStart, agentsStop, agentsWait } from './steps/agents.js';
 import { clockAdvance } from './steps/clock.js';
+import { balancerStart, balancerWait } from './steps/balancer.js';
 import { probeConnectStep, probeHttpStep, probeTlsStep } from './steps/probes.js';
 import { expectEvents } from './expectations/events.js';
 import { expectCounters } from './expectations/counters.js';
@@ -24,6 +25,8 @@ export const STEPS: StepLookup = {
   'cloud.start': cloudStart,
   'cloud.fault-set': cloudFaultSet,
   'cloud.fault-clear': cloudFaultClear,
+  'balancer.start': balancerStart,
+  'balancer.wait': balancerWait,
   'agents.start': agentsStart,
   'agents.run-once': agentsRunOnce,
   'agents.stop': agentsStop,

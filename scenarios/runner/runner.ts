@@ -36,13 +36,26 @@ export interface ScenarioResult {
   events: CollectedEvent[];
   /** Loss accounting at the end (created vs ingested), when a cloud ran. */
   loss?: LossReport;
-  /** Last counters read from the gateway before it stopped. */
+  /** Last counters read from the gateway before it stopped (the default or only gateway). */
   counters?: Record<string, unknown>;
+  /** Every gateway the scenario started: how it ended and its last counters (a killed one: just before the kill). */
+  gateways: GatewayReport[];
   /** Problems while tearing down (reported, not failing the scenario). */
   teardown: string[];
   /** Set when the scenario could not run at all. */
   error?: string;
   external?: string;
+}
+
+export interface GatewayReport {
+  name: string;
+  /** Processes started (restarts and refused starts included). */
+  generations: number;
+  /** How its last process ended: stopped by the runner at the end, by a step, or killed. */
+  ended: 'stopped' | 'killed' | 'never started';
+  counters?: Record<string, unknown>;
+  /** Events collected from it, by id. */
+  eventCounts: Record<string, number>;
 }
 
 export interface RunOptions {
@@ -119,9 +132,20 @@ export async function runScenario(scenario: LoadedScenario, options: RunOptions)
     if (!stopped && outcome.status === 'failed' && !isExpectation(step)) stopped = true;
   }
   clearInterval(poller);
-  if (lab.adminUrl) counters = (await adminRequest(lab.adminUrl, 'GET', '/api/counters').catch(() => undefined)) as Record<string, unknown> | undefined;
+  for (const gw of lab.gateways.values()) {
+    if (gw.handle) gw.lastCounters = ((await adminRequest(gw.handle.adminUrl, 'GET', '/api/counters').catch(() => undefined)) as Record<string, unknown> | undefined) ?? gw.lastCounters;
+  }
+  if (lab.gateways.size) {
+    const main = (() => { try { return lab.gatewayNamed(); } catch { return undefined; } })();
+    if (main?.handle) counters = main.lastCounters;
+  }
   const loss = lab.cloud && lab.agents.length ? lossReport(lab) : undefined;
   const teardown = await lab.teardown();
+  const gateways: GatewayReport[] = [...lab.gateways.values()].map((gw) => {
+    const eventCounts: Record<string, number> = {};
+    for (const e of lab.events.all) if (e.gateway === gw.name) eventCounts[e.id] = (eventCounts[e.id] ?? 0) + 1;
+    return { name: gw.name, generations: gw.generation, ended: gw.ended ?? 'never started', counters: gw.lastCounters, eventCounts };
+  });
   return {
     name: def.name,
     title: def.title,
@@ -132,6 +156,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunOptions)
     events: lab.events.all,
     loss,
     counters,
+    gateways,
     teardown,
     external: options.external ? `${options.external.host}:${options.external.port}` : undefined,
   };

@@ -24,6 +24,7 @@ const credentials = {
 const tlsVersion = { enum: ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] };
 const agentsSelector = { type: 'string', minLength: 1, description: 'a group name (e.g. linux) or one agent (e.g. linux-1); default all agents' };
 const eventIds = { type: 'array', items: { type: 'integer', minimum: 100, maximum: 499 }, minItems: 1 };
+const gatewayName = { type: 'string', pattern: '^[a-z][a-z0-9-]*$', maxLength: 30, description: 'a gateway name: lowercase letters, digits and "-" (e.g. gw1)' };
 const fault = { type: 'object', properties: { id: { type: 'string' } }, additionalProperties: true };
 
 function step(name: string, properties: Record<string, unknown> = {}, required: string[] = []): Record<string, unknown> {
@@ -37,6 +38,7 @@ function step(name: string, properties: Record<string, unknown> = {}, required: 
 
 export const stepSchemas: Record<string, Record<string, unknown>> = {
   'gateway.start': step('gateway.start', {
+    name: gatewayName,
     allowlist: { anyOf: [{ const: 'default' }, { type: 'array', items: hostName }] },
     settings: {
       type: 'object',
@@ -61,10 +63,19 @@ export const stepSchemas: Record<string, Record<string, unknown>> = {
     args: { type: 'array', items: { type: 'string' } },
     expectFailure: { type: 'boolean' },
   }),
-  'gateway.stop': step('gateway.stop'),
-  'gateway.restart': step('gateway.restart'),
-  'gateway.kill': step('gateway.kill', { signal: { enum: ['SIGKILL', 'SIGTERM'] } }),
-  'gateway.reload': step('gateway.reload'),
+  'gateway.stop': step('gateway.stop', { name: gatewayName }),
+  'gateway.restart': step('gateway.restart', { name: gatewayName }),
+  'gateway.kill': step('gateway.kill', { name: gatewayName, signal: { enum: ['SIGKILL', 'SIGTERM'] }, whenTunnelsOpen: { type: 'boolean' } }),
+  'gateway.reload': step('gateway.reload', { name: gatewayName }),
+  'balancer.start': step('balancer.start', {
+    backends: { type: 'array', items: gatewayName, minItems: 1, uniqueItems: true },
+    healthCheck: {
+      type: 'object',
+      properties: { interval: duration, fall: { type: 'integer', minimum: 1, maximum: 10 }, rise: { type: 'integer', minimum: 1, maximum: 10 } },
+      additionalProperties: false,
+    },
+  }, ['backends']),
+  'balancer.wait': step('balancer.wait', { backend: gatewayName, state: { enum: ['UP', 'DOWN'] }, timeout: duration }, ['backend', 'state']),
   'allowlist.edit-file': step('allowlist.edit-file', {
     file: { enum: ['server', 'client'] },
     add: { type: 'array', items: { type: 'string', minLength: 1 } },
@@ -89,6 +100,7 @@ export const stepSchemas: Record<string, Record<string, unknown>> = {
     bindRange: { type: 'string', pattern: '^127\\.\\d+\\.\\d+\\.\\d+/(2[4-9]|3[0-2])$', description: 'a loopback range like 127.0.1.0/24' },
     seed: { type: 'integer' },
     run: { enum: ['once', 'scheduled'] },
+    via: { type: 'string', pattern: '^[a-z][a-z0-9-]*$', description: '"balancer" or a gateway name' },
   }, ['os']),
   'agents.run-once': step('agents.run-once', { agents: agentsSelector }),
   'agents.stop': step('agents.stop', { agents: agentsSelector }),
@@ -116,6 +128,7 @@ export const stepSchemas: Record<string, Record<string, unknown>> = {
     expect: { enum: ['closed', 'handshake'] },
   }, ['target']),
   'expect.events': step('expect.events', {
+    gateway: gatewayName,
     client: { type: 'string', minLength: 1 },
     target: { type: 'string', minLength: 1 },
     generation: { enum: ['all', 'current'] },
@@ -126,11 +139,13 @@ export const stepSchemas: Record<string, Record<string, unknown>> = {
     messageContains: { type: 'array', items: { type: 'string', minLength: 1 } },
   }),
   'expect.counters': step('expect.counters', {
+    gateway: gatewayName,
     counters: { type: 'object', additionalProperties: range, minProperties: 1 },
     within: duration,
   }, ['counters']),
   'expect.ledger': step('expect.ledger', {
     createdEqualsIngested: { type: 'boolean' },
+    ingestedOnceOrQueued: { type: 'boolean' },
     records: {
       type: 'array',
       items: {

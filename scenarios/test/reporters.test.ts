@@ -7,7 +7,7 @@ import { renderPretty, renderTimeline } from '../runner/reporters/pretty.js';
 import { makeStyle } from '../runner/reporters/style.js';
 
 const ev = (seq: number, id: number, atMs: number, extra: Partial<CollectedEvent> = {}): CollectedEvent => ({
-  seq, id, level: 'info', time: '2016-03-01T09:00:00.000Z', message: `event ${id}`, generation: 1, atMs, ...extra,
+  seq, id, level: 'info', time: '2016-03-01T09:00:00.000Z', message: `event ${id}`, gateway: 'gateway', generation: 1, atMs, ...extra,
 });
 
 const target = 'scus-agentservice-prod-1.azure-automation.net:443';
@@ -25,6 +25,7 @@ function sample(): ScenarioResult {
     passed: false,
     durationMs: 1500,
     events,
+    gateways: [],
     teardown: [],
     steps: [
       { index: 0, do: 'gateway.start', line: 5, kind: 'action', description: 'start the gateway', status: 'passed', startMs: 100, durationMs: 250, summary: 'gateway pid 1 proxy 127.0.0.1:4000 (generation 1)', eventsFrom: 0, eventsTo: 1 },

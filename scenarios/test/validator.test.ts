@@ -46,7 +46,7 @@ describe('scenario validator', () => {
   it('reports an unknown field at its own line with the fields allowed there', () => {
     const [p] = problemsOf(`${head}  - do: gateway.kill\n    sginal: SIGKILL\n`);
     expect(p).toMatchObject({ line: 7, column: 5, field: 'steps[0].sginal' });
-    expect(p.message).toContain('allowed here: do, title, signal');
+    expect(p.message).toContain('allowed here: do, title, name, signal, whenTunnelsOpen');
   });
 
   it('reports several problems at once, including wrong types and bad durations', () => {
@@ -87,6 +87,121 @@ describe('scenario validator', () => {
       expect((err as Error).message).toMatch(/^x\.yaml:7:9: steps\[0\]\.os: must be one of/);
     }
     expect.assertions(1);
+  });
+
+  describe('several gateways and a balancer', () => {
+    const twoGateways = `${head}  - do: cloud.start
+  - do: gateway.start
+    name: gw1
+  - do: gateway.start
+    name: gw2
+`;
+
+    it('accepts named gateways, a balancer, agents via the balancer and gateway-scoped expectations', () => {
+      const loaded = parseScenario(`${twoGateways}  - do: balancer.start
+    backends: [gw1, gw2]
+    healthCheck: { interval: 100ms, fall: 2, rise: 1 }
+  - do: agents.start
+    os: linux
+    via: balancer
+  - do: gateway.kill
+    name: gw1
+    whenTunnelsOpen: true
+  - do: balancer.wait
+    backend: gw1
+    state: DOWN
+    timeout: 5s
+  - do: expect.events
+    gateway: gw2
+    sequence: [103, 107]
+  - do: expect.counters
+    gateway: gw2
+    counters: { errorCount: 0 }
+  - do: expect.ledger
+    ingestedOnceOrQueued: true
+`, 'ok.yaml');
+      expect(loaded.def.steps.map((s) => s.do)).toContain('balancer.wait');
+    });
+
+    it('names a gateway that no gateway.start declares, wherever a step refers to one', () => {
+      const problems = problemsOf(`${twoGateways}  - do: gateway.kill
+    name: gw3
+  - do: expect.events
+    gateway: gw9
+    absent: [105]
+  - do: expect.counters
+    gateway: gateway
+    counters: { errorCount: 0 }
+  - do: balancer.start
+    backends: [gw1, gw4]
+  - do: agents.start
+    os: windows
+    via: gw5
+`);
+      expect(problems.map((p) => [p.line, p.field])).toEqual([
+        [12, 'steps[3].name'],
+        [14, 'steps[4].gateway'],
+        [17, 'steps[5].gateway'],
+        [20, 'steps[6].backends[1]'],
+        [23, 'steps[7].via'],
+      ]);
+      expect(problems[0].message).toBe('unknown gateway "gw3"; started by gateway.start: gw1, gw2');
+    });
+
+    it('without a name a step refers to the default gateway "gateway"', () => {
+      const [p] = problemsOf(`${head}  - do: gateway.start
+  - do: gateway.stop
+    name: gw1
+`);
+      expect(p).toMatchObject({ line: 8, field: 'steps[1].name', message: 'unknown gateway "gw1"; started by gateway.start: gateway' });
+    });
+
+    it('needs a balancer.start for via: balancer, and balancer.wait on one of its backends', () => {
+      const problems = problemsOf(`${twoGateways}  - do: agents.start
+    os: linux
+    via: balancer
+  - do: balancer.wait
+    backend: gw2
+    state: UP
+`);
+      expect(problems).toMatchObject([
+        { line: 13, field: 'steps[3].via', message: 'via: balancer needs a balancer.start step' },
+        { line: 15, field: 'steps[4].backend', message: '"gw2" is not a backend of any balancer.start; backends: none' },
+      ]);
+    });
+
+    it('checks the new fields\' values: backend state, health check, gateway name, ledger', () => {
+      const problems = problemsOf(`${twoGateways}  - do: balancer.start
+    backends: []
+    healthCheck: { interval: soon, falls: 2 }
+  - do: balancer.wait
+    backend: gw1
+    state: down
+  - do: gateway.start
+    name: GW-3
+  - do: gateway.kill
+    name: gw2
+    whenTunnelsOpen: yes please
+  - do: expect.ledger
+    title: nothing to check
+`);
+      expect(problems.map((p) => [p.line, p.field])).toEqual([
+        [12, 'steps[3].backends'],
+        [13, 'steps[3].healthCheck.falls'],
+        [13, 'steps[3].healthCheck.interval'],
+        [16, 'steps[4].state'],
+        [18, 'steps[5].name'],
+        [21, 'steps[6].whenTunnelsOpen'],
+      ]);
+      expect(problems.find((p) => p.field === 'steps[4].state')?.message).toBe('must be one of: "UP", "DOWN" (got "down")');
+      expect(problems.find((p) => p.field === 'steps[5].name')?.message).toContain('a gateway name: lowercase letters, digits and "-"');
+      expect(problems.find((p) => p.field === 'steps[3].healthCheck.falls')?.message).toContain('allowed here: interval, fall, rise');
+      // The ledger check without anything to check is a semantic problem, reported once the schema passes.
+      const [ledger] = problemsOf(`${head}  - do: expect.ledger
+    title: nothing
+`);
+      expect(ledger).toMatchObject({ line: 6, field: 'steps[0]', message: 'expect.ledger needs createdEqualsIngested, ingestedOnceOrQueued or records' });
+    });
   });
 
   it('says which file could not be read', () => {

@@ -26,10 +26,12 @@ export function counterValue(snapshot: Record<string, unknown>, name: string): n
 
 export const expectCounters: StepImpl<ExpectCountersStep> = {
   needs: ['management-api'],
-  explain: (s) => `counters ${Object.entries(s.counters).map(([k, r]) => `${k} ${showRange(r)}`).join(', ')}`,
+  explain: (s) => `${s.gateway ? `${s.gateway} ` : ''}counters ${Object.entries(s.counters).map(([k, r]) => `${k} ${showRange(r)}`).join(', ')}`,
   async run(step, lab) {
+    const gw = lab.runningGateway(step.gateway);
     const result = await pollUntil(step.within ? durationMs(step.within) : 0, async () => {
-      const snap = (await adminRequest(lab.adminUrl, 'GET', '/api/counters')) as Record<string, unknown>;
+      const snap = (await adminRequest(gw.handle.adminUrl, 'GET', '/api/counters')) as Record<string, unknown>;
+      gw.lastCounters = snap;
       const rows = Object.entries(step.counters).map(([name, range]) => ({ name, range, value: counterValue(snap, name) }));
       const bad = rows.filter((r) => r.value === undefined || !inRange(r.value, r.range));
       return { done: bad.length === 0, rows, bad, known: Object.keys(snap) };

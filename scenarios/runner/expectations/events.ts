@@ -16,19 +16,31 @@ function targetMatches(eventTarget: string | undefined, wanted: string): boolean
  * The events an expectation is about. Events of one connection carry the same connectionId; some
  * (e.g. 107) may lack the target, so they are matched through the connection's 103.
  */
-export function selectEvents(events: CollectedEvent[], lab: Pick<Lab, 'clientNamesFor'>, step: Pick<ExpectEventsStep, 'client' | 'target' | 'generation'>, currentGeneration: number): CollectedEvent[] {
+export function selectEvents(
+  events: CollectedEvent[],
+  lab: Pick<Lab, 'clientNamesFor'>,
+  step: Pick<ExpectEventsStep, 'client' | 'target' | 'generation' | 'gateway'>,
+  currentGeneration: (gateway: string) => number,
+): CollectedEvent[] {
   const clients = step.client ? lab.clientNamesFor(step.client) : undefined;
-  const inScope = events.filter((e) => (step.generation === 'current' ? e.generation === currentGeneration : true));
+  const inScope = events.filter(
+    (e) => (step.gateway === undefined || e.gateway === step.gateway) && (step.generation === 'current' ? e.generation === currentGeneration(e.gateway) : true),
+  );
   const targetOfConnection = new Map<string, string>();
-  for (const e of inScope) if (e.connectionId !== undefined && e.target) targetOfConnection.set(`${e.generation}/${e.connectionId}`, e.target);
+  for (const e of inScope) if (e.connectionId !== undefined && e.target) targetOfConnection.set(connectionKey(e), e.target);
   return inScope.filter((e) => {
     if (clients && !(e.client && clients.has(e.client))) return false;
     if (step.target) {
-      const t = e.target ?? (e.connectionId !== undefined ? targetOfConnection.get(`${e.generation}/${e.connectionId}`) : undefined);
+      const t = e.target ?? (e.connectionId !== undefined ? targetOfConnection.get(connectionKey(e)) : undefined);
       if (!targetMatches(t, step.target)) return false;
     }
     return true;
   });
+}
+
+/** Connection ids are per gateway process. */
+export function connectionKey(e: Pick<CollectedEvent, 'gateway' | 'generation' | 'connectionId'>): string {
+  return `${e.gateway}/${e.generation}/${e.connectionId}`;
 }
 
 export function isSubsequence(wanted: number[], seen: number[]): boolean {
@@ -50,7 +62,7 @@ export function judgeEvents(step: ExpectEventsStep, selected: CollectedEvent[]):
 }
 
 function describe(step: ExpectEventsStep): string {
-  const who = [step.client && `from ${step.client}`, step.target && `to ${step.target}`, step.generation === 'current' && 'since the last (re)start'].filter(Boolean).join(' ');
+  const who = [step.gateway && `of ${step.gateway}`, step.client && `from ${step.client}`, step.target && `to ${step.target}`, step.generation === 'current' && 'since the last (re)start'].filter(Boolean).join(' ');
   const what = [
     step.sequence && `${(step.match ?? 'subsequence') === 'exact' ? 'exactly' : ''} ${step.sequence.map((id) => `${id}`).join(' → ')}`.trim(),
     step.absent && `no ${step.absent.join('/')}`,
@@ -67,12 +79,13 @@ export const expectEvents: StepImpl<ExpectEventsStep> = {
     const onlyAbsence = !step.sequence && !step.messageContains;
     const result = await pollUntil(timeoutMs, async () => {
       await lab.events.poll();
-      const selected = selectEvents(lab.events.all, lab, step, lab.events.currentGeneration);
+      const selected = selectEvents(lab.events.all, lab, step, (g) => lab.events.currentGeneration(g));
       const problems = judgeEvents(step, selected);
       return { done: problems.length === 0 && !onlyAbsence, problems, selected };
     }, 50);
     const expected = step.sequence?.map((id) => `${id} ${eventMeaning(id)}`) ?? [];
-    const actual = result.selected.map((e) => `${e.id} ${eventMeaning(e.id, e.message)}${e.generation > 1 ? ` [gen ${e.generation}]` : ''}`);
+    const several = new Set(lab.events.all.map((e) => e.gateway)).size > 1;
+    const actual = result.selected.map((e) => `${e.id} ${eventMeaning(e.id, e.message)}${several ? ` [${e.gateway}]` : ''}${e.generation > 1 ? ` [gen ${e.generation}]` : ''}`);
     const summary = `seen: ${result.selected.map((e) => e.id).join(' → ') || 'no matching events'}`;
     if (result.problems.length > 0) return failed(summary, { details: result.problems, expected, actual });
     return passed(summary);

@@ -1,6 +1,7 @@
 import type { CollectedEvent } from '../events.js';
 import { eventMeaning } from '../event-names.js';
-import type { ScenarioResult, StepResult } from '../runner.js';
+import type { GatewayReport, ScenarioResult, StepResult } from '../runner.js';
+import { connectionKey } from '../expectations/events.js';
 import { makeStyle, type Style } from './style.js';
 
 const MARK: Record<StepResult['status'], string> = { passed: '✓', failed: '✗', skipped: '-', 'not-run': '·' };
@@ -42,11 +43,11 @@ interface EventGroup {
  * connectionId) make one line, e.g. "103 CONNECT received → 105 target forbidden  linux-1 → host:443";
  * identical lines (same client, target and ids) are folded into the first with ×N.
  */
-export function eventLines(events: CollectedEvent[], st: Style): string[] {
+export function eventLines(events: CollectedEvent[], st: Style, severalGateways = false): string[] {
   const groups: EventGroup[] = [];
   const byConnection = new Map<string, EventGroup>();
   for (const e of events) {
-    const key = e.connectionId !== undefined ? `${e.generation}/${e.connectionId}` : undefined;
+    const key = e.connectionId !== undefined ? connectionKey(e) : undefined;
     const g = key ? byConnection.get(key) : undefined;
     if (g) {
       g.ids.push(e.id);
@@ -62,7 +63,7 @@ export function eventLines(events: CollectedEvent[], st: Style): string[] {
   groups.sort((a, b) => a.first.atMs - b.first.atMs);
   const folded: EventGroup[] = [];
   for (const g of groups) {
-    const same = g.first.connectionId !== undefined && folded.find((f) => f.first.connectionId !== undefined && f.client === g.client && f.target === g.target && f.first.generation === g.first.generation && f.ids.join() === g.ids.join());
+    const same = g.first.connectionId !== undefined && folded.find((f) => f.first.connectionId !== undefined && f.client === g.client && f.target === g.target && f.first.gateway === g.first.gateway && f.first.generation === g.first.generation && f.ids.join() === g.ids.join());
     if (same) same.count++;
     else folded.push(g);
   }
@@ -72,9 +73,19 @@ export function eventLines(events: CollectedEvent[], st: Style): string[] {
     const seq = seqOf(g);
     const who = g.target ? `${g.client.padEnd(10)} → ${shortTarget(g.target)}` : g.client;
     const text = `${seq.padEnd(width)}  ${who}`.trimEnd();
-    const extra = `${g.count > 1 ? ` ×${g.count}` : ''}${g.first.generation > 1 ? st.dim(`  [gw ${g.first.generation}]`) : ''}`;
+    const extra = `${g.count > 1 ? ` ×${g.count}` : ''}${gatewayTag(g.first, severalGateways, st)}`;
     return `${st.dim(time(g.first.atMs))}     ${colourFor(g.ids, st)(text)}${extra}`;
   });
+}
+
+function severalGateways(events: readonly CollectedEvent[]): boolean {
+  return events.some((e) => e.gateway !== events[0].gateway);
+}
+
+/** `[gw 2]` for a restarted gateway's events; with several gateways, their name: `[gw1]`, `[gw1 #2]`. */
+function gatewayTag(e: CollectedEvent, severalGateways: boolean, st: Style): string {
+  if (severalGateways) return st.dim(`  [${e.gateway}${e.generation > 1 ? ` #${e.generation}` : ''}]`);
+  return e.generation > 1 ? st.dim(`  [gw ${e.generation}]`) : '';
 }
 
 /** The step line (and, on failure, expected vs actual side by side). */
@@ -109,6 +120,16 @@ export function timelineHeader(name: string, title: string, external: string | u
   return lines;
 }
 
+const SUMMARY_COUNTERS = ['tunnelsTotal', 'tunnelsActive', 'activeClientConnections', 'connectedClients', 'rejectionCount', 'errorCount'];
+
+/** One line per gateway when there are several: how it ended, its events by id and its last counters. */
+export function gatewaySummary(g: GatewayReport): string {
+  const events = Object.entries(g.eventCounts).map(([id, n]) => `${id}×${n}`).join(' ') || 'none';
+  const c = g.counters ?? {};
+  const counters = SUMMARY_COUNTERS.filter((k) => typeof c[k] === 'number').map((k) => `${k} ${c[k]}`).join(', ') || 'not read';
+  return `  ${g.name} (${g.ended}${g.generations > 1 ? `, ${g.generations} processes` : ''}): events ${events}; last counters ${counters}`;
+}
+
 export function timelineFooter(r: ScenarioResult, st: Style): string[] {
   const lines: string[] = [];
   const counts = { passed: 0, failed: 0, skipped: 0, 'not-run': 0 };
@@ -116,6 +137,7 @@ export function timelineFooter(r: ScenarioResult, st: Style): string[] {
   const verdict = r.passed ? st.green('PASSED') : st.red('FAILED');
   lines.push(`${verdict} ${r.name} in ${(r.durationMs / 1000).toFixed(1)}s: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${counts['not-run'] ? `, ${counts['not-run']} not run` : ''}`);
   if (r.error) lines.push(st.red(r.error));
+  if (r.gateways.length > 1) for (const g of r.gateways) lines.push(st.dim(gatewaySummary(g)));
   for (const t of r.teardown) lines.push(st.yellow(`teardown: ${t}`));
   return lines;
 }
@@ -130,7 +152,7 @@ export function eventsByStep(steps: StepResult[], events: readonly CollectedEven
   const blocks = steps.map((): CollectedEvent[] => []);
   const firstBlock = new Map<string, number>();
   const place = (e: CollectedEvent, i: number, into: CollectedEvent[]) => {
-    const key = e.connectionId !== undefined ? `${e.generation}/${e.connectionId}` : undefined;
+    const key = e.connectionId !== undefined ? connectionKey(e) : undefined;
     const owner = key !== undefined ? firstBlock.get(key) : undefined;
     if (owner !== undefined) return blocks[owner].push(e);
     if (key !== undefined && i >= 0) firstBlock.set(key, i);
@@ -169,7 +191,7 @@ export class TimelinePrinter {
     this.flush(this.steps.length, r.events);
     const { after } = eventsByStep(this.steps, r.events);
     const rest = this.unprinted(after);
-    const lines = [...(rest.length ? [`${this.st.dim(`${' '.repeat(7)}   (while tearing down)`)}`, ...eventLines(rest, this.st)] : []), ...timelineFooter(r, this.st)];
+    const lines = [...(rest.length ? [`${this.st.dim(`${' '.repeat(7)}   (while tearing down)`)}`, ...eventLines(rest, this.st, severalGateways(r.events))] : []), ...timelineFooter(r, this.st)];
     this.write(`${lines.join('\n')}\n`);
   }
 
@@ -185,7 +207,7 @@ export class TimelinePrinter {
     const { blocks } = eventsByStep(this.steps, events);
     const lines: string[] = [];
     for (; this.written < upTo; this.written++) {
-      lines.push(...stepLines(this.steps[this.written], this.st), ...eventLines(this.unprinted(blocks[this.written]), this.st));
+      lines.push(...stepLines(this.steps[this.written], this.st), ...eventLines(this.unprinted(blocks[this.written]), this.st, severalGateways(events)));
     }
     this.write(`${lines.join('\n')}\n`);
   }

@@ -13,8 +13,8 @@ export function addressInRange(range: string, n: number): string {
   return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
 }
 
-function proxyString(lab: Lab, auth?: { username: string; password: string }): string {
-  const addr = lab.proxyAddress();
+function proxyString(lab: Lab, via: string | undefined, auth?: { username: string; password: string }): string {
+  const addr = lab.proxyAddress(via);
   if (!addr) throw new Error('start the gateway (gateway.start) before the agents: they need its address');
   const creds = auth ? `${encodeURIComponent(auth.username)}:${encodeURIComponent(auth.password)}@` : '';
   return `http://${creds}${addr.host}:${addr.port}`;
@@ -38,13 +38,13 @@ export async function closeAgent(agent: LabAgent): Promise<void> {
 }
 
 export const agentsStart: StepImpl<AgentsStartStep> = {
-  explain: (s) => `start ${s.count ?? 1} ${s.os} agent(s)${s.proxyAuth ? ' with proxy credentials' : ''}${s.tls ? ` (TLS ${JSON.stringify(s.tls)})` : ''}`,
+  explain: (s) => `start ${s.count ?? 1} ${s.os} agent(s)${s.via ? ` via ${s.via}` : ''}${s.proxyAuth ? ' with proxy credentials' : ''}${s.tls ? ` (TLS ${JSON.stringify(s.tls)})` : ''}`,
   async run(step, lab) {
     if (!lab.cloud) throw new Error('start the cloud first (cloud.start): agents need its CA certificate');
     const group = step.group ?? step.os;
     if (lab.agents.some((a) => a.group === group)) throw new Error(`agent group "${group}" already exists; give this step a different group name`);
     const range = step.bindRange ?? lab.allocateSubnet();
-    const proxy = proxyString(lab, step.proxyAuth);
+    const proxy = proxyString(lab, step.via, step.proxyAuth);
     const ws = lab.workspace(step.workspace);
     const started: LabAgent[] = [];
     for (let i = 1; i <= (step.count ?? 1); i++) {
@@ -69,7 +69,7 @@ export const agentsStart: StepImpl<AgentsStartStep> = {
       kick(a);
       if ((step.run ?? 'scheduled') === 'scheduled') a.handle.start();
     }
-    return passed(`${started.map((a) => `${a.name} (${a.bindAddress})`).join(', ')} via ${proxy.replace(/\/\/[^@]*@/, '//***@')}`);
+    return passed(`${started.map((a) => `${a.name} (${a.bindAddress})`).join(', ')} via ${step.via === 'balancer' ? 'the balancer ' : ''}${proxy.replace(/\/\/[^@]*@/, '//***@')}`);
   },
 };
 

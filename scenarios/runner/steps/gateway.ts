@@ -1,21 +1,24 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { GatewayStartStep, GatewayKillStep, GatewayRestartStep, GatewayStopStep, GatewayReloadStep } from '../definitions.js';
-import type { Lab } from '../lab.js';
+import { describeGateway, type GatewayState, type Lab, type RunningGateway } from '../lab.js';
 import { adminRequest } from '../admin-client.js';
-import { failed, passed, type StepImpl } from '../step-types.js';
+import { formatMs } from '../duration.js';
+import { counterValue } from '../expectations/counters.js';
+import { DEFAULT_GATEWAY } from '../gateway-names.js';
+import { failed, passed, pollUntil, type StepImpl } from '../step-types.js';
 import { writeAllowlist } from './allowlist.js';
 
 /** Command-line flags for `omsgw gateway` from a gateway.start step (see docs/gateway.md). */
-export function gatewayArgs(step: GatewayStartStep, lab: Lab): string[] {
+export function gatewayArgs(step: GatewayStartStep, lab: Lab, gw: GatewayState): string[] {
   const s = step.settings ?? {};
-  const args = ['--dir', lab.gatewayDir, '--admin-port', '0', '--quiet'];
+  const args = ['--dir', gw.dir, '--admin-port', '0', '--quiet'];
   if (step.config) {
     const file = isAbsolute(step.config) ? step.config : resolve(dirname(lab.scenario.file), step.config);
     args.push('--config', file);
   }
   if (s.listenPort !== undefined) args.push('--listen-port', String(s.listenPort));
-  else args.push('--listen-port', String(lab.proxyPort ?? 0));
+  else args.push('--listen-port', String(gw.proxyPort ?? 0));
   const upstream = s.upstream ?? 'host-map';
   if (!lab.cloud && (upstream === 'host-map' || upstream === 'relay')) {
     throw new Error('start the cloud (cloud.start) before the gateway, or give settings.upstream explicitly');
@@ -38,111 +41,139 @@ function withCredentials(url: string, auth?: { username: string; password: strin
   return u.toString().replace(/\/$/, '');
 }
 
-/** Settings only gateway.json holds (no flag): written into the lab's gateway folder. */
-function writeConfigSettings(lab: Lab, step: GatewayStartStep): void {
+/** Settings only gateway.json holds (no flag): written into the gateway's folder. */
+function writeConfigSettings(dir: string, step: GatewayStartStep): void {
   if (step.settings?.allowTls13 === undefined) return;
-  const file = join(lab.gatewayDir, 'gateway.json');
+  const file = join(dir, 'gateway.json');
   const config = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
   config.tls = { ...((config.tls as Record<string, unknown> | undefined) ?? {}), allowTls13: step.settings.allowTls13 };
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
 }
 
-async function spawn(lab: Lab, baseArgs: string[], manualClock: boolean): Promise<string> {
-  const generation = lab.generation + 1;
-  const args = withFlag(baseArgs, '--event-log', lab.eventLogFile(generation));
-  lab.generation = generation;
+/** "gateway pid 1 ..." for the default gateway, "gw1 pid 1 ..." for a named one. */
+function label(gw: GatewayState): string {
+  return gw.name === DEFAULT_GATEWAY ? 'gateway' : gw.name;
+}
+
+async function spawn(lab: Lab, gw: GatewayState, baseArgs: string[], manualClock: boolean): Promise<string> {
+  const generation = gw.generation + 1;
+  const args = withFlag(baseArgs, '--event-log', lab.eventLogFile(gw.name, generation));
+  gw.generation = generation;
   let handle;
   try {
     handle = await lab.parts.spawnGateway(args);
   } catch (err) {
     // A gateway that refuses its configuration logs 401 to its event log before exiting.
-    lab.events.startedWithoutApi(generation);
-    lab.events.readFile(lab.eventLogFile(generation), generation);
+    lab.events.startedWithoutApi(gw.name, generation);
+    lab.events.readFile(lab.eventLogFile(gw.name, generation), gw.name, generation);
     throw err;
   }
-  lab.gateway = { handle, generation, args: baseArgs, manualClock };
-  lab.proxyPort = handle.proxyPort;
-  if (handle.adminUrl) lab.events.attach(handle.adminUrl, generation);
+  Object.assign(gw, { handle, args: baseArgs, manualClock, proxyPort: handle.proxyPort, ended: undefined });
+  if (handle.adminUrl) lab.events.attach(gw.name, handle.adminUrl, generation);
   await lab.events.poll();
-  return `gateway pid ${handle.pid} proxy 127.0.0.1:${handle.proxyPort} (generation ${generation})`;
+  return `${label(gw)} pid ${handle.pid} proxy 127.0.0.1:${handle.proxyPort} (generation ${generation})`;
 }
 
-/** Stops the running gateway, then reads the rest of its events (e.g. 102) from its event log file. */
-async function stop(lab: Lab, how: 'stop' | 'kill', signal: NodeJS.Signals = 'SIGKILL'): Promise<string> {
-  const gw = lab.gateway;
-  if (!gw) throw new Error('the gateway is not running');
+/** Stops a running gateway, then reads the rest of its events (e.g. 102, or all of them after a SIGKILL) from its event log file. */
+async function stop(lab: Lab, gw: RunningGateway, how: 'stop' | 'kill', signal: NodeJS.Signals = 'SIGKILL'): Promise<string> {
   await lab.events.poll().catch(() => undefined);
+  // The counters cannot be asked for after the process is gone: keep the last ones for the report.
+  gw.lastCounters = ((await adminRequest(gw.handle.adminUrl, 'GET', '/api/counters').catch(() => undefined)) as Record<string, unknown> | undefined) ?? gw.lastCounters;
   if (how === 'stop') await gw.handle.stop();
   else {
     gw.handle.kill(signal);
     await gw.handle.exited;
   }
-  lab.events.detach();
-  lab.events.readFile(lab.eventLogFile(gw.generation), gw.generation);
-  lab.gateway = undefined;
-  const exit = await gw.handle.exited;
-  return `gateway pid ${gw.handle.pid} ${how === 'stop' ? 'stopped' : `killed (${signal})`}, exit ${exit.code ?? exit.signal}`;
+  lab.events.detach(gw.name);
+  lab.events.readFile(lab.eventLogFile(gw.name, gw.generation), gw.name, gw.generation);
+  const handle = gw.handle;
+  (gw as GatewayState).handle = undefined;
+  gw.ended = how === 'stop' ? 'stopped' : 'killed';
+  const exit = await handle.exited;
+  return `${label(gw)} pid ${handle.pid} ${how === 'stop' ? 'stopped' : `killed (${signal})`}, exit ${exit.code ?? exit.signal}`;
 }
+
+/** Polls the gateway's counters until tunnels are open through it (a kill under load). */
+async function waitForOpenTunnels(gw: RunningGateway, timeoutMs: number): Promise<number> {
+  const result = await pollUntil(timeoutMs, async () => {
+    const c = (await adminRequest(gw.handle.adminUrl, 'GET', '/api/counters').catch(() => undefined)) as Record<string, unknown> | undefined;
+    if (c) gw.lastCounters = c;
+    const open = c ? (counterValue(c, 'tunnelsActive') ?? 0) : 0;
+    return { done: open > 0, open };
+  }, 10);
+  if (!result.done) {
+    throw new Error(`${describeGateway(gw)} had no open tunnel within ${formatMs(timeoutMs)} (tunnelsActive stayed 0): nothing to kill under load; make the agents upload first (e.g. clock.advance) or slow the cloud (cloud.fault-set latency)`);
+  }
+  return result.open;
+}
+
+const KILL_UNDER_LOAD_TIMEOUT_MS = 10_000;
+
+const named = (name: string | undefined) => (name ? `gateway ${name}` : 'the gateway');
 
 export const gatewayStart: StepImpl<GatewayStartStep> = {
   needs: ['own-gateway'],
-  explain: (s) => `start the gateway${s.allowlist === 'default' ? ' with the default allowlist' : ''}${s.expectFailure ? ' (expected to refuse)' : ''}`,
+  explain: (s) => `start ${named(s.name)}${s.allowlist === 'default' ? ' with the default allowlist' : ''}${s.expectFailure ? ' (expected to refuse)' : ''}`,
   async run(step, lab) {
-    if (lab.gateway) throw new Error('the gateway is already running; stop it first or use gateway.restart');
-    if (!existsSync(join(lab.gatewayDir, 'allowedlist_server.txt'))) {
-      await lab.parts.initGateway(lab.gatewayDir, lab.workspace().id);
+    const gw = lab.gatewayState(step.name);
+    if (gw.handle) throw new Error(`${describeGateway(gw)} is already running; stop it first or use gateway.restart`);
+    if (!existsSync(join(gw.dir, 'allowedlist_server.txt'))) {
+      await lab.parts.initGateway(gw.dir, lab.workspace().id);
     }
-    if (Array.isArray(step.allowlist)) writeAllowlist(lab, 'server', step.allowlist);
-    writeConfigSettings(lab, step);
-    if (step.settings?.clientAllowlist) writeAllowlist(lab, 'client', step.settings.clientAllowlist);
-    const args = gatewayArgs(step, lab);
+    if (Array.isArray(step.allowlist)) writeAllowlist(gw.dir, 'server', step.allowlist);
+    writeConfigSettings(gw.dir, step);
+    if (step.settings?.clientAllowlist) writeAllowlist(gw.dir, 'client', step.settings.clientAllowlist);
+    const args = gatewayArgs(step, lab, gw);
     const manualClock = step.settings?.clock === 'manual';
     if (step.expectFailure) {
       try {
-        await spawn(lab, args, manualClock);
+        await spawn(lab, gw, args, manualClock);
       } catch (err) {
-        return passed(`the gateway refused to start, as expected: ${(err as Error).message.split('\n').filter(Boolean).slice(-1)[0] ?? ''}`);
+        return passed(`${describeGateway(gw)} refused to start, as expected: ${(err as Error).message.split('\n').filter(Boolean).slice(-1)[0] ?? ''}`);
       }
-      return failed('the gateway started although the step expected it to refuse');
+      return failed(`${describeGateway(gw)} started although the step expected it to refuse`);
     }
-    lab.lastGatewayArgs = args;
-    lab.lastGatewayManualClock = manualClock;
-    return passed(await spawn(lab, args, manualClock));
+    return passed(await spawn(lab, gw, args, manualClock));
   },
 };
 
 export const gatewayStop: StepImpl<GatewayStopStep> = {
   needs: ['own-gateway'],
-  explain: () => 'stop the gateway (service stop)',
-  run: async (_s, lab) => passed(await stop(lab, 'stop')),
+  explain: (s) => `stop ${named(s.name)} (service stop)`,
+  run: async (s, lab) => passed(await stop(lab, lab.runningGateway(s.name), 'stop')),
 };
 
 export const gatewayKill: StepImpl<GatewayKillStep> = {
   needs: ['own-gateway'],
-  explain: (s) => `kill the gateway process (${s.signal ?? 'SIGKILL'})`,
-  run: async (s, lab) => passed(await stop(lab, 'kill', s.signal ?? 'SIGKILL')),
+  explain: (s) => `kill ${named(s.name)} process (${s.signal ?? 'SIGKILL'})${s.whenTunnelsOpen ? ' while it carries tunnels' : ''}`,
+  async run(s, lab) {
+    const gw = lab.runningGateway(s.name);
+    const open = s.whenTunnelsOpen ? await waitForOpenTunnels(gw, KILL_UNDER_LOAD_TIMEOUT_MS) : undefined;
+    const done = await stop(lab, gw, 'kill', s.signal ?? 'SIGKILL');
+    return passed(open === undefined ? done : `${done}; ${open} tunnel(s) were open`);
+  },
 };
 
 export const gatewayRestart: StepImpl<GatewayRestartStep> = {
   needs: ['own-gateway'],
-  explain: () => 'restart the gateway (same proxy port; re-reads its allowlist files)',
-  async run(_s, lab) {
-    const args = lab.gateway?.args ?? lab.lastGatewayArgs;
-    if (!args) throw new Error('the gateway was never started');
-    const manual = lab.gateway?.manualClock ?? lab.lastGatewayManualClock;
-    const stopped = lab.gateway ? await stop(lab, 'stop') : 'was not running';
+  explain: (s) => `restart ${named(s.name)} (same proxy port; re-reads its allowlist files)`,
+  async run(s, lab) {
+    const gw = lab.gatewayNamed(s.name);
+    const args = gw.args;
+    if (!args) throw new Error(`${describeGateway(gw)} never started successfully`);
+    const manual = gw.manualClock;
+    const stopped = gw.handle ? await stop(lab, gw as RunningGateway, 'stop') : 'was not running';
     // Same port, so the agents' proxy URL stays valid; the clock starts where the lab clock is now.
-    const again = withFlag(withFlag(args, '--listen-port', String(lab.proxyPort ?? 0)), '--clock', manual ? `manual=${new Date(lab.clock.now()).toISOString()}` : undefined);
-    return passed(`${stopped}; ${await spawn(lab, again, manual)}`);
+    const again = withFlag(withFlag(args, '--listen-port', String(gw.proxyPort ?? 0)), '--clock', manual ? `manual=${new Date(lab.clock.now()).toISOString()}` : undefined);
+    return passed(`${stopped}; ${await spawn(lab, gw, again, manual)}`);
   },
 };
 
-/** Also used to start again after a stop (gateway.start with no changes would re-init). */
 export const gatewayReload: StepImpl<GatewayReloadStep> = {
   needs: ['own-gateway', 'management-api'],
-  explain: () => 'ask the running gateway to re-read its allowlist files now (POST /api/reload)',
-  async run(_s, lab) {
-    const answer = await adminRequest(lab.adminUrl, 'POST', '/api/reload');
+  explain: (s) => `ask ${named(s.name)} to re-read its allowlist files now (POST /api/reload)`,
+  async run(s, lab) {
+    const answer = await adminRequest(lab.runningGateway(s.name).handle.adminUrl, 'POST', '/api/reload');
     return passed('reloaded', answer ? [JSON.stringify(answer)] : undefined);
   },
 };
