@@ -69,6 +69,31 @@ describe('pretty reporter', () => {
     expect(lines[1]).toMatch(/windows-2\s+→ 7a3c2f10….*\[gw 2\]$/);
   });
 
+  it('with several gateways, tags each connection with its gateway (same connection id on two gateways stays two lines) and sums up each gateway', () => {
+    const host = '7a3c2f10-4b1e-4d7a-9c55-2f0e8b6d1a42.ods.opinsights.azure.com:443';
+    const r = sample();
+    r.events = [
+      ev(1, 103, 100, { gateway: 'gw1', client: 'balancer', target: host, connectionId: 1 }),
+      ev(1, 103, 110, { gateway: 'gw2', client: 'balancer', target: host, connectionId: 1 }),
+      ev(2, 107, 120, { gateway: 'gw1', client: 'balancer', connectionId: 1 }),
+      ev(2, 107, 130, { gateway: 'gw2', client: 'balancer', connectionId: 1 }),
+      ev(1, 103, 140, { gateway: 'gw2', client: 'balancer', target: host, connectionId: 1, generation: 2 }),
+    ];
+    r.steps = [{ ...r.steps[1], eventsFrom: 0, eventsTo: r.events.length }];
+    r.gateways = [
+      { name: 'gw1', generations: 1, ended: 'killed', counters: { tunnelsTotal: 4, tunnelsActive: 2, errorCount: 0 }, eventCounts: { 103: 1, 107: 1 } },
+      { name: 'gw2', generations: 2, ended: 'stopped', eventCounts: { 103: 2, 107: 1 } },
+    ];
+    const text = renderTimeline(r);
+    const lines = text.split('\n').filter((l) => l.includes('CONNECT received'));
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/103 CONNECT received → 107 TLS session verified\s+balancer\s+→ 7a3c2f10….*\[gw1\]$/);
+    expect(lines[1]).toMatch(/103 CONNECT received → 107 TLS session verified\s+balancer\s+→ 7a3c2f10….*\[gw2\]$/);
+    expect(lines[2]).toMatch(/103 CONNECT received\s+balancer\s+→ 7a3c2f10….*\[gw2 #2\]$/);
+    expect(text).toContain('  gw1 (killed): events 103×1 107×1; last counters tunnelsTotal 4, tunnelsActive 2, errorCount 0');
+    expect(text).toContain('  gw2 (stopped, 2 processes): events 103×2 107×1; last counters not read');
+  });
+
   it('shows expected and actual side by side on failure', () => {
     const lines = renderTimeline(sample()).split('\n');
     const header = lines.findIndex((l) => /expected\s+│ actual/.test(l));

@@ -7,6 +7,7 @@ import { cliPath } from '../../lib/paths.js';
 import { parseScenario } from '../runner/load.js';
 import { realParts } from '../runner/parts.js';
 import { runScenario } from '../runner/runner.js';
+import { startHaproxy } from '../../reliability/haproxy.js';
 
 const WS = '7a3c2f10-4b1e-4d7a-9c55-2f0e8b6d1a42';
 const head = (name: string) => `name: ${name}\ntitle: ${name}\nworkspaces:\n  - id: ${WS}\nsteps:\n`;
@@ -52,6 +53,55 @@ describe('runner', () => {
     expect(isAlive(pid)).toBe(false);
     expect(r.events.map((e) => e.id)).toEqual([101, 103, 105, 102]);
     expect(r.events[1].client).toBe('probe-1');
+  });
+
+  it('expect.ledger ingestedOnceOrQueued accepts records still queued with a reason, where createdEqualsIngested does not', async () => {
+    const yaml = `${head('queued')}  - do: cloud.start
+  - do: gateway.start
+    allowlist: default
+  - do: agents.start
+    os: windows
+    seed: 3
+  - do: agents.wait
+    delivered: 1
+    timeout: 15s
+  - do: gateway.kill
+  - do: clock.advance
+    by: 2m
+  - do: expect.agents
+    queued: { min: 1 }
+  - do: expect.ledger
+    ingestedOnceOrQueued: true
+  - do: expect.ledger
+    createdEqualsIngested: true
+`;
+    const r = await runScenario(parseScenario(yaml, 'queued.yaml'), { parts: realParts });
+    expect(r.steps.map((s) => s.status)).toEqual(['passed', 'passed', 'passed', 'passed', 'passed', 'passed', 'passed', 'passed', 'failed']);
+    const summary = r.steps[7].summary ?? '';
+    const [, created, ingested, queued] = /created (\d+), ingested (\d+), queued with a reason (\d+), duplicated 0, unaccounted 0/.exec(summary) ?? [];
+    expect(Number(queued)).toBeGreaterThan(0);
+    expect(Number(created)).toBe(Number(ingested) + Number(queued));
+    expect(summary).toMatch(/windows-1: \d+ queued \(.+\)/); // the agent's reason, e.g. its connection error
+    expect(r.steps[8].details).toContain('records lost or duplicated');
+    expect(r.gateways).toMatchObject([{ name: 'gateway', ended: 'killed', generations: 1 }]);
+    expect(r.teardown).toEqual([]);
+  });
+
+  it('balancer.start fails with the install command when haproxy is missing', async () => {
+    const yaml = `${head('no-haproxy')}  - do: cloud.start
+  - do: gateway.start
+    name: gw1
+  - do: balancer.start
+    backends: [gw1]
+  - do: agents.start
+    os: linux
+    via: balancer
+`;
+    const parts = { ...realParts, startBalancer: (o: Parameters<typeof realParts.startBalancer>[0]) => startHaproxy({ ...o, binary: join(tmpdir(), 'no-such-dir', 'haproxy') }) };
+    const r = await runScenario(parseScenario(yaml, 'no-haproxy.yaml'), { parts });
+    expect(r.steps.map((s) => s.status)).toEqual(['passed', 'passed', 'failed', 'not-run']);
+    expect(r.steps[2].summary).toContain('apt-get install -y haproxy');
+    expect(r.teardown).toEqual([]);
   });
 
   describe('against an external CONNECT proxy', () => {
