@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { listen } from '../lib/listen.js';
 import { headerValue, readRequestHead, type RequestHead } from './connect/request-head.js';
 import { AuthorityError, parseAuthority, type Authority } from './connect/authority.js';
 import type { EventDetails, EventLog } from './events/event-log.js';
@@ -54,15 +55,7 @@ export class ProxyServer {
   }
 
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen({ host, port }, () => {
-        this.server.removeListener('error', onError);
-        const a = this.server.address();
-        resolve({ host, port: typeof a === 'object' && a ? a.port : port });
-      });
-    });
+    return listen(this.server, host, port);
   }
 
   get connectionCount(): number {

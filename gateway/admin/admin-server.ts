@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { listen } from '../../lib/listen.js';
 import { timingSafeEqual } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { isInputError } from '../../lib/errors.js';
@@ -53,15 +54,7 @@ export class AdminServer {
   }
 
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen({ host, port }, () => {
-        this.server.removeListener('error', onError);
-        const a = this.server.address();
-        resolve({ host, port: typeof a === 'object' && a ? a.port : port });
-      });
-    });
+    return listen(this.server, host, port);
   }
 
   async close(): Promise<void> {
