@@ -1,19 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Clock } from '../../lib/clock.js';
+import type { GatewayEvent } from '../../gateway/events/event-log.js';
 
-/** One gateway event as the management API returns it (gateway/events/event-log.ts). */
-export interface GatewayEventRecord {
-  seq: number;
-  id: number;
-  level: string;
-  time: string;
-  message: string;
-  clientIp?: string;
-  clientPort?: number;
-  target?: string;
-  connectionId?: number;
-  fields?: Record<string, unknown>;
-}
+/**
+ * One gateway event as the management API returns it (gateway/events/event-log.ts); read from JSON,
+ * so ids and levels are plain values (an external or newer gateway may log ids we do not know).
+ */
+export type GatewayEventRecord = Omit<GatewayEvent, 'id' | 'level'> & { id: number; level: string };
 
 /** An event as the runner keeps it: seq numbers restart with every gateway process, so tag each with its gateway and generation. */
 export interface CollectedEvent extends GatewayEventRecord {
