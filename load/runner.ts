@@ -235,7 +235,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
 
     // --- measurement helpers -----------------------------------------------------------------
     const truthNow = (): TruthValues => ({
-      openConnections: establishedClientConnections(proxy.port) ?? driverSample?.open ?? 0,
+      openConnections: establishedClientConnections(proxy.port, proxy.host) ?? driverSample?.open ?? 0,
       distinctSources: sources.size + (driverSample?.sources ?? 0),
       rejectionsCaused: probes.rejectionsCaused + (driverResult?.errors['connect_403'] ?? 0),
       errorsCaused: probes.errorsCaused,

@@ -125,7 +125,8 @@ export class TunnelDriver implements ConnectionObserver {
     const o = this.options;
     this.startedAt = this.clock.now();
     const t0 = process.hrtime.bigint();
-    const deadline = this.clock.setTimeout(() => this.stop(), o.durationMs);
+    // idle: durationMs is how long the tunnels are held once open; opening gets up to 2 more minutes.
+    const deadline = this.clock.setTimeout(() => this.stop(), o.mode === 'idle' ? o.durationMs + 120_000 : o.durationMs);
     const sampler = this.clock.setInterval(() => this.sample(), o.sampleIntervalMs ?? 1000);
     try {
       if (o.mode === 'idle') await this.runIdle();
@@ -305,7 +306,10 @@ export class TunnelDriver implements ConnectionObserver {
     await Promise.all(Array.from({ length: Math.min(o.openConcurrency ?? 100, o.connections) }, opener));
     this.sample();
     this.hooks.onIdleReady?.(this.open);
-    if (!this.stopping) await new Promise<void>((resolve) => this.stopWaiters.push(resolve));
+    if (this.stopping) return;
+    const hold = this.clock.setTimeout(() => this.stop(), o.durationMs);
+    await new Promise<void>((resolve) => this.stopWaiters.push(resolve));
+    this.clock.clearTimeout(hold);
   }
 }
 

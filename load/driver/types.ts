@@ -38,7 +38,7 @@ export interface DriverOptions {
   connections: number;
   /** Stop after this many requests in total (keepalive, churn, bulk). 0 = only the time bound. */
   maxRequests?: number;
-  /** Hard time bound; the driver stops by itself (idle: how long tunnels are held after all are open). */
+  /** Hard time bound; the driver stops by itself (idle: how long tunnels are held once all are open; opening may take up to 2 min more). */
   durationMs: number;
   /** Request path and body size of each small request. */
   path?: string;

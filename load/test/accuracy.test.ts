@@ -1,5 +1,5 @@
 import { checkRecords, compareCounters, type AccuracySample } from '../accuracy.js';
-import { countInTable } from '../truth/proc-net.js';
+import { countInTable, procAddresses } from '../truth/proc-net.js';
 
 const g = (a: number, c: number, r: number, e: number) => ({ activeClientConnections: a, connectedClients: c, rejectionCount: r, errorCount: e });
 const t = (a: number, c: number, r: number, e: number) => ({ openConnections: a, distinctSources: c, rejectionsCaused: r, errorsCaused: e });
@@ -65,6 +65,9 @@ test('kernel socket table: counts ESTABLISHED client sockets to the proxy port o
     '   3: 0100007F:1F90 0200007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 4', // gateway side
     '   4: 0400007F:C352 0100007F:1F90 06 00000000:00000000 00:00000000 00000000     0        0 5', // TIME_WAIT
     '   5: 0500007F:C353 0100007F:1F91 01 00000000:00000000 00:00000000 00000000     0        0 6', // other port
+    '   6: 0200007F:C350 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 2', // row 1 listed twice (non-atomic read)
+    '   7: 0100007F:1F90 030B007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 7', // gateway side of a client whose source port is also 8080
   ].join('\n');
-  expect(countInTable(table, '1F90')).toBe(2);
+  expect(procAddresses('127.0.0.1', 8080)).toEqual(['0100007F:1F90', '0000000000000000FFFF00000100007F:1F90']);
+  expect(countInTable(table, procAddresses('127.0.0.1', 8080))).toBe(2);
 });

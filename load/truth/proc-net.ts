@@ -4,33 +4,61 @@ import { readFileSync } from 'node:fs';
  * Client TCP connections to `proxyPort` that are ESTABLISHED right now, from the kernel's socket
  * table (/proc/net/tcp and tcp6): the ground truth for "open client connections", whichever
  * process (agents, driver, probes) owns them. Linux only; returns undefined elsewhere.
+ *
+ * The table is not read atomically: when other sockets on the machine come and go during a read of
+ * many thousand rows, a row can be listed twice or skipped. Rows are therefore de-duplicated by
+ * their address pair, and the table is read twice, keeping the larger count.
  */
-export function establishedClientConnections(proxyPort: number): number | undefined {
-  const hexPort = proxyPort.toString(16).toUpperCase().padStart(4, '0');
-  let total = 0;
-  let read = false;
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'latin1');
-    } catch {
-      continue;
+export function establishedClientConnections(proxyPort: number, proxyHost = '127.0.0.1'): number | undefined {
+  const remotes = procAddresses(proxyHost, proxyPort);
+  let best: number | undefined;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let total = 0;
+    let read = false;
+    for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'latin1');
+      } catch {
+        continue;
+      }
+      read = true;
+      total += countInTable(text, remotes);
     }
-    read = true;
-    total += countInTable(text, hexPort);
+    if (!read) return undefined;
+    best = Math.max(best ?? 0, total);
   }
-  return read ? total : undefined;
+  return best;
 }
 
-/** Rows whose remote port is the proxy's and whose state is 01 (ESTABLISHED). */
-export function countInTable(table: string, hexPort: string): number {
-  let n = 0;
+/**
+ * The proxy's address as /proc/net/tcp{,6} spell it (IPv4 little-endian hex, port big-endian hex).
+ * Matching the whole remote address, not just the port, matters: the gateway's own side of a
+ * connection whose client happened to get the same ephemeral port number has that port as *its*
+ * remote port.
+ */
+export function procAddresses(host: string, port: number): string[] {
+  const p = port.toString(16).toUpperCase().padStart(4, '0');
+  const h = host === 'localhost' ? '127.0.0.1' : host.replace(/^\[|\]$/g, '');
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h);
+  if (v4) {
+    const le = [v4[4], v4[3], v4[2], v4[1]].map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0')).join('');
+    // tcp6 lists IPv4-mapped addresses (::ffff:a.b.c.d) as 0000000000000000FFFF0000 + the IPv4 word.
+    return [`${le}:${p}`, `0000000000000000FFFF0000${le}:${p}`];
+  }
+  if (h === '::1') return [`00000000000000000000000001000000:${p}`];
+  return [];
+}
+
+/** Distinct rows (by local and remote address) whose remote address is the proxy's and whose state is 01 (ESTABLISHED). */
+export function countInTable(table: string, remotes: string[]): number {
+  const seen = new Set<string>();
   const lines = table.split('\n');
   for (let i = 1; i < lines.length; i++) {
     const cols = lines[i].trim().split(/\s+/);
     if (cols.length < 4) continue;
     const rem = cols[2];
-    if (cols[3] === '01' && rem.endsWith(`:${hexPort}`)) n++;
+    if (cols[3] === '01' && remotes.includes(rem)) seen.add(`${cols[1]}>${rem}`);
   }
-  return n;
+  return seen.size;
 }
