@@ -12,6 +12,9 @@ export function formatLoadReport(r: LoadReport): string {
   const out: string[] = [];
   out.push(`omsgw load — profile ${r.profile}, ${(r.durationMs / 1000).toFixed(1)} s, gateway ${r.gateway.kind} at ${r.gateway.proxy.host}:${r.gateway.proxy.port}`);
   if (r.agents) out.push(`agents: ${r.agents.count} (${Object.entries(r.agents.byOs).map(([k, v]) => `${v} ${k}`).join(', ')}), ${r.agents.onboarded} onboarded, ${r.agents.ticks} upload rounds (${r.agents.overrunTicks} over their interval), ~${r.agents.kbPerUploadMeasured} KB decoded per upload cycle`);
+  if (r.agents && r.agents.overrunTicks > 0) {
+    out.push(`warning: ${r.agents.overrunTicks} of ${r.agents.ticks} rounds took longer than their interval, so fewer uploads were offered than the profile asks; the simulator (one process) or the gateway could not keep up — use omsgw bench's agents workload for capacity`);
+  }
   out.push(`throughput: ${r.throughput.requests} ${r.profile === 'agents' ? 'agent cycles' : 'requests'} in ${(r.throughput.loadMs / 1000).toFixed(1)} s, ${r.throughput.requestsPerSec}/s${r.throughput.mbPerSec !== undefined ? `, ${r.throughput.mbPerSec} MB/s` : ''}${r.throughput.recordsIngested !== undefined ? `, ${r.throughput.recordsIngested} records ingested` : ''}`);
   out.push(`latency (${r.latencyMeasures}): p50 ${ms(r.latency.p50)} ms, p90 ${ms(r.latency.p90)} ms, p99 ${ms(r.latency.p99)} ms, max ${ms(r.latency.max)} ms (n=${r.latency.count})`);
   const errs = Object.entries(r.errorsByKind);
