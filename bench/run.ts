@@ -150,9 +150,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     // measured pays for everyone's warm-up.
     for (const peer of running) {
       await attempt(peer, 'warm-up', async () => {
-        await w.keepalive(peer, env, 1000);
-        await w.churn(peer, env, 500);
-        await w.bulk(peer, env, 4, 500);
+        const scale = o.quick ? 0.5 : 1;
+        await w.keepalive(peer, env, 1000 * scale);
+        await w.churn(peer, env, 500 * scale);
+        await w.bulk(peer, env, 4, 500 * scale);
       });
     }
     if (workloads.has('keepalive')) results.keepalive = await rounds('keepalive', (p) => w.keepalive(p, env, profile.keepaliveMs), (v) => v.reqPerSec);
