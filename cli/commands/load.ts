@@ -59,6 +59,8 @@ export function registerLoadCommands(program: Command): void {
     .option('--json <file>', 'write the full report as JSON')
     .option('--report <file.html>', 'write a self-contained HTML report with SVG charts')
     .option('--quiet', 'no live progress lines', false)
+    .option('--soak <time>', 'instead of a load profile: run omsgw under steady tunnel churn this long (e.g. 30m) and check that its memory and open file descriptors stay flat')
+    .option('--soak-rate <per-second>', 'soak: new tunnels per second', '40')
     .addHelpText(
       'after',
       `
@@ -69,10 +71,12 @@ Examples:
   omsgw load --agents 600 --duration 2m --ramp-up 30s --forbidden-rate 2 --error-rate 1 --report load.html
   omsgw load --profile idle --connections 8000 --duration 20s --json idle.json
   omsgw load --profile churn --connections 32 --duration 15s
+  omsgw load --soak 30m --json soak.json      # memory and fds must stay flat (exit 1 if not)
   omsgw load --profile keepalive --gateway 127.0.0.1:3128 --target-port 9443
       # any CONNECT proxy that sends load.omsgw-bench.invalid:443 to 127.0.0.1:9443 (no counters without --admin)`,
     )
     .action(async (opts) => {
+      if (opts.soak !== undefined) return runSoakCommand(opts);
       const profile = opts.profile as LoadProfile;
       if (!PROFILES.includes(profile)) throw new InputError(`--profile must be one of ${PROFILES.join(', ')}, got "${opts.profile}"`);
       const count = parseNumber(profile === 'agents' ? opts.agents : opts.connections, profile === 'agents' ? '--agents' : '--connections');
@@ -101,4 +105,28 @@ Examples:
       process.stdout.write(formatLoadReport(report) + '\n');
       if (!report.ok) process.exitCode = 1;
     });
+}
+
+interface SoakFlags {
+  soak?: string;
+  soakRate: string;
+  gateway?: string;
+  json?: string;
+  quiet: boolean;
+}
+
+/** `omsgw load --soak`: our gateway as a child process under paced churn, sampled from /proc (reliability/soak.ts). */
+async function runSoakCommand(opts: SoakFlags): Promise<void> {
+  if (opts.gateway) throw new InputError('--soak measures a gateway process it starts itself (it reads its memory and fds from /proc); drop --gateway');
+  const durationMs = parseDuration(opts.soak!, '--soak');
+  const ratePerSecond = parseNumber(opts.soakRate, '--soak-rate');
+  const { runSoak } = await import('../../reliability/soak.js');
+  const report = await runSoak({
+    durationMs,
+    ratePerSecond,
+    onSample: opts.quiet ? undefined : (s) => void process.stderr.write(`soak: RSS ${(s.rssBytes / 1048576).toFixed(1)} MB, fds ${s.fds}\n`),
+  });
+  if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
+  process.stdout.write(report.summary + '\n');
+  if (!report.verdict.flat || report.load.errors > 0) process.exitCode = 1;
 }

@@ -157,3 +157,27 @@ test('--gateway: any CONNECT proxy can be loaded (here the naive proxy routing t
     await proxy.close();
   }
 });
+
+describe('omsgw load --soak (reliability/soak.ts behind the load command)', () => {
+  test.each([
+    [['load', '--soak', '5s'], /soak duration must be at least 10s/],
+    [['load', '--soak', 'ten minutes'], /--soak must be a duration like 30s/],
+    [['load', '--soak', '10s', '--gateway', '127.0.0.1:3128'], /--soak measures a gateway process it starts itself/],
+    [['load', '--soak', '10s', '--soak-rate', 'fast'], /--soak-rate must be a number/],
+  ])('bad soak flags exit 2: %j', async (args, message) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  test('a 10 s soak runs churn through a gateway child, prints the verdict and exits by it', async () => {
+    const json = join(dir, 'soak.json');
+    const r = await runCli(['load', '--soak', '10s', '--soak-rate', '20', '--json', json, '--quiet']);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { summary: string; verdict: { flat: boolean }; load: { completed: number; errors: number }; samples: unknown[] };
+    expect(report.load.completed).toBeGreaterThan(50);
+    expect(report.samples.length).toBeGreaterThan(5);
+    expect(r.stdout.trim()).toBe(report.summary);
+    expect(r.stdout).toMatch(/^soak 10 s, \d+ tunnels at 20\/s/);
+    expect(r.code).toBe(report.verdict.flat && report.load.errors === 0 ? 0 : 1);
+  });
+});
