@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import type { AgentOs } from './identity.js';
 
-// @peculiar/x509 ships with mockttp (our fake cloud's certificate library); it signs with WebCrypto.
+// @peculiar/x509 (also the fake cloud's certificate library) signs with WebCrypto.
 x509.cryptoProvider.set(webcrypto as never);
 
 export interface RsaKeyPair {
