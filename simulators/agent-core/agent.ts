@@ -214,6 +214,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   private retryTimer?: TimerHandle;
   private nextRetryAt?: number;
   private uploadRetryTimer?: TimerHandle;
+  private uploadRetryAt?: number;
   private onboarding?: Promise<void>;
   private pumping?: Promise<void>;
   private uploadBlockedUntil = 0;
@@ -427,6 +428,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     this.intervals.clear();
     this.retryTimer = undefined;
     this.uploadRetryTimer = undefined;
+    this.uploadRetryAt = undefined;
     this.nextRetryAt = undefined;
     await this.http?.close();
     await Promise.allSettled([...this.inflight]);
@@ -565,13 +567,20 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
 
   private schedulePump(delay: number): void {
     if (this.closed || !this.started || !this.uploadsEnabled) return;
-    if (delay <= 0) {
-      if (this.clock.now() >= this.uploadBlockedUntil && !this.pumping) void this.pump();
+    const now = this.clock.now();
+    // Never before the end of a backoff or Retry-After window, whoever asks.
+    const wait = Math.max(delay, this.uploadBlockedUntil - now);
+    if (wait <= 0) {
+      if (!this.pumping) void this.pump();
       return;
     }
-    if (this.uploadRetryTimer) return;
-    this.uploadRetryTimer = this.after(delay, () => {
+    // A timer due earlier stays: when it fires it schedules again for what is left of the window.
+    if (this.uploadRetryTimer && this.uploadRetryAt! <= now + wait) return;
+    if (this.uploadRetryTimer) this.clearTimer(this.uploadRetryTimer);
+    this.uploadRetryAt = now + wait;
+    this.uploadRetryTimer = this.after(wait, () => {
       this.uploadRetryTimer = undefined;
+      this.uploadRetryAt = undefined;
       this.schedulePump(0);
     });
   }
@@ -613,6 +622,8 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     this.pumping = tracked.then(() => undefined);
     void tracked.finally(() => {
       this.pumping = undefined;
+      // Records created while the last batch was settling found the pump busy; they go now.
+      if (this.ledger.waitingCount > 0) this.schedulePump(0);
     });
     return tracked;
   }

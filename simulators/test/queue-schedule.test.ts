@@ -159,6 +159,33 @@ describe('agent schedules on a ManualClock', () => {
     expect(new Set(cloud.recordIds()).size).toBe(s.created);
   });
 
+  test('a Retry-After from a flush() failure while a backoff timer is pending still ends in a retry at the Retry-After time', async () => {
+    const clock = new ManualClock();
+    const replies = [{ status: 503, body: 'first' }, { status: 503, headers: { 'retry-after': '300' }, body: 'second' }];
+    cloud.reply = (req) => (req.path.includes('PostJsonDataItems') ? replies.shift() : undefined);
+    // No collection or heartbeat timers: only the upload retry can move the queue.
+    const a = make('windows', clock, { retry: { uploadInitialMs: 30_000, jitter: 0 }, schedule: { collectIntervalMs: 0, topologyHeartbeatMs: 0 } });
+    a.start();
+    await a.waitFor({ onboarded: true });
+    // runOnce: the scheduled pump fails (backoff 30 s, timer set), then flush() fails with Retry-After 300.
+    await expect(a.runOnce()).rejects.toThrow(/code=503/);
+    const failedAt = clock.now();
+    expect(a.status().nextRetryAt).toBe(failedAt + 300_000);
+    expect(odsPosts()).toHaveLength(2);
+    await clock.advance(30_000); // the older backoff timer fires: it must not post, nor forget the retry
+    await new Promise((r) => setTimeout(r, 50));
+    expect(odsPosts()).toHaveLength(2);
+    await clock.advance(269_000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(odsPosts()).toHaveLength(2);
+    await clock.advance(1_000);
+    const done = await a.waitFor((s) => s.queued === 0, { timeoutMs: 5000 });
+    expect(odsPosts()).toHaveLength(4); // the retried event batch, then the perf batch
+    expect(done.delivered).toBe(done.created);
+    expect(done.created).toBeGreaterThan(0);
+    assertLedgerInvariant(a.summary());
+  });
+
   test('queue limit: records beyond it are dropped as queue-full and counted, never lost from the books', async () => {
     const clock = new ManualClock();
     proxy.refuse = () => '503 Service Unavailable';
