@@ -234,9 +234,19 @@ export class Lab {
     throw new Error(`no agents match "${selector}"; started so far: ${this.agents.map((a) => a.name).join(', ') || 'none'}`);
   }
 
+  /**
+   * The client names (agents and probes) a `client:` selector stands for. A name nobody has would
+   * select no events at all, and an expected absence would then pass without looking at anything:
+   * so it is an error, listing the names there are.
+   */
   clientNamesFor(selector: string): Set<string> {
-    const names = new Set<string>([selector]);
+    const names = new Set<string>();
     for (const a of this.agents) if (a.group === selector || a.name === selector) names.add(a.name);
+    for (const name of this.clientNames.values()) if (name === selector) names.add(name);
+    if (names.size === 0) {
+      const known = [...new Set([...this.agents.map((a) => a.group), ...this.clientNames.values()])];
+      throw new Error(`no agent, agent group or probe is called "${selector}"; known so far: ${known.join(', ') || 'none'}`);
+    }
     return names;
   }
 

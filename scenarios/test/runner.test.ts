@@ -87,6 +87,28 @@ describe('runner', () => {
     expect(r.teardown).toEqual([]);
   });
 
+  it('expect.events naming a client nobody has fails instead of passing an absence over no events', async () => {
+    const yaml = `${head('typo')}  - do: cloud.start
+  - do: gateway.start
+    allowlist: default
+  - do: probe.connect
+    as: port-80
+    target: ${WS}.oms.opinsights.azure.com:80
+    expectStatus: 403
+  - do: expect.events
+    client: port80
+    absent: [105]
+  - do: expect.events
+    client: port-80
+    absent: [105]
+`;
+    const r = await runScenario(parseScenario(yaml, 'typo.yaml'), { parts: realParts });
+    expect(r.steps.map((s) => s.status)).toEqual(['passed', 'passed', 'passed', 'failed', 'failed']);
+    expect(r.steps[3].summary).toBe('no agent, agent group or probe is called "port80"; known so far: port-80');
+    // The right name sees the probe's 105, so the absence fails for the right reason.
+    expect(r.steps[4].details).toEqual(['event 105 (target forbidden) present']);
+  });
+
   it('balancer.start fails with the install command when haproxy is missing', async () => {
     const yaml = `${head('no-haproxy')}  - do: cloud.start
   - do: gateway.start
