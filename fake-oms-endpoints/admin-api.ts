@@ -67,7 +67,7 @@ export class AdminApi {
     const ws = url.searchParams.get('workspace') ?? undefined;
     const c = this.cloud;
     if (path === '/_lab/ingested') {
-      if (method === 'GET') return send(res, 200, { totals: c.ledger.totals(), entries: c.ledger.summary({ workspaceId: ws }) });
+      if (method === 'GET') return send(res, 200, { totals: c.ledger.totals({ workspaceId: ws }), entries: c.ledger.summary({ workspaceId: ws }) });
       if (method === 'DELETE') {
         c.ledger.reset();
         return send(res, 200, { reset: true });

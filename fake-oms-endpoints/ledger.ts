@@ -24,6 +24,11 @@ export interface LedgerTotals {
   decodedBytes: number;
 }
 
+export interface LedgerFilter {
+  workspaceId?: string;
+  agentId?: string;
+}
+
 interface Bucket extends Omit<LedgerEntry, 'recordIds'> {
   ids: Set<string>;
 }
@@ -49,20 +54,19 @@ export class IngestionLedger {
   }
 
   /** Entries sorted by workspace, agent, data type; optionally for one workspace. */
-  summary(filter: { workspaceId?: string; agentId?: string } = {}): LedgerEntry[] {
+  summary(filter: LedgerFilter = {}): LedgerEntry[] {
     const out: LedgerEntry[] = [];
-    for (const b of this.buckets.values()) {
-      if (filter.workspaceId && b.workspaceId !== filter.workspaceId) continue;
-      if (filter.agentId && b.agentId !== filter.agentId) continue;
+    for (const b of this.matching(filter)) {
       const { ids, ...rest } = b;
       out.push({ ...rest, recordIds: [...ids] });
     }
     return out.sort((a, b) => a.workspaceId.localeCompare(b.workspaceId) || a.agentId.localeCompare(b.agentId) || a.dataType.localeCompare(b.dataType));
   }
 
-  totals(): LedgerTotals {
+  /** Sums over every entry, or over those the filter selects. */
+  totals(filter: LedgerFilter = {}): LedgerTotals {
     const t: LedgerTotals = { posts: 0, records: 0, bytes: 0, decodedBytes: 0 };
-    for (const b of this.buckets.values()) {
+    for (const b of this.matching(filter)) {
       t.posts += b.posts;
       t.records += b.records;
       t.bytes += b.bytes;
@@ -75,6 +79,17 @@ export class IngestionLedger {
   has(recordId: string): boolean {
     for (const b of this.buckets.values()) if (b.ids.has(recordId)) return true;
     return false;
+  }
+
+  /** Workspace ids and agent GUIDs compare case-insensitively (the cloud stores them lower-case). */
+  private *matching(filter: LedgerFilter): Iterable<Bucket> {
+    const ws = filter.workspaceId?.toLowerCase();
+    const agent = filter.agentId?.toLowerCase();
+    for (const b of this.buckets.values()) {
+      if (ws && b.workspaceId.toLowerCase() !== ws) continue;
+      if (agent && b.agentId.toLowerCase() !== agent) continue;
+      yield b;
+    }
   }
 
   reset(): void {

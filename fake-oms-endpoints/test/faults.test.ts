@@ -116,6 +116,20 @@ describe('admin API', () => {
     expect(await admin('PUT', '/_lab/ingested')).toMatchObject({ status: 405 });
   });
 
+  test('ingested?workspace= filters entries and totals, whatever the GUID case', async () => {
+    const other = '00000000-1111-2222-3333-444444444444';
+    cloud.ledger.record({ workspaceId: WS, agentId: 'a', dataType: 'T', records: 2, bytes: 3, decodedBytes: 4, recordIds: ['x'] });
+    cloud.ledger.record({ workspaceId: other, agentId: 'b', dataType: 'T', records: 5, bytes: 50, decodedBytes: 60, recordIds: [] });
+    try {
+      const got = await admin('GET', `/_lab/ingested?workspace=${WS.toUpperCase()}`);
+      expect(got.json.totals).toEqual({ posts: 1, records: 2, bytes: 3, decodedBytes: 4 });
+      expect(got.json.entries.map((e: { agentId: string }) => e.agentId)).toEqual(['a']);
+      expect((await admin('GET', '/_lab/ingested')).json.totals).toEqual({ posts: 2, records: 7, bytes: 53, decodedBytes: 64 });
+    } finally {
+      cloud.ledger.reset();
+    }
+  });
+
   test('ingested, agents and info', async () => {
     cloud.ledger.record({ workspaceId: WS, agentId: 'a', dataType: 'T', records: 2, bytes: 3, decodedBytes: 4, recordIds: ['x'] });
     const got = await admin('GET', `/_lab/ingested?workspace=${WS}`);
