@@ -79,9 +79,8 @@ export class AdminApi {
       if (method === 'POST') {
         const body = await readJson(req);
         const specs = Array.isArray(body) ? body : [body];
-        const added = [];
-        for (const s of specs) added.push(c.faults.add(s));
-        return send(res, 201, { faults: added });
+        if (specs.length === 0) return send(res, 400, { error: 'expected a fault object or a non-empty array of them' });
+        return send(res, 201, { faults: c.faults.addAll(specs) });
       }
       if (method === 'DELETE') {
         c.faults.clear();

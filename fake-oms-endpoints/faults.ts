@@ -14,7 +14,7 @@ export interface FaultSpec {
   type: FaultType;
   /** Host glob (`*` wildcard, case-insensitive); default `*`. */
   host?: string;
-  /** Path glob, matched against the path without query; default `*`. Ignored by refuse-tls. */
+  /** Path glob, matched against the path without query; default `*`. Not for refuse-tls (a handshake has no path). */
   path?: string;
   /** 0..1, default 1. */
   probability?: number;
@@ -37,6 +37,14 @@ export interface Fault extends Required<Pick<FaultSpec, 'id' | 'type' | 'host' |
   retryAfterSeconds?: number;
 }
 
+/** Fields that only some fault types use (refuse-tls acts on handshakes, before any path exists). */
+const FIELD_TYPES: Record<string, readonly FaultType[]> = {
+  latencyMs: ['latency'],
+  status: ['status'],
+  retryAfterSeconds: ['status'],
+  path: ['latency', 'status', 'reset', 'hang'],
+};
+
 /** Throws an Error whose message says what to fix. */
 export function validateFaultSpec(spec: unknown): FaultSpec {
   if (!spec || typeof spec !== 'object' || Array.isArray(spec)) throw new Error('a fault must be a JSON object with a "type"');
@@ -47,6 +55,10 @@ export function validateFaultSpec(spec: unknown): FaultSpec {
   for (const k of ['id', 'host', 'path'] as const) if (s[k] !== undefined && (typeof s[k] !== 'string' || s[k] === '')) throw new Error(`fault ${k} must be a non-empty string`);
   if (s.probability !== undefined && !(typeof s.probability === 'number' && s.probability >= 0 && s.probability <= 1)) throw new Error('fault probability must be a number from 0 to 1');
   if (s.count !== undefined && !(Number.isInteger(s.count) && (s.count as number) > 0)) throw new Error('fault count must be a positive integer');
+  // A field another fault type uses would be silently ignored here: say so instead.
+  for (const [k, types] of Object.entries(FIELD_TYPES)) {
+    if (s[k] !== undefined && !types.includes(s.type as FaultType)) throw new Error(`fault field "${k}" applies only to ${types.join(', ')} faults, not ${s.type as string}`);
+  }
   if (s.type === 'latency' && !(typeof s.latencyMs === 'number' && s.latencyMs >= 0 && s.latencyMs <= 600_000)) throw new Error('a latency fault needs latencyMs from 0 to 600000');
   if (s.type === 'status') {
     if (!FAULT_STATUSES.includes(s.status as (typeof FAULT_STATUSES)[number])) throw new Error(`a status fault needs status one of ${FAULT_STATUSES.join(', ')}`);
@@ -61,9 +73,29 @@ export class FaultSet {
   constructor(private readonly random: () => number = Math.random) {}
 
   add(spec: FaultSpec): Fault {
-    const s = validateFaultSpec(spec);
+    return this.addAll([spec])[0]!;
+  }
+
+  /** Adds every fault or, when one is invalid or its id is taken, none of them. */
+  addAll(specs: readonly unknown[]): Fault[] {
+    const valid = specs.map((spec, i) => {
+      try {
+        return validateFaultSpec(spec);
+      } catch (err) {
+        throw new Error(specs.length > 1 ? `fault ${i + 1} of ${specs.length}: ${(err as Error).message}` : (err as Error).message);
+      }
+    });
+    const ids = new Set<string>();
+    for (const s of valid) {
+      if (s.id === undefined) continue;
+      if (this.faults.has(s.id) || ids.has(s.id)) throw new Error(`a fault with id ${s.id} already exists`);
+      ids.add(s.id);
+    }
+    return valid.map((s) => this.insert(s));
+  }
+
+  private insert(s: FaultSpec): Fault {
     const id = s.id ?? randomUUID();
-    if (this.faults.has(id)) throw new Error(`a fault with id ${id} already exists`);
     const f: Fault = {
       id,
       type: s.type,

@@ -58,6 +58,9 @@ describe('each fault type as a client sees it', () => {
     cloud.faults.add({ type: 'status', status: 500, host: OMS });
     cloud.faults.add({ type: 'reset', host: '*', path: '/only/this' });
     expect((await probe()).status).toBe(404);
+    // ...while the traffic they name does meet them.
+    expect((await probe({ host: OMS, path: '/AgentService.svc/Nothing' })).status).toBe(500);
+    await expect(probe({ path: '/only/this' })).rejects.toThrow(/ECONNRESET|socket hang up/);
   });
 
   test('latency delays the answer', async () => {
@@ -114,6 +117,14 @@ describe('admin API', () => {
     expect(await admin('POST', '/_lab/faults', { type: 'status', status: 418 })).toMatchObject({ status: 400, json: { error: expect.stringMatching(/status one of/) } });
     expect(await admin('GET', '/_lab/nothing')).toMatchObject({ status: 404, json: { error: expect.stringMatching(/no such lab endpoint/) } });
     expect(await admin('PUT', '/_lab/ingested')).toMatchObject({ status: 405 });
+    expect(await admin('POST', '/_lab/faults', [])).toMatchObject({ status: 400, json: { error: expect.stringMatching(/non-empty array/) } });
+  });
+
+  test('an array of faults with one bad spec adds none of them', async () => {
+    const r = await admin('POST', '/_lab/faults', [{ id: 'ok', type: 'reset' }, { type: 'latency', latencyMs: 5, status: 503 }]);
+    expect(r).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^fault 2 of 2: fault field "status" applies only to status faults/) } });
+    expect(cloud.faults.list()).toEqual([]);
+    expect((await probe()).status).toBe(404);
   });
 
   test('ingested?workspace= filters entries and totals, whatever the GUID case', async () => {

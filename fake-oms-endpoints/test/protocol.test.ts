@@ -134,6 +134,24 @@ describe('faults, ledger, hosts', () => {
     expect(() => validateFaultSpec({ type: 'reset', count: 0 })).toThrow(/count/);
     expect(() => validateFaultSpec({ type: 'reset', colour: 'red' })).toThrow(/unknown fault field "colour"/);
   });
+  test.each([
+    [{ type: 'reset', latencyMs: 100 }, /"latencyMs" applies only to latency faults, not reset/],
+    [{ type: 'latency', latencyMs: 10, status: 503 }, /"status" applies only to status faults, not latency/],
+    [{ type: 'hang', retryAfterSeconds: 5 }, /"retryAfterSeconds" applies only to status faults, not hang/],
+    [{ type: 'refuse-tls', path: '/x' }, /"path" applies only to latency, status, reset, hang faults, not refuse-tls/],
+  ])('a field the fault type would ignore is refused: %j', (spec, msg) => {
+    expect(() => validateFaultSpec(spec)).toThrow(msg);
+  });
+  test('addAll adds every fault or none', () => {
+    const f = new FaultSet();
+    f.add({ id: 'taken', type: 'hang' });
+    expect(() => f.addAll([{ type: 'reset' }, { type: 'status', status: 418 }])).toThrow(/^fault 2 of 2: a status fault needs status one of/);
+    expect(() => f.addAll([{ id: 'n', type: 'reset' }, { id: 'n', type: 'hang' }])).toThrow(/a fault with id n already exists/);
+    expect(() => f.addAll([{ type: 'reset' }, { id: 'taken', type: 'reset' }])).toThrow(/a fault with id taken already exists/);
+    expect(f.list().map((x) => x.id)).toEqual(['taken']);
+    expect(f.addAll([{ id: 'p', type: 'reset' }, { id: 'q', type: 'latency', latencyMs: 5 }]).map((x) => x.id)).toEqual(['p', 'q']);
+    expect(f.list().map((x) => x.id)).toEqual(['taken', 'p', 'q']);
+  });
   test('count, probability, host and path globs', () => {
     const rolls = [0.9, 0.1];
     const f = new FaultSet(() => rolls.shift() ?? 0);
