@@ -35,6 +35,29 @@ function parseHostPort(text: string): { host: string; port: number } {
   return { host: m[1], port: Number(m[2]) };
 }
 
+/** Flags that only mean something for some runs: given elsewhere they would be ignored without a word. */
+const AGENTS_ONLY = ['agents', 'rampUp', 'kbPerUpload', 'interval', 'speed', 'mix'] as const;
+const TUNNELS_ONLY = ['connections'] as const;
+const NOT_WITH_SOAK = [...AGENTS_ONLY, ...TUNNELS_ONLY, 'profile', 'duration', 'concurrency', 'forbiddenRate', 'errorRate', 'httpRefusals', 'admin', 'targetPort', 'seed', 'report'] as const;
+
+const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/**
+ * The flags the user typed that this run would ignore, as an InputError: e.g. `--agents` with
+ * `--profile churn` (which counts --connections), `--admin` without `--gateway` (omsgw's own
+ * management API is used), `--soak-rate` without `--soak`.
+ */
+export function checkFlagsApply(given: (key: string) => boolean, opts: { profile: string; soak?: string; gateway?: string }): void {
+  const typed = (keys: readonly string[]) => keys.filter(given).map(flagName);
+  const refuse = (flags: string[], why: string) => {
+    if (flags.length) throw new InputError(`${flags.join(', ')} ${flags.length > 1 ? 'have' : 'has'} no effect ${why}; drop ${flags.length > 1 ? 'them' : 'it'}`);
+  };
+  if (opts.soak !== undefined) return refuse(typed(NOT_WITH_SOAK), 'with --soak (it runs its own churn against a gateway it starts)');
+  refuse(typed(['soakRate']), 'without --soak');
+  refuse(typed(opts.profile === 'agents' ? TUNNELS_ONLY : AGENTS_ONLY), opts.profile === 'agents' ? 'with the agents profile (use --agents)' : `with --profile ${opts.profile} (agents profile only; use --connections)`);
+  if (!opts.gateway) refuse(typed(['admin']), 'without --gateway (omsgw\'s own management API is read)');
+}
+
 export function registerLoadCommands(program: Command): void {
   program
     .command('load')
@@ -75,10 +98,11 @@ Examples:
   omsgw load --profile keepalive --gateway 127.0.0.1:3128 --target-port 9443
       # any CONNECT proxy that sends load.omsgw-bench.invalid:443 to 127.0.0.1:9443 (no counters without --admin)`,
     )
-    .action(async (opts) => {
-      if (opts.soak !== undefined) return runSoakCommand(opts);
+    .action(async (opts, cmd) => {
       const profile = opts.profile as LoadProfile;
-      if (!PROFILES.includes(profile)) throw new InputError(`--profile must be one of ${PROFILES.join(', ')}, got "${opts.profile}"`);
+      if (opts.soak === undefined && !PROFILES.includes(profile)) throw new InputError(`--profile must be one of ${PROFILES.join(', ')}, got "${opts.profile}"`);
+      checkFlagsApply((key) => cmd.getOptionValueSource(key as never) === 'cli', opts);
+      if (opts.soak !== undefined) return runSoakCommand(opts);
       const count = parseNumber(profile === 'agents' ? opts.agents : opts.connections, profile === 'agents' ? '--agents' : '--connections');
       const options: LoadOptions = {
         profile,

@@ -116,6 +116,12 @@ test.each([
   [['load', '--profile', 'stampede'], /--profile must be one of agents, churn, keepalive, idle/],
   [['load', '--mix', 'macos=1'], /--mix must look like windows=1,linux=1/],
   [['bench', '--peers', 'varnish', '--no-install'], /unknown peer "varnish"/],
+  // Flags the chosen run would ignore are refused, not silently dropped.
+  [['load', '--profile', 'churn', '--agents', '500'], /--agents has no effect with --profile churn \(agents profile only; use --connections\)/],
+  [['load', '--profile', 'idle', '--kb-per-upload', '50', '--mix', 'linux=1'], /--kb-per-upload, --mix have no effect with --profile idle/],
+  [['load', '--connections', '10'], /--connections has no effect with the agents profile \(use --agents\)/],
+  [['load', '--admin', 'http://127.0.0.1:8081'], /--admin has no effect without --gateway/],
+  [['load', '--soak-rate', '10'], /--soak-rate has no effect without --soak/],
 ])('bad input %j → exit 2 with a message saying what to fix', async (args, message) => {
   const r = await runCli(args as string[]);
   expect(r.code).toBe(2);
@@ -164,6 +170,7 @@ describe('omsgw load --soak (reliability/soak.ts behind the load command)', () =
     [['load', '--soak', 'ten minutes'], /--soak must be a duration like 30s/],
     [['load', '--soak', '10s', '--gateway', '127.0.0.1:3128'], /--soak measures a gateway process it starts itself/],
     [['load', '--soak', '10s', '--soak-rate', 'fast'], /--soak-rate must be a number/],
+    [['load', '--soak', '10s', '--agents', '600', '--duration', '1m'], /--agents, --duration have no effect with --soak/],
   ])('bad soak flags exit 2: %j', async (args, message) => {
     const r = await runCli(args);
     expect(r.code).toBe(2);
