@@ -58,6 +58,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   const profile = o.quick ? w.QUICK : w.FULL;
   // Quick mode leaves the naive Node proxy out (a reference point, not a peer users would pick) to stay under two minutes.
   const peerSpecs = ALL_PEERS.filter((p) => (o.peers ? o.peers.includes(p.name) : !o.quick || p.name !== 'naive-node'));
+  if (o.peers?.length === 0) throw new InputError(`--peers names no peer; choose from ${ALL_PEERS.map((p) => p.name).join(', ')}`);
+  if (o.workloads?.length === 0) throw new InputError(`--workloads names no workload; choose from ${WORKLOADS.join(', ')}`);
   if (o.peers) for (const n of o.peers) if (!ALL_PEERS.some((p) => p.name === n)) throw new InputError(`unknown peer "${n}"; choose from ${ALL_PEERS.map((p) => p.name).join(', ')}`);
   const workloads = new Set<string>(o.workloads ?? WORKLOADS);
   for (const n of workloads) if (!(WORKLOADS as readonly string[]).includes(n)) throw new InputError(`unknown workload "${n}"; choose from ${WORKLOADS.join(', ')}`);
