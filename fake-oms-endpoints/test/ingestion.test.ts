@@ -96,9 +96,11 @@ describe('HTTP Data Collector API', () => {
   });
 
   test.each([
-    ['wrong key', () => dcHeaders(body, Buffer.alloc(32, 9).toString('base64')), 403, /InvalidAuthorization/],
+    ['wrong key', () => dcHeaders(body, Buffer.alloc(32, 9).toString('base64')), 403, /"Error":"InvalidAuthorization".*invalid scheme or signature/],
+    ['Authorization naming another workspace', () => ({ ...dcHeaders(body), Authorization: dcHeaders(body).Authorization!.replace(WS, '00000000-1111-2222-3333-444444444444') }), 403, /names workspace 00000000-1111-2222-3333-444444444444 but the request was sent to/],
+    ['no Authorization', () => { const { Authorization: _a, ...h } = dcHeaders(body); return h; }, 403, /Authorization must be \\"SharedKey <workspaceId>:<base64 signature>\\"/],
     ['signature over another length', () => dcHeaders(body + ' '), 403, /invalid scheme or signature/],
-    ['stale date', () => dcHeaders(body, KEY, new Date(Date.now() - 20 * 60_000).toUTCString()), 403, /more than 15 minutes/],
+    ['stale date', () => dcHeaders(body, KEY, new Date(Date.now() - 20 * 60_000).toUTCString()), 403, /"Error":"InvalidAuthorization".*more than 15 minutes/],
     ['bad Log-Type', () => ({ ...dcHeaders(body), 'Log-Type': 'has-dash' }), 400, /InvalidLogType/],
   ])('%s', async (_n, headers, status, msg) => {
     const r = await request({ port: cloud.port, host: ODS, path: '/api/logs?api-version=2016-04-01', ca: cloud.caCertPem, headers: headers(), body });

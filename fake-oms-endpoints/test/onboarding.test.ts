@@ -121,6 +121,19 @@ describe('rejections: 403 with the reason', () => {
     expect(cloud.agents()).toHaveLength(before);
   });
 
+  test.each([
+    ['exactly 15 minutes behind', -15 * 60_000, 200, undefined],
+    ['exactly 15 minutes ahead', 15 * 60_000, 200, undefined],
+    ['15 minutes and 1 s behind', -(15 * 60_000 + 1000), 403, /15 minutes behind the service clock .*allowed skew is 15 minutes/],
+    ['15 minutes and 1 s ahead', 15 * 60_000 + 1000, 403, /15 minutes ahead of the service clock .*allowed skew is 15 minutes/],
+  ] as const)('date skew %s', async (_n, offset, status, reason) => {
+    const b = body();
+    const r = await onboard({ body: b, headers: signedHeaders(WS, KEY, b, omsadminDate(clock.now() + offset)) });
+    expect(r.status).toBe(status);
+    if (reason) expect(reasonOf(r.body)).toMatch(reason);
+    else expect(r.body).toContain('<LinuxAgentTopologyResponse ');
+  });
+
   test('TLS client certificate differing from the body certificate', async () => {
     const other = await makeAgentCert(WS, 'linux');
     const b = topologyXml({ fqdn: 'h', agentId: other.agentId, pemBody: other.pemBody });
