@@ -17,6 +17,18 @@ describe('faults without loss', () => {
     );
   }, 150_000);
 
+  it('ran every fault phase (the checks below loop over them, so an empty list would prove nothing)', () => {
+    expect(report.phases.map((p) => p.name)).toEqual([
+      '503 with Retry-After 90 s',
+      '429 with Retry-After 150 s',
+      'connection resets',
+      'hung responses (agent request timeout)',
+      'slow responses (800 ms)',
+      'gateway restart mid-run',
+    ]);
+    expect(report.phases.filter((x) => x.retryAfterMs !== undefined).map((p) => p.retryAfterMs)).toEqual([90_000, 150_000]);
+  });
+
   it('every injected fault actually fired and was seen by agents', () => {
     for (const p of report.phases.filter((x) => !/slow|restart/.test(x.name))) {
       expect({ phase: p.name, fired: p.faultHits > 0, seen: p.agentFailures > 0 }).toEqual({ phase: p.name, fired: true, seen: true });
