@@ -90,6 +90,15 @@ function semanticProblems(def: ScenarioDef): { path: (string | number)[]; messag
   const checkGateway = (name: string | undefined, path: (string | number)[]) => {
     if (name !== undefined && !gateways.has(name)) out.push({ path, message: `unknown gateway "${name}"; started by gateway.start: ${declared()}` });
   };
+  // The schema checks the shape of the time only; a month 13 or hour 25 would start the lab clock at NaN.
+  if (def.clock?.start !== undefined && !Number.isFinite(Date.parse(def.clock.start))) {
+    out.push({ path: ['clock', 'start'], message: `${JSON.stringify(def.clock.start)} is not a real date and time; use e.g. 2016-03-01T09:00:00Z` });
+  }
+  for (const [i, step] of def.steps.entries()) {
+    if (step.do === 'expect.agents') for (const k of ['queued', 'delivered', 'dropped'] as const) checkRange(step[k], ['steps', i, k], out);
+    if (step.do === 'expect.counters') for (const [name, r] of Object.entries(step.counters)) checkRange(r, ['steps', i, 'counters', name], out);
+    if (step.do === 'expect.ledger') (step.records ?? []).forEach((r, j) => checkRange(r.count, ['steps', i, 'records', j, 'count'], out));
+  }
   def.steps.forEach((step, i) => {
     if (step.do === 'gateway.stop' || step.do === 'gateway.kill' || step.do === 'gateway.restart' || step.do === 'gateway.reload') checkGateway(step.name, ['steps', i, 'name']);
     if (step.do === 'expect.events' || step.do === 'expect.counters') checkGateway(step.gateway, ['steps', i, 'gateway']);
@@ -122,6 +131,13 @@ function semanticProblems(def: ScenarioDef): { path: (string | number)[]; messag
     }
   });
   return out;
+}
+
+/** A range whose min is above its max can never be met: say so before running rather than fail later. */
+function checkRange(range: unknown, path: (string | number)[], out: { path: (string | number)[]; message: string }[]): void {
+  if (!range || typeof range !== 'object') return;
+  const { min, max } = range as { min?: unknown; max?: unknown };
+  if (typeof min === 'number' && typeof max === 'number' && min > max) out.push({ path, message: `min ${min} is above max ${max}` });
 }
 
 function pointerToPath(pointer: string): (string | number)[] {

@@ -80,6 +80,20 @@ describe('scenario validator', () => {
     expect(problems[0].message).toContain('declared: 11111111-2222-3333-4444-555555555555');
   });
 
+  it('refuses a clock start that is not a real time and ranges that can never be met', () => {
+    const text = `name: bad-one\ntitle: t\nclock:\n  start: 2016-13-45T25:99Z\nworkspaces:\n  - id: 11111111-2222-3333-4444-555555555555\nsteps:\n` +
+      `  - do: expect.counters\n    counters:\n      rejectionCount: { min: 3, max: 1 }\n      errorCount: { min: 0, max: 0 }\n` +
+      `  - do: expect.agents\n    queued: { min: 2, max: 1 }\n` +
+      `  - do: expect.ledger\n    records:\n      - count: { min: 9, max: 8 }\n`;
+    const problems = problemsOf(text);
+    expect(problems.map((p) => [p.line, p.field, p.message])).toEqual([
+      [4, 'clock.start', '"2016-13-45T25:99Z" is not a real date and time; use e.g. 2016-03-01T09:00:00Z'],
+      [10, 'steps[0].counters.rejectionCount', 'min 3 is above max 1'],
+      [13, 'steps[1].queued', 'min 2 is above max 1'],
+      [16, 'steps[2].records[0].count', 'min 9 is above max 8'],
+    ]);
+  });
+
   it('formats problems as file:line:column: field: message', () => {
     try {
       parseScenario(`${head}  - do: agents.start\n    os: solaris\n`, 'x.yaml');
