@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes, webcrypto } from 'node:crypto';
+import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { InputError } from '../lib/errors.js';
 
 // @peculiar/x509 is typed against the DOM's Crypto; node's webcrypto implements it.
 x509.cryptoProvider.set(webcrypto as never);
@@ -26,13 +27,17 @@ export interface LabCa {
  * processes racing on a fresh folder end up with one CA.
  */
 export async function loadOrCreateLabCa(stateDir: string): Promise<LabCa> {
-  mkdirSync(stateDir, { recursive: true });
+  try {
+    mkdirSync(stateDir, { recursive: true });
+  } catch (err) {
+    throw new InputError(`cannot use ${stateDir} as the state folder for the lab CA: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
   const certPath = join(stateDir, 'ca.pem');
   const keyPath = join(stateDir, 'ca-key.pem');
   const haveCert = existsSync(certPath);
   const haveKey = existsSync(keyPath);
   if (haveCert !== haveKey) {
-    throw new Error(`${haveCert ? keyPath : certPath} is missing while ${haveCert ? certPath : keyPath} exists; delete both to regenerate the lab CA`);
+    throw new InputError(`${haveCert ? keyPath : certPath} is missing while ${haveCert ? certPath : keyPath} exists; delete both to regenerate the lab CA`);
   }
   if (!haveCert) {
     const ca = await generateCaCertificate();
@@ -47,12 +52,22 @@ export async function loadOrCreateLabCa(stateDir: string): Promise<LabCa> {
   }
   const certPem = readFileSync(certPath, 'utf8');
   const keyPem = readFileSync(keyPath, 'utf8');
+  let cert: X509Certificate;
   try {
-    new x509.X509Certificate(certPem);
+    cert = new X509Certificate(certPem);
   } catch (err) {
-    throw new Error(`${certPath} is not a PEM certificate (${(err as Error).message}); delete ca.pem and ca-key.pem to regenerate`);
+    throw new InputError(`${certPath} is not a PEM certificate (${(err as Error).message}); delete ca.pem and ca-key.pem to regenerate`);
   }
-  if (!/-----BEGIN PRIVATE KEY-----/.test(keyPem)) throw new Error(`${keyPath} is not a PKCS#8 PEM private key; delete ca.pem and ca-key.pem to regenerate`);
+  if (!/-----BEGIN PRIVATE KEY-----/.test(keyPem)) throw new InputError(`${keyPath} is not a PKCS#8 PEM private key; delete ca.pem and ca-key.pem to regenerate`);
+  // A key from another CA would sign server certificates that no agent trusting ca.pem accepts.
+  let matches: boolean;
+  try {
+    matches = cert.checkPrivateKey(createPrivateKey(keyPem));
+  } catch (err) {
+    throw new InputError(`${keyPath} is not a usable private key (${(err as Error).message}); delete ca.pem and ca-key.pem to regenerate`);
+  }
+  if (!matches) throw new InputError(`${keyPath} is not the private key of ${certPath} (files from two different CAs?); delete both to regenerate the lab CA`);
+  if (!cert.ca) throw new InputError(`${certPath} is not a CA certificate (basicConstraints CA:FALSE); delete ca.pem and ca-key.pem to regenerate`);
   return { certPem, keyPem, certPath, keyPath, created: false };
 }
 

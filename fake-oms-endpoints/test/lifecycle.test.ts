@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { cliPath } from '../../lib/paths.js';
 import { isInputError } from '../../lib/errors.js';
 import { createFakeCloud, type FakeCloudOptions } from '../index.js';
+import { loadOrCreateLabCa } from '../lab-ca.js';
 import { makeAgentCert, openTls, request } from './helpers.js';
 
 const WS = '5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f';
@@ -67,6 +68,28 @@ test('a damaged or half-present CA is reported, not silently replaced', async ()
   await expect(createFakeCloud({ stateDir: dir, workspaces: [{ id: WS, key: KEY }] }).start()).rejects.toThrow(/ca-key.pem is missing while .*ca.pem exists/);
   writeFileSync(join(dir, 'ca-key.pem'), 'garbage');
   await expect(createFakeCloud({ stateDir: dir, workspaces: [{ id: WS, key: KEY }] }).start()).rejects.toThrow(/ca.pem is not a PEM certificate.*delete ca.pem and ca-key.pem/);
+});
+
+test('CA file problems are InputErrors (the CLI exits 2), including a key from another CA', async () => {
+  const a = mkdtempSync(join(tmpdir(), 'fake-cloud-ca-a-'));
+  const b = mkdtempSync(join(tmpdir(), 'fake-cloud-ca-b-'));
+  try {
+    await Promise.all([loadOrCreateLabCa(a), loadOrCreateLabCa(b)]);
+    writeFileSync(join(a, 'ca-key.pem'), readFileSync(join(b, 'ca-key.pem')));
+    const mixed = await loadOrCreateLabCa(a).catch((e: unknown) => e);
+    expect(isInputError(mixed)).toBe(true);
+    expect((mixed as Error).message).toMatch(/ca-key.pem is not the private key of .*ca.pem.*delete both to regenerate/);
+    rmSync(join(b, 'ca.pem'));
+    const half = await loadOrCreateLabCa(b).catch((e: unknown) => e);
+    expect(isInputError(half)).toBe(true);
+    expect((half as Error).message).toMatch(/ca.pem is missing while .*ca-key.pem exists/);
+    const notDir = await loadOrCreateLabCa(join(b, 'ca-key.pem')).catch((e: unknown) => e);
+    expect(isInputError(notDir)).toBe(true);
+    expect((notDir as Error).message).toMatch(/cannot use .*ca-key.pem as the state folder for the lab CA: EEXIST/);
+  } finally {
+    rmSync(a, { recursive: true, force: true });
+    rmSync(b, { recursive: true, force: true });
+  }
 });
 
 test('close() frees the port, the admin port and open connections', async () => {
