@@ -41,6 +41,9 @@ export const allowlistEditFile: StepImpl<AllowlistEditFileStep> = {
     const lower = (s: string) => s.trim().toLowerCase();
     const drop = new Set((step.remove ?? []).map(lower));
     const lines = (existsSync(file) ? readFileSync(file, 'utf8') : '').split(/\r?\n/).filter((l, i, all) => !(i === all.length - 1 && l === ''));
+    // Removing a host the file does not list would change nothing, which is most likely a misspelt name.
+    const absent = (step.remove ?? []).filter((h) => !lines.some((l) => lower(l) === lower(h)));
+    if (absent.length) throw new Error(`cannot remove ${absent.join(', ')}: not in ${FILES[which]}, which lists ${readAllowlist(dir, which).join(', ') || 'nothing'}`);
     const kept = lines.filter((l) => !drop.has(lower(l)));
     for (const h of step.add ?? []) if (!kept.some((l) => lower(l) === lower(h))) kept.push(h);
     writeFileSync(file, kept.map((l) => `${l}\n`).join(''));
