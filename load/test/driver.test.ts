@@ -129,12 +129,18 @@ test('a rate cap spaces requests out (counted on the clock, not asserted as a ti
   const driver = new TunnelDriver(base({ connections: 2, maxRequests: 6, ratePerSec: 10 }), { clock });
   const done = driver.run();
   // At 10/s over 2 connections only the first request may start before the clock moves.
-  for (let i = 0; i < 50 && driver.requestsNow() < 1; i++) await new Promise((r) => setTimeout(r, 10));
+  // Poll with a deadline, not a fixed count of short sleeps: tunnel + TLS setup on a busy shared
+  // machine can take longer than half a second.
+  const until = async (cond: () => boolean, ms = 5000) => {
+    const deadline = Date.now() + ms;
+    while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  };
+  await until(() => driver.requestsNow() >= 1);
   await new Promise((r) => setTimeout(r, 50));
   expect(driver.requestsNow()).toBe(1);
   for (let i = 0; i < 10; i++) {
     await clock.advance(100);
-    for (let j = 0; j < 50 && driver.requestsNow() < Math.min(6, i + 2); j++) await new Promise((r) => setTimeout(r, 5));
+    await until(() => driver.requestsNow() >= Math.min(6, i + 2));
   }
   const r = await done;
   expect(r.requests).toBe(6);
