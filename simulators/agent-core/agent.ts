@@ -233,6 +233,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     if (options.bindAddress !== undefined && !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(options.bindAddress)) {
       throw new InputError(`bindAddress ${options.bindAddress} is not a loopback address (127.x.y.z)`);
     }
+    validateTlsOptions(options.tls);
     this.proxy = parseProxyString(options.proxy);
     this.bindAddress = options.bindAddress;
     this.clock = options.clock ?? systemClock;
@@ -662,7 +663,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
         cert: cert.certPem,
         key: cert.keyPem,
         minVersion: this.opts.tls?.minVersion ?? 'TLSv1',
-        maxVersion: this.opts.tls?.maxVersion ?? 'TLSv1.2',
+        maxVersion: this.opts.tls?.maxVersion ?? DEFAULT_TLS_MAX,
         servername: this.opts.tls?.servername,
       },
       connectHeaders: this.protocol.connectHeaders(this.identity),
@@ -750,6 +751,27 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
 
   private assertOpen(): void {
     if (this.closed) throw new Error(`agent ${this.identity.hostname} is closed`);
+  }
+}
+
+const TLS_VERSIONS: readonly SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+/** The agents of 2016 offer up to TLS 1.2. */
+const DEFAULT_TLS_MAX: SecureVersion = 'TLSv1.2';
+
+/** Caught here: node would only fail at the first handshake, and the agent would retry it forever. */
+function validateTlsOptions(tls: AgentTlsOptions | undefined): void {
+  if (tls === undefined) return;
+  for (const k of ['minVersion', 'maxVersion'] as const) {
+    const v = tls[k];
+    if (v !== undefined && !TLS_VERSIONS.includes(v)) throw new InputError(`tls.${k} must be one of ${TLS_VERSIONS.join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  const min = tls.minVersion ?? 'TLSv1';
+  const max = tls.maxVersion ?? DEFAULT_TLS_MAX;
+  if (TLS_VERSIONS.indexOf(min) > TLS_VERSIONS.indexOf(max)) {
+    throw new InputError(`tls.minVersion ${min} is above tls.maxVersion ${max}${tls.maxVersion === undefined ? ' (the default, like the 2016 agents)' : ''}: raise maxVersion (--tls-max-version) or lower minVersion`);
+  }
+  if (tls.servername !== undefined && (typeof tls.servername !== 'string' || !/^[A-Za-z0-9.-]+$/.test(tls.servername))) {
+    throw new InputError(`tls.servername must be a host name (letters, digits, dots, dashes), got ${JSON.stringify(tls.servername)}`);
   }
 }
 

@@ -115,6 +115,10 @@ describe('createAgent options', () => {
     [{ retry: { onboardInitialMs: 10_000, onboardMaxMs: 5_000 } }, /onboardMaxMs \(5000\) must not be below/],
     [{ retry: { jitter: 1 } }, /retry.jitter must be in/],
     [{ batchSize: 0 }, /batchSize must be a positive integer/],
+    [{ tls: { minVersion: 'TLSv1.3' } }, /tls.minVersion TLSv1.3 is above tls.maxVersion TLSv1.2 \(the default, like the 2016 agents\)/],
+    [{ tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.1' } }, /tls.minVersion TLSv1.2 is above tls.maxVersion TLSv1.1: raise/],
+    [{ tls: { maxVersion: 'SSLv3' } }, /tls.maxVersion must be one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3, got "SSLv3"/],
+    [{ tls: { servername: '' } }, /tls.servername must be a host name/],
   ])('%j is an InputError', (extra, msg) => {
     let err: unknown;
     try {

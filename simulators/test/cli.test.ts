@@ -68,6 +68,7 @@ describe('flag validation: InputError (exit 2) with a message that says what to 
     [{ count: '2.5' }, /--count must be a whole number/],
     [{ duration: '10 minutes' }, /--duration "10 minutes" is not a duration/],
     [{ speed: '-1' }, /--speed must be a number greater than 0/],
+    [{ tlsMinVersion: 'TLSv1.3' }, /tls.minVersion TLSv1.3 is above tls.maxVersion TLSv1.2 .*--tls-max-version/],
     [{ queueLimit: 'many' }, /--queue-limit must be a whole number/],
     [{ workspace: 'ws1' }, /must be a GUID/],
     [{ key: 'not base64!' }, /base64 shared key/],
