@@ -1,16 +1,13 @@
 import { dataCollectorSignature, parseSharedKeyAuthorization, sameSignature } from './signatures.js';
 import { MAX_DATE_SKEW_MS } from './onboarding.js';
+import { firstHeader as header, type HeaderMap } from './headers.js';
+import { isValidLogType } from './ods.js';
 
 export type DataCollectorCheck = { ok: true; logType: string } | { ok: false; status: number; error: string; reason: string };
 
-function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
 /** HTTP Data Collector API request checks, with the service's error names (InvalidAuthorization, ...). */
 export function verifyDataCollectorRequest(opts: {
-  headers: Record<string, string | string[] | undefined>;
+  headers: HeaderMap;
   bodyLength: number;
   hostWorkspaceId: string;
   keyOf: (workspaceId: string) => string | undefined;
@@ -21,7 +18,7 @@ export function verifyDataCollectorRequest(opts: {
   if (contentType !== 'application/json') return { ok: false, status: 415, error: 'UnsupportedContentType', reason: `Content-Type must be application/json, got ${contentType || 'none'}` };
   const logType = header(h, 'log-type');
   if (!logType) return { ok: false, status: 400, error: 'MissingLogType', reason: 'Missing Log-Type header' };
-  if (!/^[A-Za-z0-9_]{1,100}$/.test(logType)) return { ok: false, status: 400, error: 'InvalidLogType', reason: `Log-Type may contain only letters, digits and underscore (max 100): ${logType}` };
+  if (!isValidLogType(logType)) return { ok: false, status: 400, error: 'InvalidLogType', reason: `Log-Type may contain only letters, digits and underscore (max 100): ${logType}` };
   const date = header(h, 'x-ms-date');
   if (!date) return { ok: false, status: 403, error: 'InvalidAuthorization', reason: 'Missing x-ms-date header' };
   const t = Date.parse(date);

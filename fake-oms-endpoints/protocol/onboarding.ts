@@ -1,21 +1,17 @@
 import { contentHash, onboardingSignature, parseOnboardingAuthorization, sameSignature } from './signatures.js';
+import { firstHeader as header, type HeaderMap } from './headers.js';
 
 /** The service rejects requests whose x-ms-Date is further than this from its clock. */
 export const MAX_DATE_SKEW_MS = 15 * 60_000;
 
 export type HeaderCheck = { ok: true; date: number } | { ok: false; reason: string };
 
-function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const v = headers[name.toLowerCase()];
-  return Array.isArray(v) ? v[0] : v;
-}
-
 /**
  * Checks the signed headers of a topology request against the body and the workspace key.
  * Order matters only for which reason is reported first; every check is independent.
  */
 export function verifyOnboardingHeaders(opts: {
-  headers: Record<string, string | string[] | undefined>;
+  headers: HeaderMap;
   body: Buffer;
   hostWorkspaceId: string;
   keyOf: (workspaceId: string) => string | undefined;
