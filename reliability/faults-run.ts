@@ -1,12 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AGENT_SERVICE_HOST, createFakeCloud, odsHost, omsHost, type FakeCloud, type FaultSpec } from '../fake-oms-endpoints/index.js';
+import { createFakeCloud, odsHost, type FakeCloud, type FaultSpec } from '../fake-oms-endpoints/index.js';
 import { spawnGateway, type GatewayProcess } from '../gateway/process.js';
 import { ManualClock } from '../lib/clock.js';
 import { createFleet, type Fleet, type SimulatedAgent } from '../simulators/agent-core/index.js';
 import { auditDelivery, type DeliveryAudit } from './delivery-audit.js';
 import { settle } from './fleet-settle.js';
+import { countEventIds, labGatewayArgs, readEventLogFile } from './lab-gateway.js';
 
 /**
  * Faults without loss: a scheduled fleet on a ManualClock uploads through a gateway child process
@@ -61,8 +62,7 @@ export async function runFaultsNoLoss(options: FaultsOptions = {}): Promise<Faul
   try {
     cloud = createFakeCloud({ stateDir: join(dir, 'cloud'), workspaces: [WS], clock });
     await cloud.start();
-    const args = [omsHost(WS.id), odsHost(WS.id), AGENT_SERVICE_HOST].flatMap((h) => ['--allow-host', h]);
-    args.push(...cloud.hostMapEntries().flatMap((e) => ['--host-map', e]), '--event-log', eventLog, '--no-admin');
+    const args = [...labGatewayArgs(cloud, WS.id, eventLog), '--no-admin'];
     gw = await spawnGateway(args);
     const proxyPort = gw.proxyPort;
     fleet = createFleet({
@@ -157,12 +157,7 @@ export async function runFaultsNoLoss(options: FaultsOptions = {}): Promise<Faul
     const clockMsToDrain = drained ? clock.now() - faultStart : -1;
     const audit = auditDelivery(f.agents, cloud);
     await gw.stop();
-    const counts: Record<string, number> = {};
-    for (const line of readFileSync(eventLog, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      const id = String((JSON.parse(line) as { id: number }).id);
-      counts[id] = (counts[id] ?? 0) + 1;
-    }
+    const counts = countEventIds(readEventLogFile(eventLog));
     return { agents: count, phases, gatewayRestarts: restarts, clockMsToDrain, audit, gatewayEventCounts: counts, realMs: Date.now() - realStart };
   } finally {
     await fleet?.close().catch(() => undefined);

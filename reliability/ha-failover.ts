@@ -1,12 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AGENT_SERVICE_HOST, createFakeCloud, odsHost, omsHost, type FakeCloud } from '../fake-oms-endpoints/index.js';
+import { createFakeCloud, odsHost, type FakeCloud } from '../fake-oms-endpoints/index.js';
 import { spawnGateway, type GatewayProcess } from '../gateway/process.js';
 import { ManualClock } from '../lib/clock.js';
 import { createFleet, type Fleet } from '../simulators/agent-core/index.js';
 import { auditDelivery, type DeliveryAudit } from './delivery-audit.js';
 import { settle } from './fleet-settle.js';
+import { countEventIds, labGatewayArgs, readEventLogFile, type LoggedEvent } from './lab-gateway.js';
 import { HaproxyNotInstalledError, findHaproxy, startHaproxy, type BackendState, type HaproxyHandle } from './haproxy.js';
 
 /**
@@ -34,7 +35,7 @@ export interface GatewayReport {
   /** Last counters read from its management API (for the killed one: just before the kill). */
   counters: Record<string, unknown> | undefined;
   /** Its events, from its JSON-lines event-log file (survives the SIGKILL). */
-  events: Array<{ seq: number; id: number; message: string; time: string; target?: string; clientIp?: string }>;
+  events: LoggedEvent[];
   eventCounts: Record<string, number>;
 }
 
@@ -67,27 +68,6 @@ async function getJson(url: string): Promise<Record<string, unknown> | undefined
   }
 }
 
-function readEventFile(path: string): GatewayReport['events'] {
-  if (!existsSync(path)) return [];
-  const out: GatewayReport['events'] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const e = JSON.parse(line) as GatewayReport['events'][number];
-      out.push({ seq: e.seq, id: e.id, message: e.message, time: e.time, target: e.target, clientIp: e.clientIp });
-    } catch {
-      // A SIGKILL can cut the last line short; everything before it is intact.
-    }
-  }
-  return out;
-}
-
-function countIds(events: GatewayReport['events']): Record<string, number> {
-  const c: Record<string, number> = {};
-  for (const e of events) c[e.id] = (c[e.id] ?? 0) + 1;
-  return c;
-}
-
 export async function runHaFailover(options: HaFailoverOptions = {}): Promise<HaFailoverReport> {
   // The balancer is the point of the exercise: without haproxy, fail before starting anything.
   if (!findHaproxy()) throw new HaproxyNotInstalledError();
@@ -106,11 +86,9 @@ export async function runHaFailover(options: HaFailoverOptions = {}): Promise<Ha
     const clock = new ManualClock(Date.now());
     cloud = createFakeCloud({ stateDir: join(dir, 'cloud'), workspaces: [WS], clock });
     await cloud.start();
-    const allow = [omsHost(WS.id), odsHost(WS.id), AGENT_SERVICE_HOST];
     for (const name of ['gw1', 'gw2']) {
       const eventLog = join(dir, `${name}-events.jsonl`);
-      const args = [...allow.flatMap((h) => ['--allow-host', h]), ...cloud.hostMapEntries().flatMap((e) => ['--host-map', e]), '--event-log', eventLog];
-      const proc = await spawnGateway(args);
+      const proc = await spawnGateway(labGatewayArgs(cloud, WS.id, eventLog));
       gws.push({ name, proc, eventLog, killed: false });
       log(`${name}: pid ${proc.pid}, proxy ${proc.proxyPort}, admin ${proc.adminUrl}`);
     }
@@ -219,8 +197,8 @@ export async function runHaFailover(options: HaFailoverOptions = {}): Promise<Ha
     fleet = undefined;
     for (const g of gws) {
       if (!g.killed) await g.proc.stop();
-      const events = readEventFile(g.eventLog);
-      report.gateways.push({ name: g.name, pid: g.proc.pid, killed: g.killed, counters: g.counters, events, eventCounts: countIds(events) });
+      const events = readEventLogFile(g.eventLog);
+      report.gateways.push({ name: g.name, pid: g.proc.pid, killed: g.killed, counters: g.counters, events, eventCounts: countEventIds(events) });
     }
     report.durationMs = Date.now() - started;
     return report;
