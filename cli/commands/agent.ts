@@ -40,6 +40,7 @@ interface AgentFlags {
 }
 
 const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function positiveInt(text: string, flag: string, max: number): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || Number(text) > max) throw new InputError(`${flag} must be a whole number from 1 to ${max}, got "${text}"`);
@@ -70,6 +71,8 @@ export function fleetFromFlags(os: AgentOs, f: AgentFlags): { fleet: Fleet; coun
     if (count > size) throw new InputError(`--count ${count} is larger than --bind-range ${f.bindRange}, which has ${size} usable addresses: use a larger range or fewer agents`);
   }
   const durationMs = parseDuration(f.duration);
+  // setTimeout fires at once (with only a warning) beyond this, which would end the run immediately.
+  if (durationMs > MAX_TIMER_MS) throw new InputError(`--duration ${f.duration} is too long: at most 596h (the longest timer node can set)`);
   const speed = Number(f.speed);
   if (!/^\d+(\.\d+)?$/.test(f.speed.trim()) || !(speed > 0) || speed > 100_000) throw new InputError(`--speed must be a number greater than 0 (at most 100000), got "${f.speed}"`);
   const queueLimit = positiveInt(f.queueLimit, '--queue-limit', 10_000_000);

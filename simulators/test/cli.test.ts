@@ -67,6 +67,7 @@ describe('flag validation: InputError (exit 2) with a message that says what to 
     [{ count: '0' }, /--count must be a whole number/],
     [{ count: '2.5' }, /--count must be a whole number/],
     [{ duration: '10 minutes' }, /--duration "10 minutes" is not a duration/],
+    [{ duration: '600h' }, /--duration 600h is too long: at most 596h/],
     [{ speed: '-1' }, /--speed must be a number greater than 0/],
     [{ tlsMinVersion: 'TLSv1.3' }, /tls.minVersion TLSv1.3 is above tls.maxVersion TLSv1.2 .*--tls-max-version/],
     [{ queueLimit: 'many' }, /--queue-limit must be a whole number/],
