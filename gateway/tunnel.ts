@@ -33,11 +33,16 @@ export interface Tunnel {
  * Joins client and upstream. Bytes flow both ways at once; while the inspector has no verdict each
  * chunk is also shown to it (its listener runs before the pipe's, so a refusal lands before the chunk
  * is forwarded). After `verified` the listeners are removed and only the plain pipes remain.
+ *
+ * A tunnel may stay open for hours: the closures that outlive the handshake capture only the two
+ * sockets and the callbacks, never `o` (which holds the head's leftover bytes) nor the inspector after
+ * its verdict (its record buffers and parsed hello), so an idle tunnel costs little more than its sockets.
  */
 export function startTunnel(o: TunnelOptions): Tunnel {
-  const { client, upstream, inspector } = o;
+  const { client, upstream, onClose, onIdle } = o;
+  let inspector = o.inspector;
+  let onVerdict: TunnelOptions['onVerdict'] | undefined = o.onVerdict;
   let closed = 0;
-  let decided = !inspector;
   let timer: NodeJS.Timeout | undefined;
 
   const destroy = (): void => {
@@ -48,7 +53,7 @@ export function startTunnel(o: TunnelOptions): Tunnel {
     destroy();
     if (++closed === 2) {
       if (timer) clearTimeout(timer);
-      o.onClose();
+      onClose();
     }
   };
   client.on('error', noop);
@@ -57,30 +62,38 @@ export function startTunnel(o: TunnelOptions): Tunnel {
   upstream.once('close', onSocketClose);
 
   const decide = (outcome: InspectionOutcome): void => {
-    if (decided || outcome.kind === 'pending') return;
-    decided = true;
+    if (!inspector || outcome.kind === 'pending') return;
+    inspector = undefined;
     if (timer) clearTimeout(timer);
     timer = undefined;
     client.removeListener('data', onClientData);
     upstream.removeListener('data', onServerData);
     if (outcome.kind !== 'verified') destroy();
-    o.onVerdict(outcome);
+    const report = onVerdict!;
+    onVerdict = undefined;
+    report(outcome);
   };
-  const onClientData = (chunk: Buffer): void => decide(inspector!.feedClient(chunk));
-  const onServerData = (chunk: Buffer): void => decide(inspector!.feedServer(chunk));
+  const onClientData = (chunk: Buffer): void => {
+    if (inspector) decide(inspector.feedClient(chunk));
+  };
+  const onServerData = (chunk: Buffer): void => {
+    if (inspector) decide(inspector.feedServer(chunk));
+  };
 
+  const pending = o.pending;
   if (inspector) {
     client.on('data', onClientData);
     upstream.on('data', onServerData);
-    timer = setTimeout(() => decide({ kind: 'malformed', eventId: 402, message: `TLS inspection gave no verdict within ${o.inspectionTimeoutMs} ms` }), o.inspectionTimeoutMs);
+    const timeoutMs = o.inspectionTimeoutMs;
+    timer = setTimeout(() => decide({ kind: 'malformed', eventId: 402, message: `TLS inspection gave no verdict within ${timeoutMs} ms` }), timeoutMs);
     timer.unref();
-    if (o.pending.length > 0) decide(inspector.feedClient(o.pending));
+    if (pending.length > 0) decide(inspector.feedClient(pending));
   }
   if (client.destroyed || upstream.destroyed) return { destroy };
 
-  if (o.pending.length > 0) upstream.write(o.pending);
+  if (pending.length > 0) upstream.write(pending);
   client.setTimeout(o.idleTimeoutMs, () => {
-    o.onIdle();
+    onIdle();
     destroy();
   });
   client.pipe(upstream);
