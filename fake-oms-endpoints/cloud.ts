@@ -67,7 +67,17 @@ function validateOptions(o: FakeCloudOptions): void {
   for (const [name, p] of [['port', o.port], ['adminPort', o.adminPort]] as const) {
     if (p !== undefined && !(Number.isInteger(p) && p >= 0 && p <= 65535)) throw new InputError(`${name} must be an integer 0-65535, got ${p}`);
   }
+  if (o.port && o.port === o.adminPort) throw new InputError(`port and adminPort are both ${o.port}: give them different ports (or 0)`);
   if (o.host !== undefined && !LOOPBACK.test(o.host)) throw new InputError(`host must be a loopback address, got ${o.host}`);
+}
+
+/** A port someone else holds is a flag to change, not a crash. */
+function listenError(err: unknown, host: string): unknown {
+  const e = err as NodeJS.ErrnoException & { port?: number };
+  if (e?.code === 'EADDRINUSE') return new InputError(`port ${e.port} on ${host} is already in use: choose another port (0 = any free port)`);
+  if (e?.code === 'EACCES') return new InputError(`no permission to listen on port ${e.port} of ${host}: use a port above 1023 (0 = any free port)`);
+  if (e?.code === 'EADDRNOTAVAIL') return new InputError(`${host} is not an address of this machine: use 127.0.0.1 or another configured loopback address`);
+  return err;
 }
 
 export function createFakeCloud(options: FakeCloudOptions): FakeCloud {
@@ -124,7 +134,7 @@ class FakeCloudImpl implements FakeCloud {
       }
     } catch (err) {
       await this.close();
-      throw err;
+      throw listenError(err, this.host);
     }
   }
 

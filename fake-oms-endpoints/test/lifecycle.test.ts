@@ -92,6 +92,21 @@ test('CA file problems are InputErrors (the CLI exits 2), including a key from a
   }
 });
 
+test('a port already in use is an InputError naming it (exit 2 in the CLI)', async () => {
+  const holder = net.createServer();
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+  const taken = (holder.address() as net.AddressInfo).port;
+  try {
+    for (const opts of [{ port: taken }, { adminPort: taken }]) {
+      const err = await createFakeCloud({ stateDir: dir, workspaces: [{ id: WS, key: KEY }], ...opts }).start().catch((e: unknown) => e);
+      expect(isInputError(err)).toBe(true);
+      expect((err as Error).message).toBe(`port ${taken} on 127.0.0.1 is already in use: choose another port (0 = any free port)`);
+    }
+  } finally {
+    await new Promise((r) => holder.close(r));
+  }
+});
+
 test('close() frees the port, the admin port and open connections', async () => {
   const cloud = createFakeCloud({ stateDir: dir, workspaces: [{ id: WS, key: KEY }], adminPort: 0 });
   await cloud.start();
@@ -115,6 +130,7 @@ test.each<[string, Partial<FakeCloudOptions>, RegExp]>([
   ['duplicate workspace', { workspaces: [{ id: WS, key: KEY }, { id: WS.toUpperCase(), key: KEY }] }, /listed twice/],
   ['non-loopback host', { host: '0.0.0.0' }, /loopback/],
   ['bad port', { port: 70000 }, /port must be an integer/],
+  ['same port twice', { port: 8443, adminPort: 8443 }, /port and adminPort are both 8443/],
 ])('bad options: %s', (_n, patch, msg) => {
   let err: unknown;
   try {
