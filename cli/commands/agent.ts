@@ -17,6 +17,7 @@ import {
   type AgentLogEntry,
   type AgentOs,
   type Fleet,
+  type LedgerSummary,
 } from '../../simulators/agent-core/index.js';
 
 interface AgentFlags {
@@ -98,12 +99,23 @@ export function fleetFromFlags(os: AgentOs, f: AgentFlags): { fleet: Fleet; coun
   return { fleet, count, durationMs, speed, seed };
 }
 
+/** The fleet's ledger; when it does not balance, says so on stderr and sets exit status 1. */
+function balancedLedger(fleet: Fleet): LedgerSummary {
+  try {
+    return fleet.summary();
+  } catch (err) {
+    process.stderr.write(`omsgw: ledger does not balance: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+    return sumSummaries(fleet.agents.map((a) => a.ledger.summary()));
+  }
+}
+
 async function runOnce(os: AgentOs, f: AgentFlags): Promise<void> {
   const { fleet, count, seed } = fleetFromFlags(os, f);
   process.stderr.write(`omsgw agent ${os}: ${count} agent(s), seed ${seed}, proxy ${parseProxyString(f.proxy).display}; onboarding and sending one batch\n`);
   try {
     const failures = await fleet.runOnce();
-    const summary = sumSummaries(fleet.agents.map((a) => a.ledger.summary()));
+    const summary = balancedLedger(fleet);
     if (f.json) {
       process.stdout.write(JSON.stringify({ ok: failures.length === 0, status: fleet.status(), ledger: summary, failures: failures.map((x) => ({ agent: x.agent.identity.hostname, agentId: x.agent.agentId, error: x.error.message })) }, null, 2) + '\n');
     } else {
@@ -163,14 +175,7 @@ async function runLive(os: AgentOs, f: AgentFlags): Promise<void> {
     await fleet.close();
   }
   render(true);
-  let summary;
-  try {
-    summary = fleet.summary();
-  } catch (err) {
-    process.stderr.write(`omsgw: ledger does not balance: ${(err as Error).message}\n`);
-    process.exitCode = 1;
-    summary = sumSummaries(fleet.agents.map((a) => a.ledger.summary()));
-  }
+  const summary = balancedLedger(fleet);
   if (f.json) {
     process.stdout.write(JSON.stringify({ status: fleet.status(), ledger: summary }, null, 2) + '\n');
     return;
