@@ -9,6 +9,7 @@ import {
   formatElapsed,
   formatFleetStatus,
   formatLedger,
+  MAX_TIMER_MS,
   parseBindRange,
   parseDuration,
   parseProxyString,
@@ -41,7 +42,6 @@ interface AgentFlags {
 }
 
 const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function positiveInt(text: string, flag: string, max: number): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || Number(text) > max) throw new InputError(`${flag} must be a whole number from 1 to ${max}, got "${text}"`);

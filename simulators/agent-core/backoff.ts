@@ -1,7 +1,10 @@
+/** The longest delay node's setTimeout honours (about 24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Exponential backoff with jitter: attempt n waits min(maxMs, initialMs * factor^n), scaled by a
  * random factor in [1 - jitter, 1 + jitter] (seeded, so runs are reproducible). A server's
- * Retry-After wins when it asks for longer.
+ * Retry-After wins when it asks for longer (up to MAX_TIMER_MS).
  */
 export class Backoff {
   private failures = 0;
@@ -21,7 +24,9 @@ export class Backoff {
     const base = Math.min(this.opts.maxMs, this.opts.initialMs * factor ** this.failures);
     this.failures++;
     const delay = Math.round(base * (1 - jitter + 2 * jitter * this.opts.random()));
-    return retryAfterMs !== undefined && retryAfterMs > delay ? retryAfterMs : delay;
+    const wanted = retryAfterMs !== undefined && retryAfterMs > delay ? retryAfterMs : delay;
+    // A timer beyond this fires at once in node: a huge Retry-After would turn into an immediate retry.
+    return Math.min(wanted, MAX_TIMER_MS);
   }
 
   reset(): void {

@@ -51,6 +51,11 @@ describe('Backoff', () => {
     expect(b.next(60_000)).toBe(60_000);
     expect(b.next(10)).toBeGreaterThan(10);
   });
+
+  test('a Retry-After longer than a timer can wait is capped, never turned into an immediate retry', () => {
+    const b = new Backoff({ initialMs: 1000, maxMs: 8000, jitter: 0, random: () => 0.5 });
+    expect(b.next(99_999_999_999 * 1000)).toBe(2 ** 31 - 1);
+  });
 });
 
 describe('agent schedules on a ManualClock', () => {
