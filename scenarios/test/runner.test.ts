@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { createGateway, type Gateway } from '../../gateway/index.js';
+import { GatewayStartError } from '../../gateway/process.js';
 import { cliPath } from '../../lib/paths.js';
 import { parseScenario } from '../runner/load.js';
 import { realParts } from '../runner/parts.js';
@@ -107,6 +108,22 @@ describe('runner', () => {
     expect(r.steps[3].summary).toBe('no agent, agent group or probe is called "port80"; known so far: port-80');
     // The right name sees the probe's 105, so the absence fails for the right reason.
     expect(r.steps[4].details).toEqual(['event 105 (target forbidden) present']);
+  });
+
+  it('gateway.start expectFailure passes only for a refusal (exit 2), not for a crash or a start that timed out', async () => {
+    const yaml = `${head('refusal')}  - do: cloud.start
+  - do: gateway.start
+    expectFailure: true
+`;
+    const outcome = async (code: number | null) => {
+      const parts = { ...realParts, spawnGateway: () => Promise.reject(new GatewayStartError(`gateway exited before it was ready (code ${code}, signal null)\nsome reason`, code, '', '')) };
+      const r = await runScenario(parseScenario(yaml, 'refusal.yaml'), { parts });
+      expect(r.teardown).toEqual([]);
+      return r.steps[1];
+    };
+    expect(await outcome(2)).toMatchObject({ status: 'passed', summary: 'the gateway refused to start, as expected: some reason' });
+    expect(await outcome(1)).toMatchObject({ status: 'failed', summary: 'the gateway did not start, but not by refusing its configuration (exit status 2): exit status 1: some reason' });
+    expect(await outcome(null)).toMatchObject({ status: 'failed', summary: expect.stringContaining('exit status null') });
   });
 
   it('balancer.start fails with the install command when haproxy is missing', async () => {

@@ -129,7 +129,13 @@ export const gatewayStart: StepImpl<GatewayStartStep> = {
       try {
         await spawn(lab, gw, args, manualClock);
       } catch (err) {
-        return passed(`${describeGateway(gw)} refused to start, as expected: ${(err as Error).message.split('\n').filter(Boolean).slice(-1)[0] ?? ''}`);
+        const reason = (err as Error).message.split('\n').filter(Boolean).slice(-1)[0] ?? '';
+        // Refusing a bad configuration is exit status 2; any other ending (a crash, a signal, no
+        // readiness in time: code null) is not the refusal asked for.
+        if (err && typeof err === 'object' && 'code' in err && err.code !== 2) {
+          return failed(`${describeGateway(gw)} did not start, but not by refusing its configuration (exit status 2): exit status ${String(err.code)}: ${reason}`);
+        }
+        return passed(`${describeGateway(gw)} refused to start, as expected: ${reason}`);
       }
       return failed(`${describeGateway(gw)} started although the step expected it to refuse`);
     }
