@@ -171,13 +171,28 @@ test('requestClientCertificate: false means agents cannot authenticate to ODS', 
 describe('omsgw cloud (child process; needs `npx tsc -p tsconfig.build.json`)', () => {
   const run = (args: string[]) => spawn(process.execPath, [cliPath(), 'cloud', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 
-  test('bad --workspace exits 2 with a message', async () => {
-    const p = run(['--workspace', 'not-a-guid:abc', '--state-dir', dir]);
+  const exitOf = async (args: string[]) => {
+    const p = run(args);
     let err = '';
     p.stderr.on('data', (d) => (err += d));
     const code = await new Promise((r) => p.once('exit', r));
-    expect(code).toBe(2);
-    expect(err).toMatch(/--workspace id must be a GUID/);
+    return { code, err };
+  };
+
+  test('bad --workspace exits 2 with a message', async () => {
+    expect(await exitOf(['--workspace', 'not-a-guid:abc', '--state-dir', dir])).toEqual({ code: 2, err: expect.stringMatching(/--workspace id must be a GUID/) });
+    expect(await exitOf(['--port', '80a', '--state-dir', dir])).toEqual({ code: 2, err: expect.stringMatching(/--port must be a port number 0-65535/) });
+  });
+
+  test('a --port already in use exits 2 naming the port', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    const taken = (holder.address() as net.AddressInfo).port;
+    try {
+      expect(await exitOf(['--port', String(taken), '--state-dir', dir])).toEqual({ code: 2, err: expect.stringContaining(`port ${taken} on 127.0.0.1 is already in use`) });
+    } finally {
+      await new Promise((r) => holder.close(r));
+    }
   });
 
   test('prints how to reach it, serves, and stops on SIGTERM', async () => {
