@@ -1,4 +1,4 @@
-import { authorizationSignature, contentHash, formatAgentDate, signedTopologyHeaders, validateWorkspaceId } from '../agent-core/signing.js';
+import { authorizationSignature, contentHash, formatAgentDate, decodeSharedKey, signedTopologyHeaders, validateWorkspaceId } from '../agent-core/signing.js';
 import { linuxTopologyRequestXml, parseReason, parseTopologyResponse, windowsTopologyRequestXml } from '../agent-core/topology.js';
 import { createIdentity } from '../agent-core/identity.js';
 import { isInputError } from '../../lib/errors.js';
@@ -37,11 +37,16 @@ describe('onboarding signature (auth_key.rb)', () => {
   test('bad workspace ids and keys are InputErrors that say what to fix', () => {
     expect(() => validateWorkspaceId('not-a-guid')).toThrow(/must be a GUID/);
     expect(() => signedTopologyHeaders({ workspaceId: 'x', sharedKey: 'not base64!', body: '', epochMs: 0, userAgent: '' })).toThrow(/base64 shared key/);
-    try {
-      validateWorkspaceId('nope');
-    } catch (e) {
-      expect(isInputError(e)).toBe(true);
-    }
+    const caught = (fn: () => unknown): unknown => {
+      try {
+        fn();
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    };
+    expect(isInputError(caught(() => validateWorkspaceId('nope')))).toBe(true);
+    expect(isInputError(caught(() => decodeSharedKey('not base64!')))).toBe(true);
   });
 });
 
