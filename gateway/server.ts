@@ -124,7 +124,7 @@ export class ProxyServer {
     }
     this.conns.add(conn);
     this.o.counters.clientConnected(ip);
-    socket.once('close', () => {
+    socket.on('close', () => {
       this.conns.delete(conn);
       this.o.counters.clientDisconnected(ip, socket.bytesRead, socket.bytesWritten);
     });

@@ -40,8 +40,6 @@ export interface Tunnel {
  */
 export function startTunnel(o: TunnelOptions): Tunnel {
   const { client, upstream, onClose, onIdle } = o;
-  let inspector = o.inspector;
-  let onVerdict: TunnelOptions['onVerdict'] | undefined = o.onVerdict;
   let closed = 0;
   let timer: NodeJS.Timeout | undefined;
 
@@ -58,30 +56,31 @@ export function startTunnel(o: TunnelOptions): Tunnel {
   };
   client.on('error', noop);
   upstream.on('error', noop);
-  client.once('close', onSocketClose);
-  upstream.once('close', onSocketClose);
-
-  const decide = (outcome: InspectionOutcome): void => {
-    if (!inspector || outcome.kind === 'pending') return;
-    inspector = undefined;
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    client.removeListener('data', onClientData);
-    upstream.removeListener('data', onServerData);
-    if (outcome.kind !== 'verified') destroy();
-    const report = onVerdict!;
-    onVerdict = undefined;
-    report(outcome);
-  };
-  const onClientData = (chunk: Buffer): void => {
-    if (inspector) decide(inspector.feedClient(chunk));
-  };
-  const onServerData = (chunk: Buffer): void => {
-    if (inspector) decide(inspector.feedServer(chunk));
-  };
+  // A socket emits 'close' once: plain listeners do what once() would, without a wrapper per tunnel.
+  client.on('close', onSocketClose);
+  upstream.on('close', onSocketClose);
 
   const pending = o.pending;
-  if (inspector) {
+  if (o.inspector) {
+    // Only these closures see the inspector; after the verdict nothing refers to them any more.
+    let inspector: Inspector | undefined = o.inspector;
+    const onVerdict = o.onVerdict;
+    const decide = (outcome: InspectionOutcome): void => {
+      if (!inspector || outcome.kind === 'pending') return;
+      inspector = undefined;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      client.removeListener('data', onClientData);
+      upstream.removeListener('data', onServerData);
+      if (outcome.kind !== 'verified') destroy();
+      onVerdict(outcome);
+    };
+    const onClientData = (chunk: Buffer): void => {
+      if (inspector) decide(inspector.feedClient(chunk));
+    };
+    const onServerData = (chunk: Buffer): void => {
+      if (inspector) decide(inspector.feedServer(chunk));
+    };
     client.on('data', onClientData);
     upstream.on('data', onServerData);
     const timeoutMs = o.inspectionTimeoutMs;
@@ -92,7 +91,9 @@ export function startTunnel(o: TunnelOptions): Tunnel {
   if (client.destroyed || upstream.destroyed) return { destroy };
 
   if (pending.length > 0) upstream.write(pending);
-  client.setTimeout(o.idleTimeoutMs, () => {
+  // setTimeout(ms) + on('timeout'): setTimeout(ms, cb) would add a once() wrapper; 'timeout' ends the tunnel anyway.
+  client.setTimeout(o.idleTimeoutMs);
+  client.on('timeout', () => {
     onIdle();
     destroy();
   });
