@@ -19,6 +19,8 @@ export interface BenchOptions {
   /** node flags for the omsgw gateway process, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR']. */
   gatewayExecArgv?: string[];
   log: (msg: string) => void;
+  /** Installs the peers' Debian packages, returning why each failed (tests replace it; default apt-get). */
+  ensurePackages?: typeof ensureDebianPackages;
 }
 
 export const WORKLOADS = ['keepalive', 'halfload', 'churn', 'bulk1', 'bulk100', 'idle', 'agents'] as const;
@@ -85,9 +87,11 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     durationMs: 0,
   };
 
+  // Why a peer's package could not be installed: the report gives this as the reason it was skipped.
+  let installFailures: Record<string, string> = {};
   if (o.install) {
-    const failed = ensureDebianPackages(peerSpecs.flatMap((p) => (p.debianPackage ? [p.debianPackage] : [])), o.log);
-    for (const [pkg, reason] of Object.entries(failed)) o.log(`peer package ${pkg} unavailable: ${reason}`);
+    installFailures = (o.ensurePackages ?? ensureDebianPackages)(peerSpecs.flatMap((p) => (p.debianPackage ? [p.debianPackage] : [])), o.log);
+    for (const [pkg, reason] of Object.entries(installFailures)) o.log(`peer package ${pkg} unavailable: ${reason}`);
   }
 
   const workDir = mkdtempSync(join(tmpdir(), 'omsgw-bench-'));
@@ -110,6 +114,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       gatewayExecArgv: o.gatewayExecArgv ?? [],
     };
     for (const spec of peerSpecs) {
+      const installFailure = spec.debianPackage && installFailures[spec.debianPackage.pkg];
+      if (installFailure) {
+        results.peers.push({ name: spec.name, description: spec.description, status: 'skipped', reason: installFailure });
+        o.log(`peer ${spec.name} skipped: ${installFailure}`);
+        continue;
+      }
       try {
         running.push(await spec.start(ctx));
         results.peers.push({ name: spec.name, description: spec.description, status: 'ok' });

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { isInputError } from '../../lib/errors.js';
+import { cliPath } from '../../lib/paths.js';
 import { runBench } from '../run.js';
 
 /** Bad selections are refused before anything is installed or started. */
@@ -15,4 +17,24 @@ describe('runBench option checks', () => {
     expect(isInputError(err)).toBe(true);
     expect((err as Error).message).toContain(message);
   });
+});
+
+test('a peer whose package could not be installed is skipped with the install failure as the reason, without trying to start it', async () => {
+  expect(existsSync(cliPath())).toBe(true); // the bench upstream runs from dist/
+  const asked: string[] = [];
+  const r = await runBench({
+    quick: true,
+    install: true,
+    peers: ['squid'],
+    workloads: ['bulk1'],
+    log: () => undefined,
+    ensurePackages: (pkgs) => {
+      asked.push(...pkgs.map((p) => p.pkg));
+      return { squid: 'apt-get install squid failed: no network' };
+    },
+  });
+  expect(asked).toEqual(['squid']);
+  expect(r.peers).toEqual([{ name: 'squid', description: expect.any(String), status: 'skipped', reason: 'apt-get install squid failed: no network' }]);
+  expect(r.bulk1).toEqual({});
+  expect(r.errors).toEqual([]);
 });
