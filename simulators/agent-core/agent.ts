@@ -495,7 +495,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
         ? signedTopologyHeaders({ workspaceId: this.opts.workspaceId, sharedKey: this.opts.workspaceKey, body, epochMs: this.dateNow(), userAgent: this.protocol.userAgent(this.identity) })
         : { 'x-ms-Date': formatAgentDate(this.dateNow()), 'User-Agent': this.protocol.userAgent(this.identity), 'Accept-Language': 'en-US' };
     const url = `https://${this.endpoints.omsHost}${this.protocol.topologyPath}`;
-    const res = await this.call(phase, 'POST', url, { ...headers, 'Content-Type': 'application/xml' }, body);
+    const res = await this.call(phase, 'POST', url, { ...headers, 'Content-Type': this.protocol.topologyContentType }, body);
     const text = res.body.toString('utf8');
     if (res.statusCode === 403) {
       throw this.fail(phase, new AgentError(`Error ${phase === 'onboard' ? 'onboarding' : 'sending the heartbeat'}. HTTP code 403, Reason: ${parseReason(text) ?? '(none)'}. Check the Workspace ID, Workspace Key and that the time of the system is correct.`, 'http', { target: `${this.endpoints.omsHost}:443`, statusCode: 403, retryAfterMs: res.retryAfterMs }));

@@ -51,6 +51,8 @@ export interface AgentProtocol {
   /** Extra CONNECT headers the agent's HTTP stack sends (besides Host and Proxy-Authorization). */
   connectHeaders(identity: AgentIdentity): Record<string, string>;
   topologyPath: string;
+  /** Content-Type of topology requests, as the agent's HTTP stack sets it. */
+  topologyContentType: string;
   topologyBody(identity: AgentIdentity, cert: ClientCertificate): string;
   /** Interval of the certificate-authenticated topology heartbeat. */
   topologyHeartbeatMs: number;

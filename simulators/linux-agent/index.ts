@@ -119,6 +119,8 @@ export const linuxProtocol: AgentProtocol = {
   // Ruby Net::HTTP (the agent's data path) sends only Host and Proxy-Authorization on CONNECT.
   connectHeaders: () => ({}),
   topologyPath: '/AgentService.svc/LinuxAgentTopologyRequest',
+  // omsadmin.sh posts with `curl --data-binary` and no Content-Type header: curl's default applies.
+  topologyContentType: 'application/x-www-form-urlencoded',
   topologyBody: (id, cert) => linuxTopologyRequestXml(id, cert.pemBody),
   topologyHeartbeatMs: 20 * 60_000,
   heartbeatRowsMs: 60_000,

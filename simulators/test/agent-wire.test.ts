@@ -62,6 +62,8 @@ describe('linux agent on the wire', () => {
     const [topo, dsc, ...data] = cloud.seen;
     expect(topo!.path).toBe('/AgentService.svc/LinuxAgentTopologyRequest');
     expect(topo!.headers['x-ms-version']).toBe('August, 2014');
+    expect(topo!.headers['content-type']).toBe('application/x-www-form-urlencoded'); // curl --data-binary's default
+    expect(topo!.headers['accept-language']).toBe('en-US');
     expect(topo!.headers['user-agent']).toMatch(/^LinuxMonitoringAgent\/\d+\.\d+\.\d+-\d+$/);
     expect(topo!.headers.authorization).toMatch(new RegExp(`^${WS}; [A-Za-z0-9+/]{43}=$`));
     expect(topo!.tlsVersion).toBe('TLSv1.2');
@@ -167,6 +169,7 @@ describe('windows agent on the wire', () => {
     expect(proxy.seen[0]!.rawHeaders.filter((_, i) => i % 2 === 0)).toEqual(['Host', 'User-Agent', 'Proxy-Connection', 'Proxy-Authorization', 'Connection']);
     const topo = cloud.seen[0]!;
     expect(topo.path).toBe('/AgentService.svc/AgentTopologyRequest');
+    expect(topo.headers['content-type']).toBe('application/xml');
     expect(topo.peerSubject).toBe(`CN=${WS}, CN=${a.agentId}, OU=Microsoft Monitoring Agent, O=Microsoft`);
     expect(new Set(cloud.seen.slice(1).map((d) => d.json!.DataType))).toEqual(new Set(['GENERIC_EVENT_BLOB', 'WINDOWS_PERF_BLOB']));
     expect(cloud.recordIds().sort()).toEqual(a.ledger.acknowledgedIds().sort());

@@ -62,6 +62,7 @@ export const windowsProtocol: AgentProtocol = {
   // WinHTTP's CONNECT carries these besides Host and Proxy-Authorization.
   connectHeaders: (id) => ({ 'User-Agent': `MonitoringAgent/${id.agentVersion}`, 'Proxy-Connection': 'Keep-Alive' }),
   topologyPath: '/AgentService.svc/AgentTopologyRequest',
+  topologyContentType: 'application/xml',
   topologyBody: (id, cert) => windowsTopologyRequestXml(id, cert.derBase64),
   topologyHeartbeatMs: 60_000,
   heartbeatRowsMs: 0,
