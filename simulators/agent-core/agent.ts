@@ -603,7 +603,8 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
         } catch (e) {
           const err = e instanceof AgentError ? e : new AgentError(String(e), 'network', { phase: 'upload' });
           const limit = this.opts.retry?.retryLimit;
-          const exhausted = limit !== undefined ? batch.filter((r) => r.attempts >= limit) : [];
+          // A call cut short by close() was not a failed attempt: closing keeps every record queued.
+          const exhausted = limit !== undefined && !this.closed ? batch.filter((r) => r.attempts >= limit) : [];
           if (exhausted.length) {
             this.ledger.drop(exhausted, 'retry-limit');
             this.emit('dropped', { reason: 'retry-limit', count: exhausted.length });

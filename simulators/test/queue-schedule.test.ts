@@ -220,6 +220,22 @@ describe('agent schedules on a ManualClock', () => {
     expect(cloud.seen.slice(calls).filter((s) => s.headers.authorization !== undefined)).toEqual([]);
   });
 
+  test('close() during an upload on its last allowed attempt keeps the batch queued, not dropped as retry-limit', async () => {
+    const clock = new ManualClock();
+    const a = make('windows', clock, { retry: { retryLimit: 1 }, schedule: { topologyHeartbeatMs: 0 } });
+    a.start();
+    await a.waitFor({ onboarded: true });
+    proxy.refuse = (t) => (t.includes('.ods.') ? 'hang' : undefined);
+    await clock.advance(60_000); // one collection: the upload's CONNECT hangs
+    await until(() => proxy.seen.some((s) => s.target.includes('.ods.')), 'the upload CONNECT');
+    await a.close();
+    const s = a.summary();
+    expect(s.created).toBeGreaterThan(0);
+    expect(s.dropped).toEqual({});
+    expect(s).toMatchObject({ queued: s.created, inFlight: 0, acknowledged: 0 });
+    assertLedgerInvariant(s);
+  });
+
   test('close() stops timers and keeps queued records queued', async () => {
     const clock = new ManualClock();
     proxy.refuse = () => '403 Forbidden';
