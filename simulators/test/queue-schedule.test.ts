@@ -220,6 +220,30 @@ describe('agent schedules on a ManualClock', () => {
     expect(cloud.seen.slice(calls).filter((s) => s.headers.authorization !== undefined)).toEqual([]);
   });
 
+  test('retryLimit: a batch refused that many times is dropped as retry-limit, counted and reported, never half-lost', async () => {
+    const clock = new ManualClock();
+    cloud.reply = (req) => (req.path.includes('PostJsonDataItems') ? { status: 500, body: 'broken' } : undefined);
+    const a = make('windows', clock, { retry: { retryLimit: 2, uploadInitialMs: 1000, jitter: 0 }, schedule: { collectIntervalMs: 0, topologyHeartbeatMs: 0 } });
+    const reported: number[] = [];
+    a.on('dropped', (d) => reported.push(d.reason === 'retry-limit' ? d.count : NaN));
+    a.start();
+    await a.waitFor({ onboarded: true });
+    await expect(a.runOnce()).rejects.toThrow(/code=500/);
+    for (let i = 0; i < 10 && a.summary().queued > 0; i++) {
+      await clock.advance(10_000);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const s = a.summary();
+    expect(s.created).toBeGreaterThan(0);
+    expect(s).toMatchObject({ acknowledged: 0, queued: 0, inFlight: 0, dropped: { 'retry-limit': s.created } });
+    expect(reported.reduce((x, y) => x + y, 0)).toBe(s.created);
+    const records = [...a.ledger.records()];
+    expect(records.map((r) => [r.state, r.attempts, r.dropReason])).toEqual(records.map(() => ['dropped', 2, 'retry-limit']));
+    // Windows makes two data types per tick, one post per type, each sent twice.
+    expect(odsPosts()).toHaveLength(4);
+    assertLedgerInvariant(s);
+  });
+
   test('close() during an upload on its last allowed attempt keeps the batch queued, not dropped as retry-limit', async () => {
     const clock = new ManualClock();
     const a = make('windows', clock, { retry: { retryLimit: 1 }, schedule: { topologyHeartbeatMs: 0 } });
