@@ -117,6 +117,10 @@ export class Fleet extends EventEmitter<FleetEvents> {
       addresses = parseBindRange(bindRange).addresses;
       if (addresses.length < count) throw new InputError(`bind range ${bindRange} has ${addresses.length} usable addresses, fewer than the ${count} agents asked for: use a larger range (e.g. /${Math.max(8, 32 - Math.ceil(Math.log2(count + 2)))})`);
     }
+    // concurrency 0 would make onboardAll/runOnce resolve at once having done nothing.
+    for (const [name, v] of [['concurrency', concurrency], ['keyPoolSize', keyPoolSize]] as const) {
+      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new InputError(`${name} must be a whole number >= 1, got ${v}`);
+    }
     this.concurrency = concurrency ?? 32;
     const keyPool = options.keyPool ?? sharedKeyPool(Math.min(count, keyPoolSize ?? 16), keyCacheDir);
     this.agents = oses.map((agentOs, index) => {

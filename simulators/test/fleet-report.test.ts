@@ -1,5 +1,5 @@
 import { isInputError } from '../../lib/errors.js';
-import { bindRangeSize, formatFleetStatus, formatLedger, parseBindRange, parseDuration, splitMix, type FleetStatus } from '../agent-core/index.js';
+import { bindRangeSize, createFleet, formatFleetStatus, formatLedger, parseBindRange, parseDuration, splitMix, type FleetStatus } from '../agent-core/index.js';
 
 describe('parseBindRange', () => {
   test('usable loopback addresses, network and broadcast left out', () => {
@@ -25,6 +25,23 @@ describe('parseBindRange', () => {
     let err: unknown;
     try {
       parseBindRange(cidr);
+    } catch (e) {
+      err = e;
+    }
+    expect(isInputError(err)).toBe(true);
+    expect((err as Error).message).toMatch(msg);
+  });
+});
+
+describe('createFleet options', () => {
+  test.each([
+    [{ concurrency: 0 }, /concurrency must be a whole number >= 1, got 0/],
+    [{ concurrency: 2.5 }, /concurrency must be a whole number >= 1, got 2.5/],
+    [{ keyPoolSize: 0 }, /keyPoolSize must be a whole number >= 1, got 0/],
+  ])('%j is an InputError (0 used to make onboardAll do nothing and report no failures)', (extra, msg) => {
+    let err: unknown;
+    try {
+      createFleet({ count: 2, os: 'windows', workspaceId: '6f2a1b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b', workspaceKey: 'AAAAAAAAAAAAAAAAAAAAAA==', proxy: '127.0.0.1:1', caPem: '-----BEGIN CERTIFICATE-----', seed: 1, ...extra });
     } catch (e) {
       err = e;
     }
