@@ -241,8 +241,17 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     // Independent streams for data and jitter, so identities do not depend on schedules.
     this.data = new SeededStream(options.seed, options.index ?? 0, 1);
     this.endpoints = endpointsFor(options.workspaceId, options.tld);
+    if (options.queueLimit !== undefined && !(Number.isInteger(options.queueLimit) && options.queueLimit >= 1)) throw new InputError(`queueLimit must be a whole number >= 1, got ${options.queueLimit}`);
+    for (const k of ['connectTimeoutMs', 'requestTimeoutMs'] as const) {
+      // undici reads 0 as "no timeout": a hung call would then never end.
+      const v = options[k];
+      if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new InputError(`${k} must be a number of milliseconds > 0, got ${v}`);
+    }
     this.ledger = new Ledger({ agentGuid: this.identity.agentGuid, queueLimit: options.queueLimit ?? 10_000, now: () => this.clock.now() });
     this.volume = { ...DEFAULT_VOLUME, ...options.volume };
+    for (const [k, v] of Object.entries(this.volume)) {
+      if (!(Number.isInteger(v) && v >= 0)) throw new InputError(`volume.${k} must be a whole number >= 0, got ${v}`);
+    }
     this.schedule = {
       collectIntervalMs: options.schedule?.collectIntervalMs ?? 60_000,
       topologyHeartbeatMs: options.schedule?.topologyHeartbeatMs ?? protocol.topologyHeartbeatMs,
