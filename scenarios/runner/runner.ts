@@ -101,6 +101,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunOptions)
   const budget = durationMs(def.timeout ?? '60s');
   const steps: StepResult[] = [];
   let stopped = false;
+  let outOfTime = false;
   let counters: Record<string, unknown> | undefined;
   // Read events as they happen (not only between steps), so the timeline's times are close to real.
   const poller = setInterval(() => void lab.events.poll().catch(() => undefined), 50);
@@ -110,7 +111,12 @@ export async function runScenario(scenario: LoadedScenario, options: RunOptions)
     const eventsFrom = lab.events.all.length;
     let outcome: StepOutcome;
     if (stopped) outcome = { status: 'failed', summary: '' };
-    else {
+    else if (budget - startMs <= 0) {
+      // A step that overran the budget may still be running; starting more (a gateway, agents) now
+      // would race the teardown and could outlive it.
+      outcome = { status: 'failed', summary: `not started: the scenario's ${def.timeout ?? '60s'} timeout is used up` };
+      outOfTime = true;
+    } else {
       outcome = await runStep(step, lab, budget - startMs);
       await lab.events.poll().catch(() => undefined);
     }
@@ -129,7 +135,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunOptions)
     };
     steps.push(result);
     options.onStep?.(result, lab.events.all);
-    if (!stopped && outcome.status === 'failed' && !isExpectation(step)) stopped = true;
+    if (!stopped && outcome.status === 'failed' && (outOfTime || !isExpectation(step))) stopped = true;
   }
   clearInterval(poller);
   for (const gw of lab.gateways.values()) {

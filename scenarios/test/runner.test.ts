@@ -126,6 +126,26 @@ describe('runner', () => {
     expect(await outcome(null)).toMatchObject({ status: 'failed', summary: expect.stringContaining('exit status null') });
   });
 
+  it('once the scenario timeout is used up, no further step is started (an overrunning step may still be running)', async () => {
+    const yaml = `name: out-of-time\ntitle: out of time\nworkspaces:\n  - id: ${WS}\ntimeout: 6s\nsteps:
+  - do: cloud.start
+  - do: gateway.start
+  - do: expect.events
+    sequence: [106]
+    within: 7s
+  - do: gateway.restart
+  - do: expect.counters
+    counters: { rejectionCount: 0 }
+`;
+    const r = await runScenario(parseScenario(yaml, 'out-of-time.yaml'), { parts: realParts });
+    expect(r.steps.map((s) => s.status)).toEqual(['passed', 'passed', 'failed', 'failed', 'not-run']);
+    expect(r.steps[2].summary).toMatch(/^did not finish within the scenario's remaining \d+ms$/);
+    expect(r.steps[3].summary).toBe("not started: the scenario's 6s timeout is used up");
+    // The restart never ran: one gateway process only.
+    expect(r.gateways).toMatchObject([{ name: 'gateway', generations: 1, ended: 'stopped' }]);
+    expect(r.passed).toBe(false);
+  }, 20_000);
+
   it('balancer.start fails with the install command when haproxy is missing', async () => {
     const yaml = `${head('no-haproxy')}  - do: cloud.start
   - do: gateway.start
