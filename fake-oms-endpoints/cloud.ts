@@ -67,6 +67,8 @@ function validateOptions(o: FakeCloudOptions): void {
   for (const [name, p] of [['port', o.port], ['adminPort', o.adminPort]] as const) {
     if (p !== undefined && !(Number.isInteger(p) && p >= 0 && p <= 65535)) throw new InputError(`${name} must be an integer 0-65535, got ${p}`);
   }
+  if (o.maxBodyBytes !== undefined && !(Number.isInteger(o.maxBodyBytes) && o.maxBodyBytes >= 1)) throw new InputError(`maxBodyBytes must be a whole number >= 1, got ${o.maxBodyBytes}`);
+  if (o.random !== undefined && typeof o.random !== 'function') throw new InputError('random must be a function returning numbers in [0, 1)');
   if (o.port && o.port === o.adminPort) throw new InputError(`port and adminPort are both ${o.port}: give them different ports (or 0)`);
   if (o.host !== undefined && !LOOPBACK.test(o.host)) throw new InputError(`host must be a loopback address, got ${o.host}`);
 }

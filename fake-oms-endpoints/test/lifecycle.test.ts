@@ -131,6 +131,7 @@ test.each<[string, Partial<FakeCloudOptions>, RegExp]>([
   ['non-loopback host', { host: '0.0.0.0' }, /loopback/],
   ['bad port', { port: 70000 }, /port must be an integer/],
   ['same port twice', { port: 8443, adminPort: 8443 }, /port and adminPort are both 8443/],
+  ['body limit 0', { maxBodyBytes: 0 }, /maxBodyBytes must be a whole number >= 1, got 0/],
 ])('bad options: %s', (_n, patch, msg) => {
   let err: unknown;
   try {
