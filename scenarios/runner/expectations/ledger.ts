@@ -105,7 +105,8 @@ export const expectLedger: StepImpl<ExpectLedgerStep> = {
       const ingested = lab.cloud!.ingested();
       for (const r of step.records ?? []) {
         const ids = new Set(lab.select(r.agents).map((a) => a.handle.id));
-        const n = ingested.filter((x) => ids.has(x.agentId) && (!r.dataType || x.dataType === r.dataType)).reduce((s, x) => s + x.records, 0);
+        // Distinct records: a record the cloud took twice (a retry after a lost answer) is one record.
+        const n = ingested.filter((x) => ids.has(x.agentId) && (!r.dataType || x.dataType === r.dataType)).reduce((s, x) => s + x.recordIds.length, 0);
         const label = `${r.agents ?? 'all'}${r.dataType ? ` ${r.dataType}` : ''}`;
         expected.push(`${label} ${showRange(r.count)}`);
         actual.push(`${label} = ${n}`);
