@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { isIPv4 } from 'node:net';
 import type { SecureVersion } from 'node:tls';
 import { deflateSync } from 'node:zlib';
 import { systemClock, type Clock, type TimerHandle } from '../../lib/clock.js';
@@ -230,7 +231,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     if (typeof options.caPem !== 'string' || !options.caPem.includes('BEGIN CERTIFICATE')) {
       throw new InputError('caPem must be the lab CA certificate in PEM form (-----BEGIN CERTIFICATE-----)');
     }
-    if (options.bindAddress !== undefined && !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(options.bindAddress)) {
+    if (options.bindAddress !== undefined && !(isIPv4(options.bindAddress) && options.bindAddress.startsWith('127.'))) {
       throw new InputError(`bindAddress ${options.bindAddress} is not a loopback address (127.x.y.z)`);
     }
     validateTlsOptions(options.tls);

@@ -112,6 +112,8 @@ describe('createAgent options', () => {
     [{ proxy: 'ftp://x' }, /scheme "ftp:\/\/"/],
     [{ caPem: 'not a pem' }, /caPem must be the lab CA certificate/],
     [{ bindAddress: '10.0.0.1' }, /not a loopback address/],
+    [{ bindAddress: '127.0.0.300' }, /bindAddress 127.0.0.300 is not a loopback address/],
+    [{ bindAddress: '127.1' }, /not a loopback address/],
     [{ schedule: { collectIntervalMs: -1 } }, /schedule.collectIntervalMs must be/],
     [{ retry: { uploadInitialMs: 0 } }, /retry.uploadInitialMs must be/],
     [{ retry: { onboardInitialMs: 10_000, onboardMaxMs: 5_000 } }, /onboardMaxMs \(5000\) must not be below/],
