@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { InputError } from '../../lib/errors.js';
@@ -34,6 +34,16 @@ export function parseExternalGateway(text: string): { host: string; port: number
     throw new InputError(`--gateway must be a loopback address (127.0.0.0/8, ::1 or localhost), got ${host}`);
   }
   return { host, port };
+}
+
+/** Creates the --out folder before anything runs, so a bad path is an input error, not a crash after every scenario ran. */
+export function prepareOutDir(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new InputError(`--out must be a folder, but ${dir} is a file`);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new InputError(`--out: cannot create the folder ${dir}: ${(err as Error).message}`);
+  }
 }
 
 export function parseReporter(name: string): ReporterName {
@@ -104,6 +114,7 @@ export function registerScenarioCommands(program: Command): void {
     .action(async (names, o) => {
       const reporter = parseReporter(o.reporter);
       const external = o.gateway ? parseExternalGateway(o.gateway) : undefined;
+      if (o.out !== undefined) prepareOutDir(o.out);
       const { loadScenarioFile, resolveScenario } = await runner();
       // Validate every file before starting anything: invalid input exits 2 with nothing half-run.
       const loaded = names.map((n) => loadScenarioFile(resolveScenario(n)));

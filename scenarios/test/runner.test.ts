@@ -250,6 +250,14 @@ describe('omsgw scenario run: exit codes and reports', () => {
     expect(reporter.stderr).toContain('--reporter must be one of pretty, json, junit, got "xml"');
   });
 
+  it('exits 2 before running anything when --out is a file', async () => {
+    const notADir = file('not-a-dir.txt', 'x');
+    const r = await omsgw(['scenario', 'run', 'non-connect-104', '--out', notADir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--out must be a folder, but ${notADir} is a file`);
+    expect(r.stdout).toBe('');
+  });
+
   it('exits 0 when all pass and writes JUnit XML with --out', async () => {
     const ok = file('ok.yaml', `${head('ok')}${probeSteps}`);
     const out = join(dir, 'reports');
