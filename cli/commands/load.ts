@@ -1,5 +1,6 @@
 import type { Command } from '@commander-js/extra-typings';
-import { writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { InputError } from '../../lib/errors.js';
 import { PROFILES, runLoad, type LoadOptions, type LoadProfile } from '../../load/runner.js';
 import { formatLoadReport } from '../../load/report/text.js';
@@ -58,6 +59,14 @@ export function checkFlagsApply(given: (key: string) => boolean, opts: { profile
   if (!opts.gateway) refuse(typed(['admin']), 'without --gateway (omsgw\'s own management API is read)');
 }
 
+/** A report file is written at the end of a run: check its folder now rather than lose the run to a bad path. */
+export function checkOutputFile(file: string | undefined, flag: string): void {
+  if (file === undefined) return;
+  if (existsSync(file) && statSync(file).isDirectory()) throw new InputError(`${flag} must be a file name, but ${file} is a folder`);
+  const dir = dirname(resolve(file));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`${flag}: the folder ${dir} does not exist; create it or choose another path`);
+}
+
 export function registerLoadCommands(program: Command): void {
   program
     .command('load')
@@ -102,6 +111,8 @@ Examples:
       const profile = opts.profile as LoadProfile;
       if (opts.soak === undefined && !PROFILES.includes(profile)) throw new InputError(`--profile must be one of ${PROFILES.join(', ')}, got "${opts.profile}"`);
       checkFlagsApply((key) => cmd.getOptionValueSource(key as never) === 'cli', opts);
+      checkOutputFile(opts.json, '--json');
+      checkOutputFile(opts.report, '--report');
       if (opts.soak !== undefined) return runSoakCommand(opts);
       const count = parseNumber(profile === 'agents' ? opts.agents : opts.connections, profile === 'agents' ? '--agents' : '--connections');
       const options: LoadOptions = {

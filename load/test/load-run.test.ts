@@ -122,6 +122,10 @@ test.each([
   [['load', '--connections', '10'], /--connections has no effect with the agents profile \(use --agents\)/],
   [['load', '--admin', 'http://127.0.0.1:8081'], /--admin has no effect without --gateway/],
   [['load', '--soak-rate', '10'], /--soak-rate has no effect without --soak/],
+  // Report paths are checked before the run, not after it.
+  [['load', '--json', '/nonexistent-omsgw-dir/load.json'], /--json: the folder \/nonexistent-omsgw-dir does not exist/],
+  [['load', '--report', tmpdir()], /--report must be a file name, but .* is a folder/],
+  [['load', '--soak', '10s', '--json', '/nonexistent-omsgw-dir/soak.json'], /--json: the folder \/nonexistent-omsgw-dir does not exist/],
 ])('bad input %j → exit 2 with a message saying what to fix', async (args, message) => {
   const r = await runCli(args as string[]);
   expect(r.code).toBe(2);
