@@ -70,6 +70,17 @@ describe('each fault type as a client sees it', () => {
     expect(Date.now() - t).toBeGreaterThanOrEqual(290);
   });
 
+  test('latency: a request whose client left during the delay is not handled (nothing stored or counted)', async () => {
+    cloud.faults.add({ id: 'slow', type: 'latency', latencyMs: 300, host: BLOB });
+    const put = (path: string, timeoutMs?: number) =>
+      request({ port: cloud.port, host: BLOB, path, method: 'PUT', ca: cloud.caCertPem, headers: { 'x-ms-blob-type': 'BlockBlob' }, body: 'payload', timeoutMs });
+    await expect(put('/c/abandoned', 50)).rejects.toThrow(/timeout/);
+    expect((await put('/c/kept')).status).toBe(201); // same fault, client still there: handled after the delay
+    cloud.faults.remove('slow');
+    expect((await probe({ path: '/c/kept' })).status).toBe(200);
+    expect((await probe({ path: '/c/abandoned' })).status).toBe(404);
+  });
+
   test('connection reset', async () => {
     cloud.faults.add({ type: 'reset' });
     await expect(probe()).rejects.toThrow(/ECONNRESET|socket hang up/);
