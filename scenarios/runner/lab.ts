@@ -211,8 +211,15 @@ export class Lab {
     return `127.0.${this.nextSubnet++}.0/24`;
   }
 
+  /**
+   * Names the client behind a source address. Two clients on one address would be one client to the
+   * gateway (Connected Client) and its events would be told as the other's, so that is an error.
+   */
   registerClient(ip: string, name: string): void {
-    this.clientNames.set(normaliseIp(ip), name);
+    const key = normaliseIp(ip);
+    const taken = this.clientNames.get(key);
+    if (taken !== undefined && taken !== name) throw new Error(`source address ${key} is already used by ${taken}; give ${name} a bindRange that does not overlap`);
+    this.clientNames.set(key, name);
   }
 
   /** A source address and name for a raw probe. */

@@ -146,6 +146,25 @@ describe('runner', () => {
     expect(r.passed).toBe(false);
   }, 20_000);
 
+  it('agents whose bind ranges overlap are refused: one source address would be two clients to the harness and one to the gateway', async () => {
+    const yaml = `${head('overlap')}  - do: cloud.start
+  - do: gateway.start
+  - do: agents.start
+    os: windows
+    count: 2
+    bindRange: 127.0.77.0/24
+    run: once
+  - do: agents.start
+    os: linux
+    bindRange: 127.0.77.0/24
+    run: once
+`;
+    const r = await runScenario(parseScenario(yaml, 'overlap.yaml'), { parts: realParts });
+    expect(r.steps.map((s) => s.status)).toEqual(['passed', 'passed', 'passed', 'failed']);
+    expect(r.steps[3].summary).toBe('source address 127.0.77.1 is already used by windows-1; give linux-1 a bindRange that does not overlap');
+    expect(r.teardown).toEqual([]);
+  });
+
   it('balancer.start fails with the install command when haproxy is missing', async () => {
     const yaml = `${head('no-haproxy')}  - do: cloud.start
   - do: gateway.start

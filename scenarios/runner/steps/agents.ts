@@ -49,6 +49,7 @@ export const agentsStart: StepImpl<AgentsStartStep> = {
     const started: LabAgent[] = [];
     for (let i = 1; i <= (step.count ?? 1); i++) {
       const bindAddress = addressInRange(range, i);
+      lab.registerClient(bindAddress, `${group}-${i}`);
       const handle = lab.parts.createAgent({
         os: step.os,
         workspace: ws,
@@ -62,7 +63,6 @@ export const agentsStart: StepImpl<AgentsStartStep> = {
       });
       const agent: LabAgent = { name: `${group}-${i}`, group, os: step.os, bindAddress, workspaceId: ws.id, handle };
       lab.agents.push(agent);
-      lab.registerClient(bindAddress, agent.name);
       started.push(agent);
     }
     for (const a of started) {
