@@ -155,7 +155,13 @@ async function runLive(os: AgentOs, f: AgentFlags): Promise<void> {
     }
   };
   let stop!: () => void;
-  const stopped = new Promise<void>((r) => (stop = r));
+  let stopRequested = false;
+  const stopped = new Promise<void>((r) => {
+    stop = () => {
+      stopRequested = true;
+      r();
+    };
+  });
   const onSignal = () => stop();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -164,9 +170,12 @@ async function runLive(os: AgentOs, f: AgentFlags): Promise<void> {
   try {
     // The duration counts from when every agent has its certificate (key generation can take seconds).
     await Promise.race([fleet.prepare(), stopped]);
-    timer = setTimeout(stop, durationMs);
-    fleet.start();
-    await stopped;
+    // Ctrl-C while certificates were being made: do not start agents only to close them.
+    if (!stopRequested) {
+      timer = setTimeout(stop, durationMs);
+      fleet.start();
+      await stopped;
+    }
   } finally {
     clearInterval(ticker);
     clearTimeout(timer);
