@@ -28,7 +28,7 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
 /**
  * Plain-HTTP lab API on loopback:
  *   GET /_lab/ingested[?workspace=<id>]   ledger entries and totals
- *   DELETE /_lab/ingested                  reset the ledger
+ *   DELETE /_lab/ingested[?workspace=<id>] reset the ledger (or one workspace's entries)
  *   GET /_lab/agents[?workspace=<id>]      registered agents
  *   GET /_lab/faults                       active faults
  *   POST /_lab/faults                      add one fault (JSON FaultSpec) or an array of them
@@ -69,8 +69,9 @@ export class AdminApi {
     if (path === '/_lab/ingested') {
       if (method === 'GET') return send(res, 200, { totals: c.ledger.totals({ workspaceId: ws }), entries: c.ledger.summary({ workspaceId: ws }) });
       if (method === 'DELETE') {
-        c.ledger.reset();
-        return send(res, 200, { reset: true });
+        // With ?workspace= only that workspace is forgotten: resetting everything would ignore what was asked.
+        c.ledger.reset({ workspaceId: ws });
+        return send(res, 200, ws ? { reset: true, workspace: ws } : { reset: true });
       }
     } else if (path === '/_lab/agents') {
       if (method === 'GET') return send(res, 200, { agents: c.agents({ workspaceId: ws }) });

@@ -92,7 +92,10 @@ export class IngestionLedger {
     }
   }
 
-  reset(): void {
-    this.buckets.clear();
+  /** Forgets every entry, or only those the filter selects. */
+  reset(filter: LedgerFilter = {}): void {
+    if (!filter.workspaceId && !filter.agentId) return this.buckets.clear();
+    const gone = new Set(this.matching(filter));
+    for (const [key, b] of this.buckets) if (gone.has(b)) this.buckets.delete(key);
   }
 }

@@ -147,6 +147,9 @@ describe('admin API', () => {
       expect(got.json.totals).toEqual({ posts: 1, records: 2, bytes: 3, decodedBytes: 4 });
       expect(got.json.entries.map((e: { agentId: string }) => e.agentId)).toEqual(['a']);
       expect((await admin('GET', '/_lab/ingested')).json.totals).toEqual({ posts: 2, records: 7, bytes: 53, decodedBytes: 64 });
+      // DELETE with the same filter forgets only that workspace.
+      expect((await admin('DELETE', `/_lab/ingested?workspace=${WS.toUpperCase()}`)).json).toEqual({ reset: true, workspace: WS.toUpperCase() });
+      expect((await admin('GET', '/_lab/ingested')).json.entries.map((e: { workspaceId: string }) => e.workspaceId)).toEqual([other]);
     } finally {
       cloud.ledger.reset();
     }
