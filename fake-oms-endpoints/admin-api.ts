@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FakeCloud } from './cloud.js';
+import { GUID_RE } from './hosts.js';
 
 const MAX_ADMIN_BODY = 64 * 1024;
 
@@ -66,6 +67,7 @@ export class AdminApi {
     const method = req.method ?? 'GET';
     const ws = url.searchParams.get('workspace') ?? undefined;
     const c = this.cloud;
+    if (ws !== undefined && !GUID_RE.test(ws)) return send(res, 400, { error: `workspace must be a workspace id (GUID), got ${JSON.stringify(ws)}` });
     if (path === '/_lab/ingested') {
       if (method === 'GET') return send(res, 200, { totals: c.ledger.totals({ workspaceId: ws }), entries: c.ledger.summary({ workspaceId: ws }) });
       if (method === 'DELETE') {

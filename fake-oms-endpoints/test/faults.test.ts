@@ -128,6 +128,8 @@ describe('admin API', () => {
     expect(await admin('POST', '/_lab/faults', { type: 'status', status: 418 })).toMatchObject({ status: 400, json: { error: expect.stringMatching(/status one of/) } });
     expect(await admin('GET', '/_lab/nothing')).toMatchObject({ status: 404, json: { error: expect.stringMatching(/no such lab endpoint/) } });
     expect(await admin('PUT', '/_lab/ingested')).toMatchObject({ status: 405 });
+    expect(await admin('GET', '/_lab/ingested?workspace=contoso')).toMatchObject({ status: 400, json: { error: 'workspace must be a workspace id (GUID), got "contoso"' } });
+    expect(await admin('DELETE', '/_lab/ingested?workspace=')).toMatchObject({ status: 400 });
     expect(await admin('POST', '/_lab/faults', [])).toMatchObject({ status: 400, json: { error: expect.stringMatching(/non-empty array/) } });
   });
 
