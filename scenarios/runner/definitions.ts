@@ -187,6 +187,8 @@ export interface ExpectLedgerStep {
   createdEqualsIngested?: boolean;
   /** Every record created was ingested exactly once, or is still queued at its agent with a reason (its last error). */
   ingestedOnceOrQueued?: boolean;
+  /** With ingestedOnceOrQueued: a record the cloud took twice passes only if its agent resent it after a failed attempt (a kill can lose the answer after the cloud took the batch). */
+  allowResentDuplicates?: boolean;
   records?: { agents?: string; dataType?: string; count: Range }[];
   within?: Duration;
 }

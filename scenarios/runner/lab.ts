@@ -50,7 +50,8 @@ export interface AgentHandle {
   /** Ids of every record this agent created (for created = ingested). */
   createdRecordIds(): string[];
   /** Every record it created with its state (queued, in flight, acknowledged, dropped). */
-  records(): { id: string; state: string }[];
+  /** Every record the agent created, with its state and how many times it was sent. */
+  records(): { id: string; state: string; attempts: number }[];
 }
 
 export interface AgentSpec {

@@ -114,6 +114,9 @@ function semanticProblems(def: ScenarioDef): { path: (string | number)[]; messag
     if (step.do === 'expect.ledger' && !step.createdEqualsIngested && !step.ingestedOnceOrQueued && !step.records) {
       out.push({ path: ['steps', i], message: 'expect.ledger needs createdEqualsIngested, ingestedOnceOrQueued or records' });
     }
+    if (step.do === 'expect.ledger' && step.allowResentDuplicates && !step.ingestedOnceOrQueued) {
+      out.push({ path: ['steps', i, 'allowResentDuplicates'], message: 'allowResentDuplicates qualifies ingestedOnceOrQueued: add ingestedOnceOrQueued: true' });
+    }
     if (step.do === 'agents.start' && step.workspace && !workspaceIds.has(step.workspace)) {
       out.push({ path: ['steps', i, 'workspace'], message: `unknown workspace "${step.workspace}"; declared: ${[...workspaceIds].join(', ')}` });
     }

@@ -60,7 +60,7 @@ export const realParts: PartsFactory = {
       close: () => agent.close(),
       status: () => agent.status(),
       createdRecordIds: () => [...agent.ledger.records()].map((r) => r.id),
-      records: () => [...agent.ledger.records()].map((r) => ({ id: r.id, state: r.state })),
+      records: () => [...agent.ledger.records()].map((r) => ({ id: r.id, state: r.state, attempts: r.attempts })),
     };
     return handle;
   },

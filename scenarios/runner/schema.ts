@@ -146,6 +146,7 @@ export const stepSchemas: Record<string, Record<string, unknown>> = {
   'expect.ledger': step('expect.ledger', {
     createdEqualsIngested: { type: 'boolean' },
     ingestedOnceOrQueued: { type: 'boolean' },
+    allowResentDuplicates: { type: 'boolean' },
     records: {
       type: 'array',
       items: {
