@@ -17,6 +17,10 @@ export interface DeliveryAudit {
   ingested: number;
   /** Records the cloud ingested more than once (an answer lost after the cloud accepted the post). */
   duplicates: number;
+  /** Ingested records their agent sent more than once: the only records that can honestly be duplicates. */
+  resentAndIngested: number;
+  /** Duplicates beyond the records that were resent: a gateway or cloud replaying data. Must be 0. */
+  unexplainedDuplicates: number;
   stillQueued: Array<{ agent: string; records: number; reason: string }>;
   dropped: Record<string, number>;
   /** Acknowledged by the agent but absent from the cloud: must be empty. */
@@ -44,6 +48,8 @@ export function auditDelivery(agents: readonly SimulatedAgent[], cloud: FakeClou
     retransmissions: 0,
     ingested: 0,
     duplicates,
+    resentAndIngested: 0,
+    unexplainedDuplicates: 0,
     stillQueued: [],
     dropped: {},
     acknowledgedButMissing: [],
@@ -59,6 +65,7 @@ export function auditDelivery(agents: readonly SimulatedAgent[], cloud: FakeClou
       audit.created++;
       audit.transmissions += r.attempts;
       audit.retransmissions += Math.max(0, r.attempts - 1);
+      if (r.attempts > 1 && cloudIds.has(r.id)) audit.resentAndIngested++;
       if (r.state === 'acknowledged') {
         audit.acknowledged++;
         if (!cloudIds.has(r.id)) {
@@ -80,6 +87,7 @@ export function auditDelivery(agents: readonly SimulatedAgent[], cloud: FakeClou
       else audit.queuedWithoutReason.push(a.identity.hostname);
     }
   }
+  audit.unexplainedDuplicates = Math.max(0, duplicates - audit.resentAndIngested);
   audit.ingested = [...cloudIds].filter((id) => known.has(id)).length;
   audit.unknownIngested = [...cloudIds].filter((id) => !known.has(id));
   return audit;

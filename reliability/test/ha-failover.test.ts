@@ -48,10 +48,14 @@ describe('high availability behind haproxy', () => {
     expect(audit.ingested + queued).toBeGreaterThanOrEqual(audit.created);
   });
 
-  it('the fleet recovered through the surviving gateway: everything delivered, each record ingested exactly once', () => {
+  it('the fleet recovered through the surviving gateway: everything delivered, each record ingested once unless its answer was lost in the kill', () => {
     const { audit } = report;
     expect(audit.stillQueued).toEqual([]);
     expect(audit.ingested).toBe(audit.created);
-    expect(audit.duplicates).toBe(0);
+    // A SIGKILL can land after the cloud took a batch but before its answer crossed the gateway; the
+    // agent then resends it (at-least-once). A duplicate is only acceptable for a record its agent
+    // really sent again; any other is a replay bug.
+    expect(audit.unexplainedDuplicates).toBe(0);
+    expect(audit.duplicates).toBeLessThanOrEqual(audit.resentAndIngested);
   });
 });
