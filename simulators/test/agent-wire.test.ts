@@ -1,41 +1,18 @@
 import { ManualClock } from '../../lib/clock.js';
 import { createAgent, certificateSubject, KeyPool, type SimulatedAgent } from '../agent-core/index.js';
-import { createTestPki, type TestPki } from './helpers/pki.js';
-import { TinyCloud, TinyConnectProxy } from './helpers/servers.js';
+import { useWireLab } from './helpers/wire-lab.js';
 
 const WS = '5e1f0f4c-8d3a-4b6e-9a77-0c2d4e6f8a10';
 const KEY = Buffer.from('simulator test shared key, not a secret').toString('base64');
 
-let pki: TestPki;
-let cloud: TinyCloud;
-let proxy: TinyConnectProxy;
+const lab = useWireLab();
+const { agents } = lab;
 const keyPool = new KeyPool({ size: 2 });
-const agents: SimulatedAgent[] = [];
 
-beforeAll(async () => {
-  pki = await createTestPki([`*.oms.opinsights.azure.com`, `*.ods.opinsights.azure.com`, 'scus-agentservice-prod-1.azure-automation.net']);
-  cloud = new TinyCloud(pki);
-  await cloud.start();
-  proxy = new TinyConnectProxy(() => cloud.port);
-  await proxy.start();
-  await keyPool.warm();
-});
-
-afterEach(async () => {
-  await Promise.all(agents.splice(0).map((a) => a.close()));
-  cloud.seen.length = 0;
-  proxy.seen.length = 0;
-  proxy.refuse = () => undefined;
-  cloud.reply = () => undefined;
-});
-
-afterAll(async () => {
-  await proxy.close();
-  await cloud.close();
-});
+beforeAll(() => keyPool.warm());
 
 function agent(os: 'linux' | 'windows', extra: Partial<Parameters<typeof createAgent>[0]> = {}): SimulatedAgent {
-  const a = createAgent({ os, workspaceId: WS, workspaceKey: KEY, proxy: `http://user:p%40ss@127.0.0.1:${proxy.port}`, caPem: pki.caPem, seed: 42, keyPool, clock: new ManualClock(), ...extra });
+  const a = createAgent({ os, workspaceId: WS, workspaceKey: KEY, proxy: `http://user:p%40ss@127.0.0.1:${lab.proxy.port}`, caPem: lab.pki.caPem, seed: 42, keyPool, clock: new ManualClock(), ...extra });
   agents.push(a);
   return a;
 }
@@ -45,21 +22,21 @@ describe('linux agent on the wire', () => {
     const a = agent('linux', { bindAddress: '127.0.0.3' });
     const r = await a.runOnce();
     expect(r.delivered).toBeGreaterThan(0);
-    expect(proxy.seen.map((s) => s.target)).toEqual([
+    expect(lab.proxy.seen.map((s) => s.target)).toEqual([
       `${WS}.oms.opinsights.azure.com:443`,
       'scus-agentservice-prod-1.azure-automation.net:443',
-      ...proxy.seen.slice(2).map(() => `${WS}.ods.opinsights.azure.com:443`),
+      ...lab.proxy.seen.slice(2).map(() => `${WS}.ods.opinsights.azure.com:443`),
     ]);
-    expect(proxy.seen.length).toBeGreaterThanOrEqual(3);
+    expect(lab.proxy.seen.length).toBeGreaterThanOrEqual(3);
     // every CONNECT came from the bind address and carried the proxy credentials literally
-    for (const s of proxy.seen) {
+    for (const s of lab.proxy.seen) {
       expect(s.remoteAddress).toBe('127.0.0.3');
       expect(s.headers['proxy-authorization']).toBe(`Basic ${Buffer.from('user:p%40ss').toString('base64')}`);
       expect(s.headers.host).toBe(s.target);
       // Ruby Net::HTTP sends Host and Proxy-Authorization only; node:http adds Connection: close.
       expect(s.rawHeaders.filter((_, i) => i % 2 === 0)).toEqual(['Host', 'Proxy-Authorization', 'Connection']);
     }
-    const [topo, dsc, ...data] = cloud.seen;
+    const [topo, dsc, ...data] = lab.cloud.seen;
     expect(topo!.path).toBe('/AgentService.svc/LinuxAgentTopologyRequest');
     expect(topo!.headers['x-ms-version']).toBe('August, 2014');
     expect(topo!.headers['content-type']).toBe('application/x-www-form-urlencoded'); // curl --data-binary's default
@@ -83,13 +60,13 @@ describe('linux agent on the wire', () => {
       expect(d.json!.IPName).toBe('LogManagement');
     }
     const s = a.summary();
-    expect(cloud.recordIds().sort()).toEqual(a.ledger.acknowledgedIds().sort());
+    expect(lab.cloud.recordIds().sort()).toEqual(a.ledger.acknowledgedIds().sort());
     expect(s).toMatchObject({ created: r.delivered, acknowledged: r.delivered, queued: 0, inFlight: 0, dropped: {} });
     expect(a.status()).toMatchObject({ onboarded: true, agentServiceRegistered: true, delivered: r.delivered, queued: 0 });
   });
 
   test('a CONNECT refused with 403 at the automation host is reported like the agent does and nothing is uploaded', async () => {
-    proxy.refuse = (t) => (t.startsWith('scus-agentservice') ? '403 Forbidden' : undefined);
+    lab.proxy.refuse = (t) => (t.startsWith('scus-agentservice') ? '403 Forbidden' : undefined);
     const a = agent('linux');
     const failures: string[] = [];
     a.on('failed', (f) => failures.push(`${f.phase}:${f.error.proxyStatus}`));
@@ -99,12 +76,12 @@ describe('linux agent on the wire', () => {
     expect(st).toMatchObject({ onboarded: true, agentServiceRegistered: false, delivered: 0, state: 'failed' });
     expect(st.lastFailure).toMatchObject({ phase: 'agent-service', proxyStatus: 403, target: 'scus-agentservice-prod-1.azure-automation.net:443' });
     expect(st.lastError).toMatch(/Proxy CONNECT refused: 403 Forbidden/);
-    expect(cloud.seen.filter((s) => s.path.includes('PostJsonDataItems'))).toHaveLength(0);
+    expect(lab.cloud.seen.filter((s) => s.path.includes('PostJsonDataItems'))).toHaveLength(0);
   });
 });
 
 describe('createAgent options', () => {
-  const good = () => ({ os: 'linux' as const, workspaceId: WS, workspaceKey: KEY, proxy: '127.0.0.1:8080', caPem: pki.caPem, seed: 1 });
+  const good = () => ({ os: 'linux' as const, workspaceId: WS, workspaceKey: KEY, proxy: '127.0.0.1:8080', caPem: lab.pki.caPem, seed: 1 });
   test.each([
     [{ os: 'macos' }, /os must be "linux" or "windows"/],
     [{ workspaceId: 'abc' }, /must be a GUID/],
@@ -142,7 +119,7 @@ describe('createAgent options', () => {
 
 describe('failures and shutdown', () => {
   test('407 from the proxy is proxy-auth-required; an unreachable proxy says so, with the bind address', async () => {
-    proxy.refuse = () => '407 Proxy Authentication Required';
+    lab.proxy.refuse = () => '407 Proxy Authentication Required';
     const a = agent('windows');
     await expect(a.onboard()).rejects.toMatchObject({ kind: 'proxy-auth-required', proxyStatus: 407, message: 'Proxy CONNECT refused: 407 Proxy Authentication Required' });
     const b = agent('windows', { proxy: '127.0.0.1:1', bindAddress: '127.0.0.5' });
@@ -151,11 +128,11 @@ describe('failures and shutdown', () => {
   });
 
   test('close() abandons a CONNECT the proxy never answers, without counting it as a failure', async () => {
-    proxy.refuse = () => 'hang';
+    lab.proxy.refuse = () => 'hang';
     const a = agent('linux', { connectTimeoutMs: 60_000 });
     const onboarding = a.onboard();
     await new Promise<void>((r) => {
-      const t = setInterval(() => proxy.seen.length > 0 && (clearInterval(t), r()), 5);
+      const t = setInterval(() => lab.proxy.seen.length > 0 && (clearInterval(t), r()), 5);
     });
     const t0 = Date.now();
     await a.close();
@@ -170,23 +147,23 @@ describe('windows agent on the wire', () => {
     const a = agent('windows', { bindAddress: '127.0.0.4' });
     const r = await a.runOnce();
     expect(r.delivered).toBeGreaterThan(0);
-    expect(proxy.seen.every((s) => !s.target.includes('azure-automation'))).toBe(true);
-    expect(proxy.seen[0]!.target).toBe(`${WS}.oms.opinsights.azure.com:443`);
-    expect(proxy.seen[0]!.remoteAddress).toBe('127.0.0.4');
-    expect(proxy.seen[0]!.rawHeaders.filter((_, i) => i % 2 === 0)).toEqual(['Host', 'User-Agent', 'Proxy-Connection', 'Proxy-Authorization', 'Connection']);
-    const topo = cloud.seen[0]!;
+    expect(lab.proxy.seen.every((s) => !s.target.includes('azure-automation'))).toBe(true);
+    expect(lab.proxy.seen[0]!.target).toBe(`${WS}.oms.opinsights.azure.com:443`);
+    expect(lab.proxy.seen[0]!.remoteAddress).toBe('127.0.0.4');
+    expect(lab.proxy.seen[0]!.rawHeaders.filter((_, i) => i % 2 === 0)).toEqual(['Host', 'User-Agent', 'Proxy-Connection', 'Proxy-Authorization', 'Connection']);
+    const topo = lab.cloud.seen[0]!;
     expect(topo.path).toBe('/AgentService.svc/AgentTopologyRequest');
     expect(topo.headers['content-type']).toBe('application/xml');
     expect(topo.peerSubject).toBe(`CN=${WS}, CN=${a.agentId}, OU=Microsoft Monitoring Agent, O=Microsoft`);
-    expect(new Set(cloud.seen.slice(1).map((d) => d.json!.DataType))).toEqual(new Set(['GENERIC_EVENT_BLOB', 'WINDOWS_PERF_BLOB']));
-    expect(cloud.recordIds().sort()).toEqual(a.ledger.acknowledgedIds().sort());
+    expect(new Set(lab.cloud.seen.slice(1).map((d) => d.json!.DataType))).toEqual(new Set(['GENERIC_EVENT_BLOB', 'WINDOWS_PERF_BLOB']));
+    expect(lab.cloud.recordIds().sort()).toEqual(a.ledger.acknowledgedIds().sort());
   });
 
   test('TLS settings: maxVersion TLSv1.3 negotiates 1.3; an SNI override is sent as given', async () => {
     const a = agent('windows', { tls: { maxVersion: 'TLSv1.3', servername: 'sni.example.test' } });
     await a.onboard();
-    expect(cloud.seen[0]!.tlsVersion).toBe('TLSv1.3');
-    expect(cloud.seen[0]!.servername).toBe('sni.example.test');
+    expect(lab.cloud.seen[0]!.tlsVersion).toBe('TLSv1.3');
+    expect(lab.cloud.seen[0]!.servername).toBe('sni.example.test');
   });
 
   test('identities are reproducible from the seed and differ by index', () => {

@@ -1,7 +1,6 @@
 import { ManualClock } from '../../lib/clock.js';
-import { Backoff, Ledger, assertLedgerInvariant, createAgent, KeyPool, type SimulatedAgent } from '../agent-core/index.js';
-import { createTestPki, type TestPki } from './helpers/pki.js';
-import { TinyCloud, TinyConnectProxy } from './helpers/servers.js';
+import { Backoff, Ledger, assertLedgerInvariant, createAgent, KeyPool } from '../agent-core/index.js';
+import { useWireLab } from './helpers/wire-lab.js';
 
 const WS = '6f2a1b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 const KEY = Buffer.from('queue test key').toString('base64');
@@ -59,37 +58,17 @@ describe('Backoff', () => {
 });
 
 describe('agent schedules on a ManualClock', () => {
-  let pki: TestPki;
-  let cloud: TinyCloud;
-  let proxy: TinyConnectProxy;
+  const lab = useWireLab();
+  const { agents } = lab;
   const keyPool = new KeyPool({ size: 1 });
-  const agents: SimulatedAgent[] = [];
 
-  beforeAll(async () => {
-    pki = await createTestPki(['*.oms.opinsights.azure.com', '*.ods.opinsights.azure.com', 'scus-agentservice-prod-1.azure-automation.net']);
-    cloud = new TinyCloud(pki);
-    await cloud.start();
-    proxy = new TinyConnectProxy(() => cloud.port);
-    await proxy.start();
-  });
-  afterEach(async () => {
-    await Promise.all(agents.splice(0).map((a) => a.close()));
-    cloud.seen.length = 0;
-    proxy.seen.length = 0;
-    proxy.refuse = () => undefined;
-    cloud.reply = () => undefined;
-  });
-  afterAll(async () => {
-    await proxy.close();
-    await cloud.close();
-  });
 
   const make = (os: 'linux' | 'windows', clock: ManualClock, extra: object = {}) => {
-    const a = createAgent({ os, workspaceId: WS, workspaceKey: KEY, proxy: `127.0.0.1:${proxy.port}`, caPem: pki.caPem, seed: 9, keyPool, clock, ...extra });
+    const a = createAgent({ os, workspaceId: WS, workspaceKey: KEY, proxy: `127.0.0.1:${lab.proxy.port}`, caPem: lab.pki.caPem, seed: 9, keyPool, clock, ...extra });
     agents.push(a);
     return a;
   };
-  const odsPosts = () => cloud.seen.filter((s) => s.path === '/OperationalData.svc/PostJsonDataItems');
+  const odsPosts = () => lab.cloud.seen.filter((s) => s.path === '/OperationalData.svc/PostJsonDataItems');
   /** Lets real socket work finish: polls the predicate for up to 5 s of real time. */
   const until = async (pred: () => boolean, what: string) => {
     const end = Date.now() + 5000;
@@ -101,7 +80,7 @@ describe('agent schedules on a ManualClock', () => {
 
   test('Linux: while the agent service is refused, data is created on schedule and stays queued; once allowed, all of it is delivered', async () => {
     const clock = new ManualClock();
-    proxy.refuse = (t) => (t.startsWith('scus-agentservice-prod-1.azure-automation.net') ? '403 Forbidden' : undefined);
+    lab.proxy.refuse = (t) => (t.startsWith('scus-agentservice-prod-1.azure-automation.net') ? '403 Forbidden' : undefined);
     const a = make('linux', clock, { retry: { onboardInitialMs: 60_000, onboardMaxMs: 120_000, jitter: 0 } });
     a.start();
     await a.waitFor((s) => s.state === 'retrying' && s.lastFailure?.phase === 'agent-service');
@@ -110,9 +89,9 @@ describe('agent schedules on a ManualClock', () => {
     expect(firstRetry - clock.now()).toBe(60_000);
     for (let i = 0; i < 5; i++) {
       await clock.advance(60_000);
-      await until(() => a.status().state === 'retrying' && proxy.seen.filter((s) => s.target.startsWith('scus')).length >= 2, 'a refused retry');
+      await until(() => a.status().state === 'retrying' && lab.proxy.seen.filter((s) => s.target.startsWith('scus')).length >= 2, 'a refused retry');
     }
-    const refusedCalls = proxy.seen.filter((s) => s.target.startsWith('scus')).length;
+    const refusedCalls = lab.proxy.seen.filter((s) => s.target.startsWith('scus')).length;
     expect(refusedCalls).toBeGreaterThanOrEqual(3); // first try plus retries at 60 s, then every 120 s
     expect(refusedCalls).toBeLessThanOrEqual(5);
     const st = a.status();
@@ -122,19 +101,19 @@ describe('agent schedules on a ManualClock', () => {
     expect(odsPosts()).toHaveLength(0);
     expect(st.lastError).toMatch(/^Proxy CONNECT refused: 403 Forbidden/);
 
-    proxy.refuse = () => undefined;
+    lab.proxy.refuse = () => undefined;
     await clock.advanceTo(a.status().nextRetryAt!);
     const done = await a.waitFor((s) => s.agentServiceRegistered === true && s.queued === 0);
     expect(done.delivered).toBe(done.created); // everything queued during the outage, and what was created since
     expect(done.created).toBeGreaterThanOrEqual(st.created);
-    expect(cloud.recordIds().sort()).toEqual([...a.ledger.records()].map((r) => r.id).sort());
+    expect(lab.cloud.recordIds().sort()).toEqual([...a.ledger.records()].map((r) => r.id).sort());
     assertLedgerInvariant(a.summary());
   });
 
   test('upload failures back off, honour Retry-After, and deliver later without loss', async () => {
     const clock = new ManualClock();
     let refusals = 2;
-    cloud.reply = (req) => (req.path.includes('PostJsonDataItems') && refusals-- > 0 ? { status: 503, headers: { 'retry-after': '300' }, body: 'busy' } : undefined);
+    lab.cloud.reply = (req) => (req.path.includes('PostJsonDataItems') && refusals-- > 0 ? { status: 503, headers: { 'retry-after': '300' }, body: 'busy' } : undefined);
     const a = make('windows', clock, { retry: { uploadInitialMs: 30_000, jitter: 0 }, schedule: { topologyHeartbeatMs: 0 } });
     a.start();
     await a.waitFor({ onboarded: true });
@@ -161,13 +140,13 @@ describe('agent schedules on a ManualClock', () => {
     const s = a.summary();
     expect(s.acknowledged).toBe(s.created);
     expect(s.sent).toBeGreaterThan(s.created); // some records were sent more than once
-    expect(new Set(cloud.recordIds()).size).toBe(s.created);
+    expect(new Set(lab.cloud.recordIds()).size).toBe(s.created);
   });
 
   test('a Retry-After from a flush() failure while a backoff timer is pending still ends in a retry at the Retry-After time', async () => {
     const clock = new ManualClock();
     const replies = [{ status: 503, body: 'first' }, { status: 503, headers: { 'retry-after': '300' }, body: 'second' }];
-    cloud.reply = (req) => (req.path.includes('PostJsonDataItems') ? replies.shift() : undefined);
+    lab.cloud.reply = (req) => (req.path.includes('PostJsonDataItems') ? replies.shift() : undefined);
     // No collection or heartbeat timers: only the upload retry can move the queue.
     const a = make('windows', clock, { retry: { uploadInitialMs: 30_000, jitter: 0 }, schedule: { collectIntervalMs: 0, topologyHeartbeatMs: 0 } });
     a.start();
@@ -193,7 +172,7 @@ describe('agent schedules on a ManualClock', () => {
 
   test('queue limit: records beyond it are dropped as queue-full and counted, never lost from the books', async () => {
     const clock = new ManualClock();
-    proxy.refuse = () => '503 Service Unavailable';
+    lab.proxy.refuse = () => '503 Service Unavailable';
     const a = make('windows', clock, { queueLimit: 10, volume: { perfSamples: 3, logRows: 1 }, retry: { onboardInitialMs: 600_000, onboardMaxMs: 600_000 } });
     a.start();
     await a.waitFor({ failed: 'onboard' });
@@ -206,23 +185,23 @@ describe('agent schedules on a ManualClock', () => {
 
   test('a direct onboard() while a retry is scheduled cancels the retry', async () => {
     const clock = new ManualClock();
-    proxy.refuse = () => '502 Bad Gateway';
+    lab.proxy.refuse = () => '502 Bad Gateway';
     const a = make('windows', clock, { retry: { onboardInitialMs: 600_000, jitter: 0 } });
     a.start();
     await a.waitFor((s) => s.state === 'retrying');
     expect(a.status().nextRetryAt).toBe(clock.now() + 600_000);
-    proxy.refuse = () => undefined;
+    lab.proxy.refuse = () => undefined;
     await a.onboard();
     expect(a.status()).toMatchObject({ state: 'running', onboarded: true, nextRetryAt: undefined, lastCallFailed: false });
-    const calls = cloud.seen.length;
+    const calls = lab.cloud.seen.length;
     await clock.advance(600_000); // no second onboarding at the old retry time (collections and heartbeats only)
     await new Promise((r) => setTimeout(r, 50));
-    expect(cloud.seen.slice(calls).filter((s) => s.headers.authorization !== undefined)).toEqual([]);
+    expect(lab.cloud.seen.slice(calls).filter((s) => s.headers.authorization !== undefined)).toEqual([]);
   });
 
   test('retryLimit: a batch refused that many times is dropped as retry-limit, counted and reported, never half-lost', async () => {
     const clock = new ManualClock();
-    cloud.reply = (req) => (req.path.includes('PostJsonDataItems') ? { status: 500, body: 'broken' } : undefined);
+    lab.cloud.reply = (req) => (req.path.includes('PostJsonDataItems') ? { status: 500, body: 'broken' } : undefined);
     const a = make('windows', clock, { retry: { retryLimit: 2, uploadInitialMs: 1000, jitter: 0 }, schedule: { collectIntervalMs: 0, topologyHeartbeatMs: 0 } });
     const reported: number[] = [];
     a.on('dropped', (d) => reported.push(d.reason === 'retry-limit' ? d.count : NaN));
@@ -249,9 +228,9 @@ describe('agent schedules on a ManualClock', () => {
     const a = make('windows', clock, { retry: { retryLimit: 1 }, schedule: { topologyHeartbeatMs: 0 } });
     a.start();
     await a.waitFor({ onboarded: true });
-    proxy.refuse = (t) => (t.includes('.ods.') ? 'hang' : undefined);
+    lab.proxy.refuse = (t) => (t.includes('.ods.') ? 'hang' : undefined);
     await clock.advance(60_000); // one collection: the upload's CONNECT hangs
-    await until(() => proxy.seen.some((s) => s.target.includes('.ods.')), 'the upload CONNECT');
+    await until(() => lab.proxy.seen.some((s) => s.target.includes('.ods.')), 'the upload CONNECT');
     await a.close();
     const s = a.summary();
     expect(s.created).toBeGreaterThan(0);
@@ -262,7 +241,7 @@ describe('agent schedules on a ManualClock', () => {
 
   test('close() stops timers and keeps queued records queued', async () => {
     const clock = new ManualClock();
-    proxy.refuse = () => '403 Forbidden';
+    lab.proxy.refuse = () => '403 Forbidden';
     const a = make('linux', clock);
     a.start();
     await a.waitFor({ failed: 'onboard' });
