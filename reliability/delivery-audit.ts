@@ -19,7 +19,7 @@ export interface DeliveryAudit {
   duplicates: number;
   /** Ingested records their agent sent more than once: the only records that can honestly be duplicates. */
   resentAndIngested: number;
-  /** Duplicates beyond the records that were resent: a gateway or cloud replaying data. Must be 0. */
+  /** Per agent, duplicates beyond the records that agent resent: a gateway or cloud replaying data. Must be 0. */
   unexplainedDuplicates: number;
   stillQueued: Array<{ agent: string; records: number; reason: string }>;
   dropped: Record<string, number>;
@@ -36,9 +36,12 @@ export interface DeliveryAudit {
 export function auditDelivery(agents: readonly SimulatedAgent[], cloud: FakeCloud): DeliveryAudit {
   const cloudIds = new Set<string>();
   let duplicates = 0;
+  const duplicatesByAgent = new Map<string, number>();
+  const resentByAgent = new Map<string, number>();
   for (const e of cloud.ledger.summary()) {
     for (const id of e.recordIds) cloudIds.add(id);
     duplicates += e.duplicateRecordIds;
+    duplicatesByAgent.set(e.agentId, (duplicatesByAgent.get(e.agentId) ?? 0) + e.duplicateRecordIds);
   }
   const known = new Set<string>();
   const audit: DeliveryAudit = {
@@ -60,12 +63,13 @@ export function auditDelivery(agents: readonly SimulatedAgent[], cloud: FakeClou
   for (const a of agents) {
     const reason = a.status().lastError;
     let queuedHere = 0;
+    let resentHere = 0;
     for (const r of a.ledger.records()) {
       known.add(r.id);
       audit.created++;
       audit.transmissions += r.attempts;
       audit.retransmissions += Math.max(0, r.attempts - 1);
-      if (r.attempts > 1 && cloudIds.has(r.id)) audit.resentAndIngested++;
+      if (r.attempts > 1 && cloudIds.has(r.id)) resentHere++;
       if (r.state === 'acknowledged') {
         audit.acknowledged++;
         if (!cloudIds.has(r.id)) {
@@ -82,12 +86,16 @@ export function auditDelivery(agents: readonly SimulatedAgent[], cloud: FakeClou
         if (!cloudIds.has(r.id) && !reason) audit.lost++;
       }
     }
+    audit.resentAndIngested += resentHere;
+    resentByAgent.set(a.identity.agentGuid, resentHere);
     if (queuedHere > 0) {
       if (reason) audit.stillQueued.push({ agent: a.identity.hostname, records: queuedHere, reason });
       else audit.queuedWithoutReason.push(a.identity.hostname);
     }
   }
-  audit.unexplainedDuplicates = Math.max(0, duplicates - audit.resentAndIngested);
+  // Per agent (the cloud knows agents by the GUID they onboarded with): one agent's resends cannot
+  // explain another's duplicates, and duplicates of an agent nobody here runs are never explained.
+  for (const [agentId, dup] of duplicatesByAgent) audit.unexplainedDuplicates += Math.max(0, dup - (resentByAgent.get(agentId) ?? 0));
   audit.ingested = [...cloudIds].filter((id) => known.has(id)).length;
   audit.unknownIngested = [...cloudIds].filter((id) => !known.has(id));
   return audit;
