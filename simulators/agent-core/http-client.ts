@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { Agent, type Dispatcher, type buildConnector } from 'undici';
 import { AgentError, parseRetryAfter } from './errors.js';
-import { openTunnel, type TunnelOptions } from './tunnel.js';
+import { openAgentTunnel, type AgentTunnelOptions } from './tunnel.js';
 
 export interface HttpResponse {
   statusCode: number;
@@ -11,7 +11,7 @@ export interface HttpResponse {
   retryAfterMs?: number;
 }
 
-export interface AgentHttpClientOptions extends TunnelOptions {
+export interface AgentHttpClientOptions extends AgentTunnelOptions {
   /** Real milliseconds to wait for the response headers and body. */
   requestTimeoutMs: number;
   /**
@@ -26,7 +26,7 @@ export interface AgentHttpClientOptions extends TunnelOptions {
 
 /**
  * HTTPS through a CONNECT proxy with a client certificate: undici does the HTTP, the connector
- * (openTunnel) does CONNECT from the bind address and TLS with the agent's settings.
+ * (openAgentTunnel) does CONNECT from the bind address and TLS with the agent's settings.
  */
 export class AgentHttpClient {
   private readonly dispatcher: Agent;
@@ -35,7 +35,7 @@ export class AgentHttpClient {
   constructor(private readonly opts: AgentHttpClientOptions) {
     const connect: buildConnector.connector = (o, callback) => {
       const port = Number(o.port) || 443;
-      openTunnel(o.hostname, port, { ...opts, signal: this.closing.signal }).then(
+      openAgentTunnel(o.hostname, port, { ...opts, signal: this.closing.signal }).then(
         (t) => {
           opts.onTunnel?.({ target: `${o.hostname}:${port}`, localAddress: t.localAddress, localPort: t.localPort });
           callback(null, t.socket);

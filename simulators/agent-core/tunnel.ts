@@ -1,10 +1,10 @@
-import { STATUS_CODES, request as httpRequest, type IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
-import { checkServerIdentity, connect as tlsConnect, type SecureVersion, type TLSSocket } from 'node:tls';
+import { STATUS_CODES } from 'node:http';
+import { checkServerIdentity, type SecureVersion, type TLSSocket } from 'node:tls';
+import { openTlsTunnel, TunnelError } from '../../lib/connect/index.js';
 import { AgentError, parseRetryAfter } from './errors.js';
 import type { ProxySetting } from './proxy-string.js';
 
-export interface TunnelTlsOptions {
+export interface AgentTunnelTlsOptions {
   /** The lab CA; nothing else is trusted. */
   ca: string;
   cert: string;
@@ -15,11 +15,11 @@ export interface TunnelTlsOptions {
   servername?: string;
 }
 
-export interface TunnelOptions {
+export interface AgentTunnelOptions {
   proxy: ProxySetting;
   /** Local address of the TCP connection to the proxy (127.x.y.z: distinct clients on one machine). */
   bindAddress?: string;
-  tls: TunnelTlsOptions;
+  tls: AgentTunnelTlsOptions;
   /** Extra CONNECT request headers besides Host and Proxy-Authorization. */
   connectHeaders?: Record<string, string>;
   /** Real milliseconds for TCP connect + CONNECT + TLS handshake (the agent's open_timeout is 30 s). */
@@ -30,7 +30,7 @@ export interface TunnelOptions {
   signal?: AbortSignal;
 }
 
-export interface Tunnel {
+export interface AgentTunnel {
   socket: TLSSocket;
   /** Local port of the TCP connection to the proxy, to correlate with the gateway's 103 event. */
   localPort?: number;
@@ -38,76 +38,20 @@ export interface Tunnel {
 }
 
 /**
- * Opens `CONNECT host:port` through the proxy (from bindAddress when set), then TLS inside the
- * tunnel with the agent's client certificate. Fails with an AgentError that says which step failed
- * (e.g. "Proxy CONNECT refused: 403 Forbidden").
+ * Opens `CONNECT host:port` through the proxy (from bindAddress when set) with the harness's one
+ * CONNECT client (lib/connect), then TLS inside the tunnel with the agent's client certificate.
+ * Fails with an AgentError that says which step failed (e.g. "Proxy CONNECT refused: 403 Forbidden").
  */
-export function openTunnel(host: string, port: number, opts: TunnelOptions): Promise<Tunnel> {
+export async function openAgentTunnel(host: string, port: number, opts: AgentTunnelOptions): Promise<AgentTunnel> {
   const target = `${host}:${port}`;
-  return new Promise<Tunnel>((resolve, reject) => {
-    let settled = false;
-    let rawSocket: Socket | undefined;
-    let tlsSocket: TLSSocket | undefined;
-    const fail = (err: AgentError) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      req.destroy();
-      rawSocket?.destroy();
-      tlsSocket?.destroy();
-      reject(err);
-    };
-    const timer = setTimeout(
-      () => fail(new AgentError(`Timed out after ${opts.connectTimeoutMs} ms ${tlsSocket ? `in the TLS handshake with ${target}` : `waiting for the proxy ${opts.proxy.display} to answer CONNECT ${target}`}`, 'timeout', { target })),
-      opts.connectTimeoutMs,
-    );
-    timer.unref?.();
-    const onAbort = () => fail(new AgentError(`Tunnel to ${target} abandoned: the agent is closing`, 'network', { target }));
-    if (opts.signal?.aborted) {
-      queueMicrotask(onAbort);
-    } else opts.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const headers: Record<string, string> = { Host: target, ...opts.connectHeaders };
-    if (opts.proxy.authorization) headers['Proxy-Authorization'] = opts.proxy.authorization;
-    const req = httpRequest({
-      host: opts.proxy.host,
-      port: opts.proxy.port,
-      method: 'CONNECT',
-      path: target,
-      headers,
-      setHost: false,
-      agent: false,
-      localAddress: opts.bindAddress,
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      fail(
-        new AgentError(`Cannot reach the proxy ${opts.proxy.display}${opts.bindAddress ? ` from ${opts.bindAddress}` : ''}: ${err.code ?? err.message}`, 'proxy-unreachable', {
-          target,
-          cause: err,
-        }),
-      );
-    });
-    req.on('connect', (res: IncomingMessage, socket: Socket, head: Buffer) => {
-      rawSocket = socket;
-      const status = res.statusCode ?? 0;
-      if (status < 200 || status > 299) {
-        const text = res.statusMessage || STATUS_CODES[status] || '';
-        const kind = status === 407 ? 'proxy-auth-required' : 'proxy-refused';
-        const body = head.length ? ` (${head.toString('utf8', 0, Math.min(head.length, 200)).trim()})` : '';
-        fail(
-          new AgentError(`Proxy CONNECT refused: ${status} ${text}${body}`.trim(), kind, {
-            target,
-            proxyStatus: status,
-            retryAfterMs: parseRetryAfter(res.headers['retry-after'], opts.now()),
-          }),
-        );
-        return;
-      }
-      if (head.length) socket.unshift(head);
-      const local = { localPort: socket.localPort, localAddress: socket.localAddress };
-      tlsSocket = tlsConnect({
-        socket,
+  const headers: Record<string, string> = { ...opts.connectHeaders };
+  if (opts.proxy.authorization) headers['Proxy-Authorization'] = opts.proxy.authorization;
+  // node's http client, which this tunnel used before lib/connect, ended every CONNECT with it: the wire stays the same.
+  headers['Connection'] = 'close';
+  try {
+    const t = await openTlsTunnel(
+      { proxy: opts.proxy, authority: target, localAddress: opts.bindAddress, headers, timeoutMs: opts.connectTimeoutMs, signal: opts.signal },
+      {
         servername: opts.tls.servername ?? host,
         ca: opts.tls.ca,
         cert: opts.tls.cert,
@@ -116,31 +60,55 @@ export function openTunnel(host: string, port: number, opts: TunnelOptions): Pro
         maxVersion: opts.tls.maxVersion,
         // The identity is always checked against the host the agent meant to reach, even with an SNI override.
         checkServerIdentity: (_name, cert) => checkServerIdentity(host, cert),
+      },
+    );
+    return { socket: t.socket, localPort: t.localPort, localAddress: t.localAddress };
+  } catch (err) {
+    throw err instanceof TunnelError ? agentError(err, target, opts) : err;
+  }
+}
+
+/** The agent's words for each way a tunnel fails (the real agents' log lines name the step). */
+function agentError(err: TunnelError, target: string, opts: AgentTunnelOptions): AgentError {
+  const from = opts.bindAddress ? ` from ${opts.bindAddress}` : '';
+  switch (err.failure) {
+    case 'aborted':
+      return new AgentError(`Tunnel to ${target} abandoned: the agent is closing`, 'network', { target });
+    case 'timeout':
+      return new AgentError(
+        `Timed out after ${opts.connectTimeoutMs} ms ${err.phase === 'tls' ? `in the TLS handshake with ${target}` : `waiting for the proxy ${opts.proxy.display} to answer CONNECT ${target}`}`,
+        'timeout',
+        { target },
+      );
+    case 'refused': {
+      const a = err.answer!;
+      const status = a.status ?? 0;
+      const text = a.statusText || STATUS_CODES[status] || '';
+      const body = a.rest.length ? ` (${a.rest.toString('utf8', 0, Math.min(a.rest.length, 200)).trim()})` : '';
+      return new AgentError(`Proxy CONNECT refused: ${status} ${text}${body}`.trim(), status === 407 ? 'proxy-auth-required' : 'proxy-refused', {
+        target,
+        proxyStatus: status,
+        retryAfterMs: parseRetryAfter(a.headers['retry-after'], opts.now()),
       });
-      tlsSocket.once('secureConnect', () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-        tlsSocket!.removeAllListeners('error');
-        resolve({ socket: tlsSocket!, ...local });
-      });
-      tlsSocket.once('error', (err: NodeJS.ErrnoException) => {
-        const reset = err.code === 'ECONNRESET' || err.code === 'EPIPE';
-        fail(
-          new AgentError(
-            reset
-              ? `TLS handshake with ${target} failed: the connection was closed during the handshake (a proxy that inspects TLS may have refused it)`
-              : `TLS handshake with ${target} failed: ${err.message}`,
-            reset ? 'network' : 'tls',
-            { target, cause: err },
-          ),
-        );
-      });
-      socket.once('close', () => {
-        if (!settled) fail(new AgentError(`TLS handshake with ${target} failed: the tunnel was closed during the handshake (a proxy that inspects TLS may have refused it)`, 'network', { target }));
-      });
-    });
-    req.end();
-  });
+    }
+    default:
+      break;
+  }
+  if (err.phase === 'tls') {
+    if (err.failure === 'closed') {
+      return new AgentError(`TLS handshake with ${target} failed: the tunnel was closed during the handshake (a proxy that inspects TLS may have refused it)`, 'network', { target });
+    }
+    const cause = err.cause as NodeJS.ErrnoException;
+    const reset = cause?.code === 'ECONNRESET' || cause?.code === 'EPIPE';
+    return new AgentError(
+      reset
+        ? `TLS handshake with ${target} failed: the connection was closed during the handshake (a proxy that inspects TLS may have refused it)`
+        : `TLS handshake with ${target} failed: ${cause?.message ?? err.message}`,
+      reset ? 'network' : 'tls',
+      { target, cause },
+    );
+  }
+  // TCP errors, a close before the answer (node's http calls it a reset) or an answer that is not HTTP.
+  const code = err.failure === 'closed' ? 'ECONNRESET' : err.failure === 'bad-reply' ? 'bad CONNECT answer' : (err.code ?? err.message);
+  return new AgentError(`Cannot reach the proxy ${opts.proxy.display}${from}: ${code}`, 'proxy-unreachable', { target, cause: err.cause ?? err });
 }
