@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../../lib/errors.js';
 import { parseClientAllowlist, sameClientSubject } from '../tls/client-allowlist.js';
+import { editTextFile } from '../config/edit-file.js';
 import { hostPatternProblem, normaliseHost } from './host-pattern.js';
 
 /** Lines that carry an entry: `#` comments and blank lines are ignored; surrounding spaces trimmed. */
@@ -62,3 +63,42 @@ export function removeEntryFromText(text: string, value: string, same: (a: strin
 export const sameHost = (a: string, b: string): boolean => normaliseHost(a) === normaliseHost(b);
 /** Same subject for add/remove: attribute order, case and spacing do not matter (as when matching certificates). */
 export const sameSubject = sameClientSubject;
+
+export type AllowlistKind = 'hosts' | 'subjects';
+
+const KIND = {
+  hosts: { what: 'server allowlist', same: sameHost, parse: (text: string, where: string) => parseServerAllowlist(text, where) },
+  subjects: { what: 'client allowlist', same: sameSubject, parse: (text: string, where: string) => parseClientAllowlist(text, where) },
+} as const;
+
+export function allowlistWhat(kind: AllowlistKind): string {
+  return KIND[kind].what;
+}
+
+/**
+ * Adds or removes entries of an allowlist file as one transaction (see editTextFile): the whole
+ * resulting file must parse, or nothing is written. Returns the entries actually added or removed.
+ */
+export async function editAllowlistFile(path: string, kind: AllowlistKind, op: 'add' | 'remove', values: string[], o: { lockTimeoutMs?: number; createIfMissing?: boolean } = {}): Promise<{ changed: string[]; target: string }> {
+  const { what, same, parse } = KIND[kind];
+  const changed: string[] = [];
+  const r = await editTextFile(
+    path,
+    (text) => {
+      let next = text;
+      for (const v of values) {
+        const step = op === 'add' ? addEntryToText(next, v, same) : removeEntryFromText(next, v, same);
+        if (step.changed) changed.push(v);
+        next = step.text;
+      }
+      try {
+        parse(next, path); // the whole result must be valid: a bad line anywhere refuses the edit
+      } catch (err) {
+        throw new InputError(`${(err as Error).message} (fix that line first; nothing was changed)`);
+      }
+      return changed.length ? next : undefined;
+    },
+    { what, lockTimeoutMs: o.lockTimeoutMs, createIfMissing: o.createIfMissing },
+  );
+  return { changed, target: r.target };
+}

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../lib/errors.js';
 import { ManualClock, systemClock, type Clock } from '../../lib/clock.js';
-import { ipAddress, parseIntegerFlag, userPass } from '../config/fields.js';
+import { validateSetting } from '../config/schema.js';
 import { CONFIG_FILE, filesInDir, loadConfigFile } from '../config/load.js';
 import { parseHostMapEntry } from '../routes/host-map.js';
 import { parseRelayProxy } from '../routes/relay.js';
@@ -64,9 +64,9 @@ export function resolveRunOptions(flags: RunFlags): GatewayOptions {
   }
   const fileConfig = configFile && (flags.config || existsSync(configFile)) ? loadConfigFile(configFile) : {};
   const f: Partial<GatewayConfig> = {};
-  if (flags.listenHost !== undefined) f.listenHost = ipAddress(flags.listenHost, '--listen-host');
+  if (flags.listenHost !== undefined) f.listenHost = validateSetting('listenHost', flags.listenHost, '--listen-host')!;
   if (flags.listenPort !== undefined) f.listenPort = parseIntegerFlag(flags.listenPort, '--listen-port', 0, 65535);
-  if (flags.adminHost !== undefined) f.adminHost = ipAddress(flags.adminHost, '--admin-host');
+  if (flags.adminHost !== undefined) f.adminHost = validateSetting('adminHost', flags.adminHost, '--admin-host')!;
   if (flags.adminPort !== undefined) f.adminPort = parseIntegerFlag(flags.adminPort, '--admin-port', 0, 65535);
   if (flags.admin === false) f.adminPort = null;
   if (flags.adminToken !== undefined) {
@@ -85,7 +85,7 @@ export function resolveRunOptions(flags: RunFlags): GatewayOptions {
     parseRelayProxy(flags.relayProxy, '--relay-proxy');
     f.relayProxy = flags.relayProxy === '' ? undefined : flags.relayProxy;
   }
-  if (flags.proxyAuth !== undefined) f.proxyAuth = userPass(flags.proxyAuth, '--proxy-auth');
+  if (flags.proxyAuth !== undefined) f.proxyAuth = validateSetting('proxyAuth', flags.proxyAuth, '--proxy-auth');
   if (flags.allowPrivateUpstream) f.allowPrivateUpstream = true;
   if (flags.eventLog !== undefined) f.eventLog = resolve(flags.eventLog);
   if (flags.watch) f.watch = true;
@@ -100,10 +100,17 @@ export function resolveRunOptions(flags: RunFlags): GatewayOptions {
     parseResetTime(flags.resetTime, '--reset-time');
     f.connectedClientsResetTime = flags.resetTime;
   }
-  const merged: GatewayOptions = { ...fromDir, ...fileConfig, ...f, configFile };
+  const merged: GatewayOptions = { ...fromDir, ...fileConfig, ...f, configFile, pinnedKeys: Object.keys(f) };
   if (flags.relayProxy === '') delete merged.relayProxy;
   if (!merged.allowlistFile && !merged.allowlist?.length) {
     throw new InputError('no server allowlist: give --allowlist <allowedlist_server.txt>, --dir <folder from `omsgw gateway init`>, --allow-host <host>, or "allowlistFile" in the config file');
   }
   return merged;
+}
+
+/** An integer flag (commander hands over strings): digits only, within [min, max]. */
+export function parseIntegerFlag(text: string, flag: string, min: number, max: number): number {
+  const n = Number(text.trim());
+  if (!/^-?[0-9]+$/.test(text.trim()) || n < min || n > max) throw new InputError(`${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  return n;
 }

@@ -156,7 +156,7 @@ test('--watch applies allowlist edits live', async () => {
   ok.socket.destroy();
 });
 
-test('config: credentials masked; relay proxy changed live; restart-only keys need a config file', async () => {
+test('config: credentials masked; relay proxy changed live and saved; a request with a restart-only key is refused whole', async () => {
   const configFile = join(work.dir, 'gateway.json');
   writeFileSync(configFile, '{}\n');
   const { api } = await start({ relayProxy: 'http://user:topsecret@127.0.0.1:3128', proxyAuth: 'agent:alsosecret', adminToken: 'token-123456', configFile });
@@ -164,23 +164,28 @@ test('config: credentials masked; relay proxy changed live; restart-only keys ne
   const got = await call(`${api}/api/config`);
   expect(got.text).not.toMatch(/topsecret|alsosecret|token-123456/);
   expect(got.body.config).toMatchObject({ relayProxy: 'http://user:****@127.0.0.1:3128', proxyAuth: 'agent:****', adminToken: '****', listenPort: 0 });
-  const put = await call(`${api}/api/config`, { method: 'PUT', json: { relayProxy: null, listenPort: 8088 }, headers: auth });
-  expect(put.body).toMatchObject({ applied: ['relayProxy'], restartRequired: ['listenPort'], relayProxy: null, persisted: true });
-  expect(JSON.parse(readFileSync(configFile, 'utf8'))).toEqual({ listenPort: 8088 });
-  expect((await call(`${api}/api/config`, { method: 'PUT', json: { listenPort: 'text' }, headers: auth })).body.error).toMatch(/"listenPort" must be a port number/);
+  const mixed = await call(`${api}/api/config`, { method: 'PUT', json: { relayProxy: null, listenPort: 8088 }, headers: auth });
+  expect(mixed.status).toBe(400);
+  expect(mixed.body.error).toMatch(/"listenPort" cannot change on a running gateway: restart required/);
+  expect(readFileSync(configFile, 'utf8')).toBe('{}\n');
+  expect((await call(`${api}/api/config`)).body.config.relayProxy).toBe('http://user:****@127.0.0.1:3128');
+  const put = await call(`${api}/api/config`, { method: 'PUT', json: { relayProxy: null }, headers: auth });
+  expect(put.body).toMatchObject({ applied: ['relayProxy'], restartRequired: [], relayProxy: null, persisted: true });
+  expect(JSON.parse(readFileSync(configFile, 'utf8'))).toEqual({});
+  expect((await call(`${api}/api/config`, { method: 'PUT', json: { allowedPorts: [0] }, headers: auth })).body.error).toBe('"allowedPorts"[0] must be a port number from 1 to 65535, got 0');
   expect((await call(`${api}/api/config`, { method: 'PUT', json: { adminToken: 'x' }, headers: auth })).status).toBe(400);
 });
 
-test('without a config file, restart-only settings are refused with a reason; live ones apply', async () => {
+test('restart-only settings are refused with "restart required"; live ones apply without a config file', async () => {
   const { gw, api } = await start();
   const r = await call(`${api}/api/config`, { method: 'PUT', json: { listenPort: 9000 } });
   expect(r.status).toBe(400);
-  expect(r.body.error).toBe('listenPort only takes effect after a restart, and this gateway has no config file to save it in (start it with --config or --dir)');
+  expect(r.body.error).toBe('"listenPort" cannot change on a running gateway: restart required (save it with `omsgw config set listenPort <value> --dir <folder>` and restart)');
   expect((await call(`${api}/api/config`, { method: 'PUT', json: { allowedPorts: [443, 8443] } })).body).toMatchObject({ applied: ['allowedPorts'], persisted: false });
   const ok = await rawRequest(gw.proxyAddress.port, connectRequest('a.example.test:8443'));
   expect(ok.status).toBe(200);
   ok.socket.destroy();
-  expect((await call(`${api}/api/config`, { method: 'PUT', json: { eventLog: '/tmp/x' } })).body.error).toMatch(/"eventLog" cannot be changed through the API/);
+  expect((await call(`${api}/api/config`, { method: 'PUT', json: { eventLog: '/tmp/x' } })).body.error).toMatch(/"eventLog" cannot change on a running gateway: restart required/);
 });
 
 test('admin token: every change needs the bearer token; reads do not', async () => {

@@ -29,7 +29,7 @@ describe('on files (--dir)', () => {
   test('allowlist list/add/remove, server and --client', async () => {
     const dir = join(work.dir, 'gw');
     await omsgw('gateway', 'init', '--workspace', 'ws4', '--dir', dir);
-    expect(await omsgw('allowlist', 'add', 'SCUS-agentservice-prod-1.azure-automation.net', '--dir', dir)).toMatch(/added scus-agentservice-prod-1\.azure-automation\.net to .*allowedlist_server\.txt \(saved; a running gateway applies it on restart/);
+    expect(await omsgw('allowlist', 'add', 'SCUS-agentservice-prod-1.azure-automation.net', '--dir', dir)).toMatch(/added scus-agentservice-prod-1\.azure-automation\.net to .*allowedlist_server\.txt \(server allowlist saved; a running gateway applies it on `omsgw gateway reload`, SIGHUP or restart/);
     expect(await omsgw('allowlist', 'add', 'scus-agentservice-prod-1.azure-automation.net', '--dir', dir)).toMatch(/already in/);
     expect(await omsgw('allowlist', 'remove', 'ws4.blob.core.windows.net', '--dir', dir)).toMatch(/removed/);
     expect((await omsgw('allowlist', 'list', '--dir', dir)).trim().split('\n')).toEqual(['ws4.oms.opinsights.azure.com', 'ws4.ods.opinsights.azure.com', 'scus-agentservice-prod-1.azure-automation.net']);
@@ -40,7 +40,8 @@ describe('on files (--dir)', () => {
     // Subjects are the same whatever their attribute order, case or spacing, as when certificates are matched.
     expect(await omsgw('allowlist', 'add', '--client', 'o=Microsoft,ou=Linux Monitoring Agent,  cn=WS4', '--dir', dir)).toMatch(/already in/);
     expect(await omsgw('allowlist', 'remove', '--client', 'cn=WS4, OU=linux monitoring agent, O=MICROSOFT', '--dir', dir)).toMatch(/removed/);
-    expect((await omsgw('allowlist', 'list', '--client', '--dir', dir)).trim()).toBe('');
+    expect((await omsgw('allowlist', 'list', '--client', '--dir', dir)).trim()).toBe('(empty: any client certificate is accepted)');
+    expect(await omsgw('allowlist', 'list', '--client', '--json', '--dir', dir)).toBe('[]\n');
     await expect(omsgw('allowlist', 'list', '--dir', dir, '--admin', 'http://127.0.0.1:1')).rejects.toThrow(/either --admin .* or --dir/);
   });
 
@@ -52,7 +53,7 @@ describe('on files (--dir)', () => {
     await expect(omsgw('config', 'set', 'listenPort', 'text', '--dir', dir)).rejects.toThrow(/listenPort must be a port number \(integer\) from 0 to 65535, got "text"/);
     await expect(omsgw('config', 'set', 'listenPrt', '1', '--dir', dir)).rejects.toThrow(/unknown setting "listenPrt"/);
     expect(await omsgw('relay-proxy', 'set', '--address', 'http://127.0.0.1:3128', '--username', 'gw', '--password', 'hunter2', '--dir', dir)).toMatch(/http:\/\/gw:\*\*\*\*@127\.0\.0\.1:3128/);
-    expect((await omsgw('relay-proxy', 'get', '--dir', dir)).trim()).toBe('http://gw:****@127.0.0.1:3128');
+    expect((await omsgw('relay-proxy', 'get', '--dir', dir)).trim()).toBe('http://127.0.0.1:3128 (user gw, password ****)');
     expect(await omsgw('config', 'get', '--dir', dir)).not.toContain('hunter2');
     expect(JSON.parse(readFileSync(join(dir, 'gateway.json'), 'utf8')).relayProxy).toBe('http://gw:hunter2@127.0.0.1:3128');
     await omsgw('relay-proxy', 'set', '--address', '', '--dir', dir);
