@@ -1,184 +1,29 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { isIPv4 } from 'node:net';
-import type { SecureVersion } from 'node:tls';
-import { deflateSync } from 'node:zlib';
 import { systemClock, type Clock, type TimerHandle } from '../../lib/clock.js';
 import { InputError } from '../../lib/errors.js';
 import { Backoff } from './backoff.js';
-import { createClientCertificate, generateRsaKeyPair, type ClientCertificate, type KeyPool } from './certificate.js';
+import { createClientCertificate, generateRsaKeyPair, type ClientCertificate } from './certificate.js';
 import { AgentError, type AgentPhase } from './errors.js';
-import { AgentHttpClient } from './http-client.js';
-import { createIdentity, SeededStream, seededRandom, type AgentIdentity, type AgentOs, type Seed } from './identity.js';
-import { Ledger, type LedgerRecord, type LedgerSummary } from './ledger.js';
-import { endpointsFor, type AgentProtocol, type DataVolume, type Endpoints } from './protocol.js';
+import { agentHttpClient, type AgentHttpClient } from './http-client.js';
+import { createIdentity, SeededStream, seededRandom, type AgentIdentity, type AgentOs } from './identity.js';
+import { Ledger, type LedgerSummary } from './ledger.js';
+import { checkAgentSettings, resolveSettings, type AgentLogEntry, type AgentLogLevel, type AgentOptions, type ResolvedSettings } from './options.js';
+import { endpointsFor, type AgentProtocol, type Endpoints, type NewRecord } from './protocol.js';
 import { parseProxyString, type ProxySetting } from './proxy-string.js';
-import { signedTopologyHeaders, formatAgentDate, validateWorkspaceId, decodeSharedKey } from './signing.js';
-import { parseReason, parseTopologyResponse } from './topology.js';
+import { postDataItems, registerAgentService, topologyRequest, type CallContext } from './requests.js';
+import { decodeSharedKey, validateWorkspaceId } from './signing.js';
+import { waitForCondition, type AgentCondition, type AgentEvents, type AgentFailure, type AgentState, type AgentStatus } from './status.js';
+import { AgentTimers } from './timers.js';
+import { UploadPump } from './upload-pump.js';
 
-/** The data item field the fake cloud reads record ids from (fake-oms-endpoints/protocol/ods.ts). */
-export const RECORD_ID_FIELD = 'omsgwRecordId';
-
-export interface AgentTlsOptions {
-  minVersion?: SecureVersion;
-  /** TLSv1.2 by default, like the agents of 2016. */
-  maxVersion?: SecureVersion;
-  /** SNI to send instead of the real host name. */
-  servername?: string;
-}
-
-export interface RetryOptions {
-  /** First retry delay of onboarding and the agent-service call (clock ms). Default 15 s. */
-  onboardInitialMs?: number;
-  onboardMaxMs?: number;
-  /** First retry delay of a failed upload: fluentd's retry_wait, 30 s. */
-  uploadInitialMs?: number;
-  /** fluentd's max_retry_wait, 9 min. */
-  uploadMaxMs?: number;
-  /** Jitter fraction, default 0.2. */
-  jitter?: number;
-  /**
-   * Transmissions after which a record is dropped (`retry-limit`). The real omsagent.conf uses 10;
-   * the simulator keeps records until delivered unless this is set.
-   */
-  retryLimit?: number;
-}
-
-export interface AgentSchedule {
-  /** How often data is collected into the queue. Default 60 s. */
-  collectIntervalMs: number;
-  /** Override the OS's topology heartbeat interval (Linux 20 min, Windows 1 min). */
-  topologyHeartbeatMs?: number;
-  /** Override the OS's heartbeat-row interval (Linux 1 min). */
-  heartbeatRowsMs?: number;
-}
-
-export type AgentLogLevel = 'info' | 'warning' | 'error';
-export interface AgentLogEntry {
-  time: string;
-  level: AgentLogLevel;
-  agentId: string;
-  hostname: string;
-  os: AgentOs;
-  message: string;
-  phase?: AgentPhase;
-}
-
-export interface AgentOptions {
-  os: AgentOs;
-  workspaceId: string;
-  workspaceKey: string;
-  /** `[http://][user:pass@]host[:port]`, parsed like the Linux agent's proxy.conf. */
-  proxy: string;
-  /** The lab CA: the only certificate authority the agent trusts. */
-  caPem: string;
-  seed: Seed;
-  /** Identity index under the seed (fleets give each agent its own). */
-  index?: number;
-  /** Local address for connections to the proxy, e.g. 127.0.1.7. */
-  bindAddress?: string;
-  clock?: Clock;
-  /**
-   * Clock for request dates (x-ms-Date), which the service checks within 15 minutes of its own
-   * time. Default: `clock`. Accelerated runs (ScaledClock) pass the system clock here.
-   */
-  dateClock?: Clock;
-  tls?: AgentTlsOptions;
-  /** Records the local buffer holds before new ones are dropped (`queue-full`). Default 10000. */
-  queueLimit?: number;
-  logger?: (entry: AgentLogEntry) => void;
-  /** Share RSA keys with other agents (fleets); otherwise the agent generates its own. */
-  keyPool?: KeyPool;
-  schedule?: Partial<AgentSchedule>;
-  retry?: RetryOptions;
-  volume?: Partial<DataVolume>;
-  /** Records per upload (one DataType per post). Default 500. */
-  batchSize?: number;
-  /** Keep tunnels open between calls (the real agents do not). */
-  keepAlive?: boolean;
-  /** Real ms for TCP + CONNECT + TLS. Default 30 s (the agent's open_timeout). */
-  connectTimeoutMs?: number;
-  /** Real ms for a response. Default 60 s. */
-  requestTimeoutMs?: number;
-  /** Cloud top-level domain. Default opinsights.azure.com. */
-  tld?: string;
-}
-
-/** `failed`: the last attempt failed and nothing is scheduled (not started); `retrying`: a retry is scheduled. */
-export type AgentState = 'new' | 'onboarding' | 'registering' | 'running' | 'retrying' | 'failed' | 'stopped';
-
-export interface AgentFailure {
-  phase: AgentPhase;
-  kind: AgentError['kind'];
-  message: string;
-  target?: string;
-  proxyStatus?: number;
-  statusCode?: number;
-  time: string;
-}
-
-export interface AgentStatus {
-  agentId: string;
-  hostname: string;
-  os: AgentOs;
-  bindAddress?: string;
-  state: AgentState;
-  onboarded: boolean;
-  /** Linux only: the automation agent-service registration succeeded (uploads wait for it). */
-  agentServiceRegistered?: boolean;
-  created: number;
-  queued: number;
-  delivered: number;
-  dropped: number;
-  /** Failed calls so far, all phases. */
-  errors: number;
-  /** The most recent onboarding, agent-service or upload call failed (heartbeats do not count). */
-  lastCallFailed: boolean;
-  lastError?: string;
-  lastFailure?: AgentFailure;
-  /** Epoch ms (agent clock) of the next scheduled retry, if any. */
-  nextRetryAt?: number;
-}
-
-export interface DeliveredEvent {
-  dataType: string;
-  count: number;
-  recordIds: string[];
-  /** Acknowledged records so far. */
-  delivered: number;
-}
-
-export interface FailedEvent {
-  phase: AgentPhase;
-  error: AgentError;
-}
-
-/** What `waitFor` can wait for; a function sees every status change. */
-export type AgentCondition =
-  | { onboarded: true }
-  | { registered: true }
-  | { delivered: number }
-  | { created: number }
-  | { failed: AgentPhase | true }
-  | ((s: AgentStatus) => boolean);
-
-interface AgentEvents {
-  onboarded: [AgentStatus];
-  registered: [AgentStatus];
-  delivered: [DeliveredEvent];
-  failed: [FailedEvent];
-  dropped: [{ reason: string; count: number }];
-  heartbeat: [{ ok: boolean }];
-  tunnel: [{ target: string; localAddress?: string; localPort?: number }];
-  log: [AgentLogEntry];
-  status: [AgentStatus];
-}
-
-const DEFAULT_VOLUME: DataVolume = { perfSamples: 5, logRows: 2, messageBytes: 120 };
+export * from './options.js';
+export * from './status.js';
+export { RECORD_ID_FIELD } from './requests.js';
 
 /**
  * One simulated monitoring agent: identity, certificate, proxy, schedules, queue and ledger are
  * shared code; the OS protocol (onboarding body, data types, agent-service call) is plugged in.
+ * Options are checked in options.ts, calls built in requests.ts, uploads moved by upload-pump.ts.
  */
 export class SimulatedAgent extends EventEmitter<AgentEvents> {
   readonly os: AgentOs;
@@ -192,11 +37,11 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   /** Seeded Fakers for data and serial numbers, separate from the identity's. */
   private readonly data: SeededStream;
   private readonly opts: AgentOptions;
-  private readonly volume: DataVolume;
-  private readonly schedule: AgentSchedule & { topologyHeartbeatMs: number; heartbeatRowsMs: number };
+  private readonly settings: ResolvedSettings;
   private readonly onboardBackoff: Backoff;
-  private readonly uploadBackoff: Backoff;
-  private readonly batchSize: number;
+  private readonly timers: AgentTimers;
+  private readonly uploads: UploadPump;
+  private readonly calls: CallContext;
 
   private cert?: ClientCertificate;
   private certPromise?: Promise<ClientCertificate>;
@@ -210,75 +55,64 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   private lastCallFailed = false;
   private started = false;
   private closed = false;
-  private timers = new Set<TimerHandle>();
-  private intervals = new Set<TimerHandle>();
   private retryTimer?: TimerHandle;
   private nextRetryAt?: number;
-  private uploadRetryTimer?: TimerHandle;
-  private uploadRetryAt?: number;
   private onboarding?: Promise<void>;
-  private pumping?: Promise<void>;
-  private uploadBlockedUntil = 0;
-  private inflight = new Set<Promise<unknown>>();
 
   constructor(private readonly protocol: AgentProtocol, options: AgentOptions) {
     super();
-    this.opts = options;
+    checkAgentSettings(options);
     if (options.os !== protocol.os) throw new InputError(`agent os "${options.os}" does not match its protocol "${protocol.os}"`);
+    this.opts = options;
     this.os = options.os;
     validateWorkspaceId(options.workspaceId);
     decodeSharedKey(options.workspaceKey);
-    if (typeof options.caPem !== 'string' || !options.caPem.includes('BEGIN CERTIFICATE')) {
-      throw new InputError('caPem must be the lab CA certificate in PEM form (-----BEGIN CERTIFICATE-----)');
-    }
-    if (options.bindAddress !== undefined && !(isIPv4(options.bindAddress) && options.bindAddress.startsWith('127.'))) {
-      throw new InputError(`bindAddress ${options.bindAddress} is not a loopback address (127.x.y.z)`);
-    }
-    validateTlsOptions(options.tls);
     this.proxy = parseProxyString(options.proxy);
+    this.settings = resolveSettings(options, protocol);
     this.bindAddress = options.bindAddress;
     this.clock = options.clock ?? systemClock;
+    this.timers = new AgentTimers(this.clock);
     this.identity = createIdentity(this.os, options.seed, options.index ?? 0);
     // Independent streams for data and jitter, so identities do not depend on schedules.
     this.data = new SeededStream(options.seed, options.index ?? 0, 1);
     this.endpoints = endpointsFor(options.workspaceId, options.tld);
-    if (options.queueLimit !== undefined && !(Number.isInteger(options.queueLimit) && options.queueLimit >= 1)) throw new InputError(`queueLimit must be a whole number >= 1, got ${options.queueLimit}`);
-    for (const k of ['connectTimeoutMs', 'requestTimeoutMs'] as const) {
-      // undici reads 0 as "no timeout": a hung call would then never end.
-      const v = options[k];
-      if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new InputError(`${k} must be a number of milliseconds > 0, got ${v}`);
-    }
-    this.ledger = new Ledger({ agentGuid: this.identity.agentGuid, queueLimit: options.queueLimit ?? 10_000, now: () => this.clock.now() });
-    this.volume = { ...DEFAULT_VOLUME, ...options.volume };
-    for (const [k, v] of Object.entries(this.volume)) {
-      if (!(Number.isInteger(v) && v >= 0)) throw new InputError(`volume.${k} must be a whole number >= 0, got ${v}`);
-    }
-    this.schedule = {
-      collectIntervalMs: options.schedule?.collectIntervalMs ?? 60_000,
-      topologyHeartbeatMs: options.schedule?.topologyHeartbeatMs ?? protocol.topologyHeartbeatMs,
-      heartbeatRowsMs: options.schedule?.heartbeatRowsMs ?? protocol.heartbeatRowsMs,
-    };
-    for (const [k, v] of Object.entries(this.schedule)) {
-      if (!(typeof v === 'number' && v >= 0 && Number.isFinite(v))) throw new InputError(`schedule.${k} must be a number of milliseconds >= 0, got ${v}`);
-    }
-    const r = options.retry ?? {};
+    this.ledger = new Ledger({ agentGuid: this.identity.agentGuid, queueLimit: this.settings.queueLimit, now: () => this.clock.now() });
     const random = seededRandom(options.seed, options.index ?? 0);
-    const onboardInitialMs = r.onboardInitialMs ?? 15_000;
-    const uploadInitialMs = r.uploadInitialMs ?? 30_000;
-    // An explicit first delay above a default cap raises the cap rather than failing.
-    const onboardMaxMs = r.onboardMaxMs ?? Math.max(300_000, onboardInitialMs);
-    const uploadMaxMs = r.uploadMaxMs ?? Math.max(540_000, uploadInitialMs);
-    for (const [name, v] of Object.entries({ onboardInitialMs, onboardMaxMs, uploadInitialMs, uploadMaxMs })) {
-      if (!(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new InputError(`retry.${name} must be a number of milliseconds > 0, got ${v}`);
-    }
-    if (onboardMaxMs < onboardInitialMs) throw new InputError(`retry.onboardMaxMs (${onboardMaxMs}) must not be below retry.onboardInitialMs (${onboardInitialMs})`);
-    if (uploadMaxMs < uploadInitialMs) throw new InputError(`retry.uploadMaxMs (${uploadMaxMs}) must not be below retry.uploadInitialMs (${uploadInitialMs})`);
-    if (r.jitter !== undefined && !(r.jitter >= 0 && r.jitter < 1)) throw new InputError(`retry.jitter must be in [0, 1), got ${r.jitter}`);
-    if (r.retryLimit !== undefined && !(Number.isInteger(r.retryLimit) && r.retryLimit >= 1)) throw new InputError(`retry.retryLimit must be a whole number >= 1, got ${r.retryLimit}`);
-    this.onboardBackoff = new Backoff({ initialMs: onboardInitialMs, maxMs: onboardMaxMs, jitter: r.jitter, random });
-    this.uploadBackoff = new Backoff({ initialMs: uploadInitialMs, maxMs: uploadMaxMs, jitter: r.jitter, random });
-    this.batchSize = options.batchSize ?? 500;
-    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new InputError(`batchSize must be a positive integer, got ${options.batchSize}`);
+    this.onboardBackoff = new Backoff({ ...this.settings.onboardRetry, random });
+    this.calls = {
+      identity: this.identity,
+      protocol,
+      endpoints: this.endpoints,
+      workspaceId: options.workspaceId,
+      workspaceKey: options.workspaceKey,
+      certificate: () => this.certificate(),
+      dateNow: () => (this.opts.dateClock ?? this.clock).now(),
+      call: (phase, method, url, headers, body) => this.call(phase, method, url, headers, body),
+      fail: (phase, err) => this.fail(phase, err),
+    };
+    this.uploads = new UploadPump({
+      clock: this.clock,
+      timers: this.timers,
+      ledger: this.ledger,
+      backoff: new Backoff({ ...this.settings.uploadRetry, random }),
+      batchSize: this.settings.batchSize,
+      retryLimit: this.settings.uploadRetry.retryLimit,
+      upload: (batch) => postDataItems(this.calls, batch),
+      mayUpload: () => !this.closed && this.started && this.uploadsEnabled,
+      started: () => this.started,
+      closed: () => this.closed,
+      delivered: (batch) => {
+        this.lastCallFailed = false;
+        if (this.state === 'retrying' || this.state === 'failed') this.setState('running');
+        this.emit('delivered', { dataType: batch[0]!.dataType, count: batch.length, recordIds: batch.map((r) => r.id), delivered: this.ledger.summary().acknowledged });
+        this.emit('status', this.status());
+      },
+      failed: () => {
+        this.setState(this.started ? 'retrying' : 'failed');
+        this.emit('status', this.status());
+      },
+      dropped: (reason, count) => this.emit('dropped', { reason, count }),
+    });
   }
 
   get agentId(): string {
@@ -323,7 +157,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
       lastCallFailed: this.lastCallFailed,
       lastError: this.lastFailure?.message,
       lastFailure: this.lastFailure,
-      nextRetryAt: this.nextRetryAt ?? (this.uploadBlockedUntil > this.clock.now() ? this.uploadBlockedUntil : undefined),
+      nextRetryAt: this.nextRetryAt ?? this.uploads.nextRetryAt(),
     };
   }
 
@@ -342,7 +176,8 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
    */
   onboard(): Promise<void> {
     this.assertOpen();
-    this.onboarding ??= this.track(this.doOnboard())
+    this.onboarding ??= this.timers
+      .track(this.doOnboard())
       .catch((err: unknown) => {
         // When started, tryOnboard schedules the retry and moves to 'retrying'.
         if (!this.started) this.setState('failed');
@@ -357,7 +192,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   private async doOnboard(): Promise<void> {
     if (!this.onboarded) {
       this.setState('onboarding');
-      await this.topologyRequest('onboard');
+      this.dscEndpoint = (await topologyRequest(this.calls, 'onboard')).dscEndpoint;
       this.onboarded = true;
       this.lastCallFailed = false;
       this.onboardBackoff.reset();
@@ -366,7 +201,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     }
     if (this.protocol.agentServiceCall && !this.registered) {
       this.setState('registering');
-      await this.registerAgentService();
+      await registerAgentService(this.calls, this.dscEndpoint!);
       this.registered = true;
       this.lastCallFailed = false;
       this.onboardBackoff.reset();
@@ -375,12 +210,12 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     }
     if (this.retryTimer) {
       // A direct onboard() call succeeded while a scheduled retry was waiting.
-      this.clearTimer(this.retryTimer);
+      this.timers.clear(this.retryTimer);
       this.retryTimer = undefined;
     }
     this.nextRetryAt = undefined;
     this.setState('running');
-    this.schedulePump(0);
+    this.uploads.schedule(0);
   }
 
   /** Onboards if needed, collects one tick of data (and a heartbeat row on Linux), delivers everything queued. */
@@ -399,17 +234,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     if (!this.uploadsEnabled) {
       throw new AgentError(`Cannot upload yet: ${this.onboarded ? 'the agent-service registration has not succeeded' : 'the agent is not onboarded'}`, 'protocol', { phase: 'upload' });
     }
-    this.uploadBlockedUntil = 0;
-    for (;;) {
-      if (this.pumping) await this.pumping.catch(() => undefined);
-      if (this.ledger.waitingCount === 0) return;
-      // pump() does nothing once closed: without this check the loop would spin on microtasks forever.
-      if (this.closed) {
-        throw new AgentError(`Agent closed while flushing: ${this.ledger.waitingCount} records stay queued`, 'protocol', { phase: 'upload' });
-      }
-      const err = await this.pump();
-      if (err) throw err;
-    }
+    await this.uploads.flush();
   }
 
   /** Starts the schedules: onboarding (with retries), collection, heartbeats, uploads. */
@@ -417,15 +242,15 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     this.assertOpen();
     if (this.started) return;
     this.started = true;
-    this.every(this.schedule.collectIntervalMs, () => this.collectNow(false));
-    if (this.schedule.heartbeatRowsMs > 0 && this.protocol.heartbeatRow) {
-      this.every(this.schedule.heartbeatRowsMs, () => this.createRecords([this.protocol.heartbeatRow!(this.collectContext())]));
+    const schedule = this.settings.schedule;
+    this.timers.every(schedule.collectIntervalMs, () => this.collectNow(false));
+    const heartbeatRow = this.protocol.heartbeatRow;
+    if (schedule.heartbeatRowsMs > 0 && heartbeatRow) {
+      this.timers.every(schedule.heartbeatRowsMs, () => this.createRecords([heartbeatRow(this.collectContext())]));
     }
-    if (this.schedule.topologyHeartbeatMs > 0) {
-      this.every(this.schedule.topologyHeartbeatMs, () => {
-        if (this.onboarded) void this.track(this.heartbeat());
-      });
-    }
+    this.timers.every(schedule.topologyHeartbeatMs, () => {
+      if (this.onboarded) void this.timers.track(this.heartbeat());
+    });
     this.tryOnboard();
   }
 
@@ -433,46 +258,21 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const t of this.timers) this.clock.clearTimeout(t);
-    for (const t of this.intervals) this.clock.clearInterval(t);
-    this.timers.clear();
-    this.intervals.clear();
+    this.timers.clearAll();
     this.retryTimer = undefined;
-    this.uploadRetryTimer = undefined;
-    this.uploadRetryAt = undefined;
     this.nextRetryAt = undefined;
+    this.uploads.stop();
     await this.http?.close();
-    await Promise.allSettled([...this.inflight]);
+    await this.timers.settled();
     this.setState('stopped');
   }
 
   /** Resolves when the condition holds; rejects after timeoutMs of real time (default 30 s). */
   waitFor(cond: AgentCondition, opts: { timeoutMs?: number } = {}): Promise<AgentStatus> {
-    const test = conditionTest(cond);
-    const now = this.status();
-    if (test(now, this.lastFailure)) return Promise.resolve(now);
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const s = this.status();
-        if (test(s, this.lastFailure)) {
-          cleanup();
-          resolve(s);
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`agent ${this.identity.hostname}: timed out after ${opts.timeoutMs ?? 30_000} ms waiting for ${describe(cond)}; status ${JSON.stringify(this.status())}`));
-      }, opts.timeoutMs ?? 30_000);
-      const events = ['status', 'delivered', 'failed', 'onboarded', 'registered'] as const;
-      const cleanup = () => {
-        clearTimeout(timer);
-        for (const e of events) this.off(e, check);
-      };
-      for (const e of events) this.on(e, check);
-    });
+    return waitForCondition(this, () => ({ status: this.status(), failure: this.lastFailure }), this.identity.hostname, cond, opts);
   }
 
-  // ---- onboarding and heartbeats -------------------------------------------------------------
+  // ---- onboarding retries and heartbeats -------------------------------------------------------
 
   private tryOnboard(): void {
     if (this.closed || this.uploadsEnabled) return;
@@ -480,69 +280,25 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
       () => undefined,
       (err: AgentError) => {
         if (this.closed) return;
-        const delay = this.onboardBackoff.next(err.retryAfterMs);
-        this.scheduleRetry(delay, () => this.tryOnboard());
+        this.scheduleRetry(this.onboardBackoff.next(err.retryAfterMs), () => this.tryOnboard());
       },
     );
   }
 
   private scheduleRetry(delay: number, fn: () => void): void {
-    if (this.retryTimer) this.clearTimer(this.retryTimer);
+    if (this.retryTimer) this.timers.clear(this.retryTimer);
     this.nextRetryAt = this.clock.now() + delay;
     this.setState('retrying');
-    this.retryTimer = this.after(delay, () => {
+    this.retryTimer = this.timers.after(delay, () => {
       this.retryTimer = undefined;
       this.nextRetryAt = undefined;
       fn();
     });
   }
 
-  private async topologyRequest(phase: 'onboard' | 'heartbeat'): Promise<void> {
-    const cert = await this.certificate();
-    const body = this.protocol.topologyBody(this.identity, cert);
-    const headers =
-      phase === 'onboard'
-        ? signedTopologyHeaders({ workspaceId: this.opts.workspaceId, sharedKey: this.opts.workspaceKey, body, epochMs: this.dateNow(), userAgent: this.protocol.userAgent(this.identity) })
-        : { 'x-ms-Date': formatAgentDate(this.dateNow()), 'User-Agent': this.protocol.userAgent(this.identity), 'Accept-Language': 'en-US' };
-    const url = `https://${this.endpoints.omsHost}${this.protocol.topologyPath}`;
-    const res = await this.call(phase, 'POST', url, { ...headers, 'Content-Type': this.protocol.topologyContentType }, body);
-    const text = res.body.toString('utf8');
-    if (res.statusCode === 403) {
-      throw this.fail(phase, new AgentError(`Error ${phase === 'onboard' ? 'onboarding' : 'sending the heartbeat'}. HTTP code 403, Reason: ${parseReason(text) ?? '(none)'}. Check the Workspace ID, Workspace Key and that the time of the system is correct.`, 'http', { target: `${this.endpoints.omsHost}:443`, statusCode: 403, retryAfterMs: res.retryAfterMs }));
-    }
-    if (res.statusCode !== 200) {
-      throw this.fail(phase, new AgentError(`Error ${phase === 'onboard' ? 'onboarding' : 'sending the heartbeat'}. HTTP code ${res.statusCode}`, 'http', { target: `${this.endpoints.omsHost}:443`, statusCode: res.statusCode, retryAfterMs: res.retryAfterMs }));
-    }
-    const topo = parseTopologyResponse(text);
-    if (this.protocol.agentServiceCall) {
-      if (!topo.dscEndpoint) throw this.fail(phase, new AgentError('Could not extract the DSC endpoint.', 'protocol', { target: `${this.endpoints.omsHost}:443` }));
-      this.dscEndpoint = topo.dscEndpoint;
-    }
-  }
-
-  private async registerAgentService(): Promise<void> {
-    const cert = await this.certificate();
-    const call = this.protocol.agentServiceCall!({
-      identity: this.identity,
-      cert,
-      dscEndpoint: this.dscEndpoint!,
-      workspaceId: this.opts.workspaceId,
-      workspaceKey: this.opts.workspaceKey,
-      now: this.dateNow(),
-    });
-    const res = await this.call('agent-service', call.method, call.url, call.headers, call.body);
-    if (res.statusCode < 200 || res.statusCode > 299) {
-      const host = new URL(call.url).hostname;
-      throw this.fail(
-        'agent-service',
-        new AgentError(`Agent service registration at ${host} failed. HTTP code ${res.statusCode} ${res.statusText}`.trim(), 'http', { target: `${host}:443`, statusCode: res.statusCode, retryAfterMs: res.retryAfterMs }),
-      );
-    }
-  }
-
   private async heartbeat(): Promise<void> {
     try {
-      await this.topologyRequest('heartbeat');
+      await topologyRequest(this.calls, 'heartbeat');
       this.emit('heartbeat', { ok: true });
     } catch {
       this.emit('heartbeat', { ok: false });
@@ -552,7 +308,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   // ---- data ------------------------------------------------------------------------------------
 
   private collectContext() {
-    return { identity: this.identity, faker: this.data.next(), now: this.clock.now(), volume: this.volume };
+    return { identity: this.identity, faker: this.data.next(), now: this.clock.now(), volume: this.settings.volume };
   }
 
   /** One collection tick (plus a heartbeat row when asked, for runOnce); then try to upload. */
@@ -562,7 +318,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     this.createRecords(recs);
   }
 
-  private createRecords(recs: { dataType: string; item: Record<string, unknown> }[]): void {
+  private createRecords(recs: NewRecord[]): void {
     let dropped = 0;
     for (const r of recs) {
       const rec = this.ledger.create(r.dataType, r.item);
@@ -573,114 +329,15 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
       this.emit('dropped', { reason: 'queue-full', count: dropped });
     }
     this.emit('status', this.status());
-    this.schedulePump(0);
-  }
-
-  private schedulePump(delay: number): void {
-    if (this.closed || !this.started || !this.uploadsEnabled) return;
-    const now = this.clock.now();
-    // Never before the end of a backoff or Retry-After window, whoever asks.
-    const wait = Math.max(delay, this.uploadBlockedUntil - now);
-    if (wait <= 0) {
-      if (!this.pumping) void this.pump();
-      return;
-    }
-    // A timer due earlier stays: when it fires it schedules again for what is left of the window.
-    if (this.uploadRetryTimer && this.uploadRetryAt! <= now + wait) return;
-    if (this.uploadRetryTimer) this.clearTimer(this.uploadRetryTimer);
-    this.uploadRetryAt = now + wait;
-    this.uploadRetryTimer = this.after(wait, () => {
-      this.uploadRetryTimer = undefined;
-      this.uploadRetryAt = undefined;
-      this.schedulePump(0);
-    });
-  }
-
-  /** Uploads batches until the queue is empty or a post fails; resolves with the failure, if any. */
-  private pump(): Promise<AgentError | undefined> {
-    if (this.pumping) return this.pumping.then(() => undefined);
-    const run = (async (): Promise<AgentError | undefined> => {
-      while (!this.closed && this.ledger.waitingCount > 0) {
-        const batch = this.ledger.takeBatch(this.batchSize);
-        try {
-          await this.upload(batch);
-          this.ledger.acknowledge(batch);
-          this.lastCallFailed = false;
-          this.uploadBackoff.reset();
-          if (this.state === 'retrying' || this.state === 'failed') this.setState('running');
-          this.emit('delivered', { dataType: batch[0]!.dataType, count: batch.length, recordIds: batch.map((r) => r.id), delivered: this.ledger.summary().acknowledged });
-          this.emit('status', this.status());
-        } catch (e) {
-          const err = e instanceof AgentError ? e : new AgentError(String(e), 'network', { phase: 'upload' });
-          const limit = this.opts.retry?.retryLimit;
-          // A call cut short by close() was not a failed attempt: closing keeps every record queued.
-          const exhausted = limit !== undefined && !this.closed ? batch.filter((r) => r.attempts >= limit) : [];
-          if (exhausted.length) {
-            this.ledger.drop(exhausted, 'retry-limit');
-            this.emit('dropped', { reason: 'retry-limit', count: exhausted.length });
-          }
-          this.ledger.requeue(batch);
-          const delay = this.uploadBackoff.next(err.retryAfterMs);
-          this.uploadBlockedUntil = this.clock.now() + delay;
-          if (this.started && !this.closed) this.schedulePump(delay);
-          this.setState(this.started ? 'retrying' : 'failed');
-          this.emit('status', this.status());
-          return err;
-        }
-      }
-      return undefined;
-    })();
-    const tracked = this.track(run);
-    this.pumping = tracked.then(() => undefined);
-    void tracked.finally(() => {
-      this.pumping = undefined;
-      // Records created while the last batch was settling found the pump busy; they go now.
-      if (this.ledger.waitingCount > 0) this.schedulePump(0);
-    });
-    return tracked;
-  }
-
-  private async upload(batch: LedgerRecord[]): Promise<void> {
-    const dataType = batch[0]!.dataType;
-    const json = JSON.stringify({ DataType: dataType, IPName: 'LogManagement', DataItems: batch.map((r) => ({ ...r.item, [RECORD_ID_FIELD]: r.id })) });
-    const body = deflateSync(json);
-    const requestId = randomUUID();
-    const url = `https://${this.endpoints.odsHost}/OperationalData.svc/PostJsonDataItems`;
-    const headers = { 'X-Request-ID': requestId, 'Content-Type': 'application/json', 'Content-Encoding': 'deflate', 'User-Agent': this.protocol.userAgent(this.identity) };
-    const res = await this.call('upload', 'POST', url, headers, body);
-    if (res.statusCode !== 200) {
-      const text = res.body.toString('utf8', 0, Math.min(res.body.length, 300)).replace(/\s+/g, ' ');
-      throw this.fail(
-        'upload',
-        new AgentError(`HTTP Error: (request-id=${requestId}; code=${res.statusCode}; message=${res.statusText}; body=${text};)`, 'http', { target: `${this.endpoints.odsHost}:443`, statusCode: res.statusCode, retryAfterMs: res.retryAfterMs }),
-      );
-    }
+    this.uploads.schedule(0);
   }
 
   // ---- plumbing ------------------------------------------------------------------------------
 
-  private dateNow(): number {
-    return (this.opts.dateClock ?? this.clock).now();
-  }
-
   private async client(): Promise<AgentHttpClient> {
     if (this.http) return this.http;
     const cert = await this.certificate();
-    this.http ??= new AgentHttpClient({
-      proxy: this.proxy,
-      bindAddress: this.bindAddress,
-      tls: {
-        ca: this.opts.caPem,
-        cert: cert.certPem,
-        key: cert.keyPem,
-        minVersion: this.opts.tls?.minVersion ?? 'TLSv1',
-        maxVersion: this.opts.tls?.maxVersion ?? DEFAULT_TLS_MAX,
-        servername: this.opts.tls?.servername,
-      },
-      connectHeaders: this.protocol.connectHeaders(this.identity),
-      connectTimeoutMs: this.opts.connectTimeoutMs ?? 30_000,
-      requestTimeoutMs: this.opts.requestTimeoutMs ?? 60_000,
-      keepAlive: this.opts.keepAlive,
+    this.http ??= agentHttpClient(this.opts, this.proxy, cert, this.protocol.connectHeaders(this.identity), {
       now: () => this.clock.now(),
       onTunnel: (info) => this.emit('tunnel', info),
     });
@@ -732,69 +389,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     this.emit('status', this.status());
   }
 
-  private every(ms: number, fn: () => void): void {
-    if (ms <= 0) return;
-    this.intervals.add(this.clock.setInterval(fn, ms));
-  }
-
-  private after(ms: number, fn: () => void): TimerHandle {
-    const h = this.clock.setTimeout(() => {
-      this.timers.delete(h);
-      fn();
-    }, ms);
-    this.timers.add(h);
-    return h;
-  }
-
-  private clearTimer(h: TimerHandle): void {
-    this.clock.clearTimeout(h);
-    this.timers.delete(h);
-  }
-
-  private track<T>(p: Promise<T>): Promise<T> {
-    this.inflight.add(p);
-    void p.then(
-      () => this.inflight.delete(p),
-      () => this.inflight.delete(p),
-    );
-    return p;
-  }
-
   private assertOpen(): void {
     if (this.closed) throw new Error(`agent ${this.identity.hostname} is closed`);
   }
-}
-
-const TLS_VERSIONS: readonly SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
-/** The agents of 2016 offer up to TLS 1.2. */
-const DEFAULT_TLS_MAX: SecureVersion = 'TLSv1.2';
-
-/** Caught here: node would only fail at the first handshake, and the agent would retry it forever. */
-function validateTlsOptions(tls: AgentTlsOptions | undefined): void {
-  if (tls === undefined) return;
-  for (const k of ['minVersion', 'maxVersion'] as const) {
-    const v = tls[k];
-    if (v !== undefined && !TLS_VERSIONS.includes(v)) throw new InputError(`tls.${k} must be one of ${TLS_VERSIONS.join(', ')}, got ${JSON.stringify(v)}`);
-  }
-  const min = tls.minVersion ?? 'TLSv1';
-  const max = tls.maxVersion ?? DEFAULT_TLS_MAX;
-  if (TLS_VERSIONS.indexOf(min) > TLS_VERSIONS.indexOf(max)) {
-    throw new InputError(`tls.minVersion ${min} is above tls.maxVersion ${max}${tls.maxVersion === undefined ? ' (the default, like the 2016 agents)' : ''}: raise maxVersion (--tls-max-version) or lower minVersion`);
-  }
-  if (tls.servername !== undefined && (typeof tls.servername !== 'string' || !/^[A-Za-z0-9.-]+$/.test(tls.servername))) {
-    throw new InputError(`tls.servername must be a host name (letters, digits, dots, dashes), got ${JSON.stringify(tls.servername)}`);
-  }
-}
-
-function conditionTest(cond: AgentCondition): (s: AgentStatus, f?: AgentFailure) => boolean {
-  if (typeof cond === 'function') return (s) => cond(s);
-  if ('onboarded' in cond) return (s) => s.onboarded;
-  if ('registered' in cond) return (s) => s.agentServiceRegistered === true;
-  if ('delivered' in cond) return (s) => s.delivered >= cond.delivered;
-  if ('created' in cond) return (s) => s.created >= cond.created;
-  return (_s, f) => f !== undefined && (cond.failed === true || f.phase === cond.failed);
-}
-
-function describe(cond: AgentCondition): string {
-  return typeof cond === 'function' ? 'a custom condition' : JSON.stringify(cond);
 }

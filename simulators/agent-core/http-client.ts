@@ -1,6 +1,9 @@
 import { STATUS_CODES } from 'node:http';
 import { Agent, type Dispatcher, type buildConnector } from 'undici';
+import type { ClientCertificate } from './certificate.js';
 import { AgentError, parseRetryAfter } from './errors.js';
+import { DEFAULT_TLS_MAX, type AgentOptions } from './options.js';
+import type { ProxySetting } from './proxy-string.js';
 import { openAgentTunnel, type AgentTunnelOptions } from './tunnel.js';
 
 export interface HttpResponse {
@@ -85,6 +88,33 @@ export class AgentHttpClient {
     this.closing.abort();
     await this.dispatcher.destroy();
   }
+}
+
+/** The client an agent with these options uses: its CA, certificate, TLS versions, timeouts, proxy and bind address. */
+export function agentHttpClient(
+  opts: AgentOptions,
+  proxy: ProxySetting,
+  cert: ClientCertificate,
+  connectHeaders: Record<string, string>,
+  hooks: Pick<AgentHttpClientOptions, 'now' | 'onTunnel'>,
+): AgentHttpClient {
+  return new AgentHttpClient({
+    proxy,
+    bindAddress: opts.bindAddress,
+    tls: {
+      ca: opts.caPem,
+      cert: cert.certPem,
+      key: cert.keyPem,
+      minVersion: opts.tls?.minVersion ?? 'TLSv1',
+      maxVersion: opts.tls?.maxVersion ?? DEFAULT_TLS_MAX,
+      servername: opts.tls?.servername,
+    },
+    connectHeaders,
+    connectTimeoutMs: opts.connectTimeoutMs ?? 30_000,
+    requestTimeoutMs: opts.requestTimeoutMs ?? 60_000,
+    keepAlive: opts.keepAlive,
+    ...hooks,
+  });
 }
 
 function targetOf(url: string): string {

@@ -1,0 +1,91 @@
+/**
+ * The agent's calls to the service, built and judged the way the real agents do: the topology
+ * request (onboarding and heartbeat), the Linux agent-service registration, the data upload.
+ */
+import { randomUUID } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
+import type { ClientCertificate } from './certificate.js';
+import { AgentError, type AgentPhase } from './errors.js';
+import type { HttpResponse } from './http-client.js';
+import type { AgentIdentity } from './identity.js';
+import type { LedgerRecord } from './ledger.js';
+import type { AgentProtocol, Endpoints } from './protocol.js';
+import { formatAgentDate, signedTopologyHeaders } from './signing.js';
+import { parseReason, parseTopologyResponse } from './topology.js';
+
+/** The data item field the fake cloud reads record ids from (fake-oms-endpoints/protocol/ods.ts). */
+export const RECORD_ID_FIELD = 'omsgwRecordId';
+
+/** What the calls need from their agent. */
+export interface CallContext {
+  identity: AgentIdentity;
+  protocol: AgentProtocol;
+  endpoints: Endpoints;
+  workspaceId: string;
+  workspaceKey: string;
+  certificate(): Promise<ClientCertificate>;
+  /** Epoch ms for request dates (x-ms-Date). */
+  dateNow(): number;
+  /** Sends one request through the proxy; a transport failure is thrown as an already-reported AgentError. */
+  call(phase: AgentPhase, method: 'POST' | 'PUT', url: string, headers: Record<string, string>, body: string | Buffer): Promise<HttpResponse>;
+  /** Records and reports a failure; returns the error to throw. */
+  fail(phase: AgentPhase, err: AgentError): AgentError;
+}
+
+/** The topology request: shared-key signed when onboarding, certificate-only as a heartbeat. Returns the DSC endpoint (Linux). */
+export async function topologyRequest(ctx: CallContext, phase: 'onboard' | 'heartbeat'): Promise<{ dscEndpoint?: string }> {
+  const { protocol, identity, endpoints } = ctx;
+  const cert = await ctx.certificate();
+  const body = protocol.topologyBody(identity, cert);
+  const headers =
+    phase === 'onboard'
+      ? signedTopologyHeaders({ workspaceId: ctx.workspaceId, sharedKey: ctx.workspaceKey, body, epochMs: ctx.dateNow(), userAgent: protocol.userAgent(identity) })
+      : { 'x-ms-Date': formatAgentDate(ctx.dateNow()), 'User-Agent': protocol.userAgent(identity), 'Accept-Language': 'en-US' };
+  const url = `https://${endpoints.omsHost}${protocol.topologyPath}`;
+  const res = await ctx.call(phase, 'POST', url, { ...headers, 'Content-Type': protocol.topologyContentType }, body);
+  const text = res.body.toString('utf8');
+  const what = phase === 'onboard' ? 'onboarding' : 'sending the heartbeat';
+  const target = `${endpoints.omsHost}:443`;
+  if (res.statusCode === 403) {
+    throw ctx.fail(phase, new AgentError(`Error ${what}. HTTP code 403, Reason: ${parseReason(text) ?? '(none)'}. Check the Workspace ID, Workspace Key and that the time of the system is correct.`, 'http', { target, statusCode: 403, retryAfterMs: res.retryAfterMs }));
+  }
+  if (res.statusCode !== 200) {
+    throw ctx.fail(phase, new AgentError(`Error ${what}. HTTP code ${res.statusCode}`, 'http', { target, statusCode: res.statusCode, retryAfterMs: res.retryAfterMs }));
+  }
+  const topo = parseTopologyResponse(text);
+  if (!protocol.agentServiceCall) return {};
+  if (!topo.dscEndpoint) throw ctx.fail(phase, new AgentError('Could not extract the DSC endpoint.', 'protocol', { target }));
+  return { dscEndpoint: topo.dscEndpoint };
+}
+
+/** Linux: the DSC node registration at the automation agent-service host. */
+export async function registerAgentService(ctx: CallContext, dscEndpoint: string): Promise<void> {
+  const cert = await ctx.certificate();
+  const call = ctx.protocol.agentServiceCall!({ identity: ctx.identity, cert, dscEndpoint, workspaceId: ctx.workspaceId, workspaceKey: ctx.workspaceKey, now: ctx.dateNow() });
+  const res = await ctx.call('agent-service', call.method, call.url, call.headers, call.body);
+  if (res.statusCode < 200 || res.statusCode > 299) {
+    const host = new URL(call.url).hostname;
+    throw ctx.fail(
+      'agent-service',
+      new AgentError(`Agent service registration at ${host} failed. HTTP code ${res.statusCode} ${res.statusText}`.trim(), 'http', { target: `${host}:443`, statusCode: res.statusCode, retryAfterMs: res.retryAfterMs }),
+    );
+  }
+}
+
+/** One PostJsonDataItems call: one data type, deflated JSON, each item stamped with its record id. Any non-200 is a failure. */
+export async function postDataItems(ctx: CallContext, batch: LedgerRecord[]): Promise<void> {
+  const dataType = batch[0]!.dataType;
+  const json = JSON.stringify({ DataType: dataType, IPName: 'LogManagement', DataItems: batch.map((r) => ({ ...r.item, [RECORD_ID_FIELD]: r.id })) });
+  const body = deflateSync(json);
+  const requestId = randomUUID();
+  const url = `https://${ctx.endpoints.odsHost}/OperationalData.svc/PostJsonDataItems`;
+  const headers = { 'X-Request-ID': requestId, 'Content-Type': 'application/json', 'Content-Encoding': 'deflate', 'User-Agent': ctx.protocol.userAgent(ctx.identity) };
+  const res = await ctx.call('upload', 'POST', url, headers, body);
+  if (res.statusCode !== 200) {
+    const text = res.body.toString('utf8', 0, Math.min(res.body.length, 300)).replace(/\s+/g, ' ');
+    throw ctx.fail(
+      'upload',
+      new AgentError(`HTTP Error: (request-id=${requestId}; code=${res.statusCode}; message=${res.statusText}; body=${text};)`, 'http', { target: `${ctx.endpoints.odsHost}:443`, statusCode: res.statusCode, retryAfterMs: res.retryAfterMs }),
+    );
+  }
+}
