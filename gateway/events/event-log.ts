@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { InputError } from '../../lib/errors.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { EVENT_LEVELS, type EventId, type EventLevel } from './event-ids.js';
+import { EventFile } from './event-file.js';
+import { ResourceEpisodes } from '../resources/episodes.js';
 
 export interface GatewayEvent {
   seq: number;
@@ -33,7 +34,14 @@ export interface EventLogOptions {
   clock?: Clock;
   /** Append every event to this file as one JSON line. */
   file?: string;
+  /** Rotate the file before it grows past this many bytes (0 = never). Default 16 MiB. */
+  fileMaxBytes?: number;
+  /** Rotated files kept (`<file>.1` ... `<file>.<n>`). Default 3. */
+  fileKeep?: number;
 }
+
+export const DEFAULT_EVENT_FILE_MAX_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_EVENT_FILE_KEEP = 3;
 
 /**
  * The gateway's "OMS Gateway Log": a bounded in-memory ring with increasing seq numbers,
@@ -45,32 +53,46 @@ export class EventLog extends EventEmitter<{ event: [GatewayEvent] }> {
   private start = 0;
   private nextSeq = 1;
   private readonly clock: Clock;
-  private stream?: WriteStream;
+  private writer?: EventFile;
   readonly file?: string;
+  private readonly fileMaxBytes: number;
+  private readonly fileKeep: number;
+  /** Resources that ran out (the event-log file, file descriptors): logged once per episode. */
+  readonly resources: ResourceEpisodes;
 
   constructor(options: EventLogOptions = {}) {
     super();
+    this.fileMaxBytes = options.fileMaxBytes ?? DEFAULT_EVENT_FILE_MAX_BYTES;
+    this.fileKeep = options.fileKeep ?? DEFAULT_EVENT_FILE_KEEP;
     this.capacity = options.capacity ?? 10_000;
     if (!Number.isInteger(this.capacity) || this.capacity < 1) throw new InputError(`event ring capacity must be a positive integer, got ${this.capacity}`);
     this.clock = options.clock ?? systemClock;
     this.file = options.file;
     this.setMaxListeners(0);
+    this.resources = new ResourceEpisodes((id, message, details) => this.log(id, message, details), () => this.clock.now());
   }
 
-  /** Opens the JSON-lines file (append). Fails with InputError when it cannot be written. */
+  /** Opens the JSON-lines file (append). Fails with InputError when it cannot be opened. */
   open(): void {
-    if (!this.file || this.stream) return;
-    let fd: number;
+    if (!this.file || this.writer) return;
+    const file = this.file;
     try {
-      fd = openSync(this.file, 'a');
+      this.writer = new EventFile({
+        path: file,
+        maxBytes: this.fileMaxBytes,
+        keep: this.fileKeep,
+        // A failing disk must not take the proxy down: the ring still has every event, and the
+        // episode is logged once (it reaches the ring, the API and the counters, if not the file).
+        onWriteFailed: (err) =>
+          this.resources.exhausted('event-log-file', err.code ?? 'EIO', `Event log file ${file} cannot be written (${err.code ?? err.message}): events are kept only in memory (the last ${this.capacity}) until it can`, {
+            fields: { file },
+          }),
+        onWriteRecovered: (lost) =>
+          this.resources.recovered('event-log-file', (e) => `Event log file ${file} is writable again after ${e.seconds} s (${e.code}); ${lost} event(s) could not be written to it and are missing from the file`),
+      });
     } catch (err) {
-      throw new InputError(`event log file ${this.file} cannot be opened for appending: ${(err as Error).message}`);
+      throw new InputError(`event log file ${file} cannot be opened for appending: ${(err as Error).message}`);
     }
-    this.stream = createWriteStream('', { fd, autoClose: true });
-    this.stream.on('error', () => {
-      // A failing disk must not take the proxy down; the in-memory ring still has everything.
-      this.stream = undefined;
-    });
   }
 
   log(id: EventId, message: string, details: EventDetails = {}): GatewayEvent {
@@ -80,8 +102,9 @@ export class EventLog extends EventEmitter<{ event: [GatewayEvent] }> {
       this.ring[this.start] = event;
       this.start = (this.start + 1) % this.capacity;
     }
-    this.stream?.write(JSON.stringify(event) + '\n');
     this.emit('event', event);
+    // After the emit, so that an event about the file itself (logged from inside write) comes after this one.
+    this.writer?.write(JSON.stringify(event) + '\n');
     return event;
   }
 
@@ -98,12 +121,11 @@ export class EventLog extends EventEmitter<{ event: [GatewayEvent] }> {
     return filter.limit !== undefined && matches.length > filter.limit ? matches.slice(matches.length - filter.limit) : matches;
   }
 
-  /** Waits until everything written so far reached the file, then closes it. */
+  /** Closes the file (writes are synchronous, so everything logged is already in it). */
   async close(): Promise<void> {
-    const stream = this.stream;
-    this.stream = undefined;
-    if (!stream) return;
-    await new Promise<void>((resolve) => stream.end(resolve));
+    const writer = this.writer;
+    this.writer = undefined;
+    writer?.close();
   }
 }
 
