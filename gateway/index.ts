@@ -5,6 +5,7 @@ import { AdminServer, type AdminBackend } from './admin/admin-server.js';
 import { GatewayManagement } from './admin/management.js';
 import { parseResetTime } from './counters/daily-distinct-clients.js';
 import { GatewayCounters, type CountersSnapshot } from './counters/counters.js';
+import { FdWatch } from './resources/fd-watch.js';
 import { EventLog } from './events/event-log.js';
 import { createMetrics } from './metrics.js';
 import { formatRelayProxy } from './routes/relay.js';
@@ -84,6 +85,7 @@ class GatewayImpl implements Gateway {
   private proxyAddr?: Address;
   private adminAddr?: Address;
   private watcher?: FileWatcher;
+  private readonly fdWatch: FdWatch;
   private lifecycle: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
   private closePromise?: Promise<void>;
 
@@ -93,7 +95,7 @@ class GatewayImpl implements Gateway {
     }
     const resetMinutes = parseResetTime(config.connectedClientsResetTime, 'connectedClientsResetTime');
     this.state = new GatewayState(config, configFile, pinned);
-    this.events = new EventLog({ capacity: config.eventRingSize, clock, file: config.eventLog });
+    this.events = new EventLog({ capacity: config.eventRingSize, clock, file: config.eventLog, fileMaxBytes: config.eventLogMaxBytes, fileKeep: config.eventLogKeep });
     this.management = new GatewayManagement(this.state, this.events);
     this.countersImpl = new GatewayCounters({
       clock,
@@ -112,6 +114,7 @@ class GatewayImpl implements Gateway {
       createInspector: (o) => new TlsInspector(o),
       debugEvents: config.debugEvents,
     });
+    this.fdWatch = new FdWatch({ clock, episodes: this.events.resources, openConnections: () => this.proxy.connectionCount });
   }
 
   get config(): Readonly<GatewayConfig> {
@@ -154,6 +157,7 @@ class GatewayImpl implements Gateway {
       throw err;
     }
     this.countersImpl.start();
+    this.fdWatch.start();
     if (c.watch) {
       const files = [c.allowlistFile, c.clientAllowlistFile, c.hostMapFile].filter((f): f is string => !!f);
       // a failure is already logged as 401 by reload(); the previous settings stay
@@ -208,6 +212,7 @@ class GatewayImpl implements Gateway {
     const wasRunning = this.lifecycle === 'running';
     this.lifecycle = 'closing';
     this.watcher?.close();
+    this.fdWatch.close();
     await this.proxy.stopAccepting();
     if (wasRunning) {
       const open = this.proxy.connectionCount;

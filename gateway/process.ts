@@ -21,6 +21,8 @@ export interface SpawnGatewayOptions {
   cwd?: string;
   /** Give up (and kill the child) when it is not ready within this time. Default 20 s. */
   readyTimeoutMs?: number;
+  /** Run the child with this open-files limit (soft and hard), through util-linux `prlimit`. */
+  openFilesLimit?: number;
   /** Every stdout/stderr line of the child, as it comes. */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
@@ -55,7 +57,9 @@ export function spawnGateway(args: string[], opts: SpawnGatewayOptions = {}): Pr
   const full = [...args];
   if (!full.includes('--listen-port')) full.push('--listen-port', '0');
   if (!full.includes('--admin-port') && !full.includes('--no-admin')) full.push('--admin-port', '0');
-  const child = spawn(process.execPath, [cliPath(), 'gateway', ...full], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [cliPath(), 'gateway', ...full];
+  const [command, commandArgs] = opts.openFilesLimit ? ['prlimit', [`--nofile=${opts.openFilesLimit}:${opts.openFilesLimit}`, process.execPath, ...argv]] : [process.execPath, argv];
+  const child = spawn(command, commandArgs, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   // 'close', not 'exit': by then stdout/stderr are fully read, so output() and start errors are complete.

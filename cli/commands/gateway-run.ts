@@ -95,6 +95,8 @@ export function registerRun(gateway: Command): void {
     .option('--proxy-auth <user:pass>', 'require these credentials from clients (Proxy-Authorization: Basic)')
     .option('--allow-private-upstream', 'let unmapped hosts resolve to loopback/private addresses')
     .option('--event-log <file>', 'append every event to this file as JSON lines')
+    .option('--event-log-max-size <size>', 'rotate the event-log file before it passes this size, e.g. 16MiB (0 = never; default 16MiB)')
+    .option('--event-log-keep <n>', 'rotated event-log files kept as <file>.1 ... <file>.<n> (default 3)')
     .option('--watch', 'apply allowlist/host-map file edits live (otherwise: restart, SIGHUP or POST /api/reload)')
     .option('--no-tls-inspection', 'pure forwarding: do not inspect the TLS handshake')
     .option('--clock <mode>', 'system | manual | manual=<ISO time> (test harness: time moves only via POST /api/clock/advance)')

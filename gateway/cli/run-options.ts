@@ -29,6 +29,8 @@ export interface RunFlags {
   proxyAuth?: string;
   allowPrivateUpstream?: boolean;
   eventLog?: string;
+  eventLogMaxSize?: string;
+  eventLogKeep?: string;
   watch?: boolean;
   tlsInspection?: boolean;
   clock?: string;
@@ -88,6 +90,8 @@ export function resolveRunOptions(flags: RunFlags): GatewayOptions {
   if (flags.proxyAuth !== undefined) f.proxyAuth = validateSetting('proxyAuth', flags.proxyAuth, '--proxy-auth');
   if (flags.allowPrivateUpstream) f.allowPrivateUpstream = true;
   if (flags.eventLog !== undefined) f.eventLog = resolve(flags.eventLog);
+  if (flags.eventLogMaxSize !== undefined) f.eventLogMaxBytes = parseSizeFlag(flags.eventLogMaxSize, '--event-log-max-size');
+  if (flags.eventLogKeep !== undefined) f.eventLogKeep = parseIntegerFlag(flags.eventLogKeep, '--event-log-keep', 0, 100);
   if (flags.watch) f.watch = true;
   if (flags.tlsInspection === false) f.tlsInspection = false;
   if (flags.debugEvents) f.debugEvents = true;
@@ -113,4 +117,16 @@ export function parseIntegerFlag(text: string, flag: string, min: number, max: n
   const n = Number(text.trim());
   if (!/^-?[0-9]+$/.test(text.trim()) || n < min || n > max) throw new InputError(`${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
   return n;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3 };
+
+/** A size such as `16MiB`, `500kB`, `20M` or plain bytes; `0` means unbounded. */
+export function parseSizeFlag(text: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new InputError(`${flag} must be a size such as 16MiB, 500kB or 1048576 (bytes; 0 = never rotate), got ${JSON.stringify(text)}`);
+  const bytes = Math.round(Number(m[1]) * unit);
+  if (bytes > 2 ** 40) throw new InputError(`${flag} must be at most 1 TiB, got ${JSON.stringify(text)}`);
+  return bytes;
 }

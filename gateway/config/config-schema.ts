@@ -27,6 +27,10 @@ export interface GatewayConfig {
   tlsInspection: boolean;
   tls: TlsPolicy;
   eventLog?: string;
+  /** Rotate the event-log file before it passes this many bytes; 0 = never. */
+  eventLogMaxBytes: number;
+  /** Rotated event-log files kept (`<file>.1` ... `<file>.<n>`). */
+  eventLogKeep: number;
   eventRingSize: number;
   debugEvents: boolean;
   maxHeadBytes: number;
@@ -92,6 +96,8 @@ export const CONFIG_SCHEMA: JSONSchemaType<GatewayConfig> = {
     // The TLS policy has its own validator (gateway/tls/policy.ts), which fills in the defaults.
     tls: { type: 'object', required: [], 'x-parse': 'tlsPolicy', 'x-expect': 'an object of TLS policy fields' } as unknown as JSONSchemaType<GatewayConfig>['properties']['tls'],
     eventLog: optionalStr('a file name'),
+    eventLogMaxBytes: int(0, 2 ** 40, 'a number of bytes (0 = never rotate)'),
+    eventLogKeep: int(0, 100, 'a number of rotated files'),
     eventRingSize: int(1, 10_000_000),
     debugEvents: bool,
     maxHeadBytes: int(256, 1024 * 1024, 'a number of bytes'),

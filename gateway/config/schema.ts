@@ -1,4 +1,5 @@
 import { DEFAULT_TLS_POLICY } from '../tls/policy.js';
+import { DEFAULT_EVENT_FILE_KEEP, DEFAULT_EVENT_FILE_MAX_BYTES } from '../events/event-log.js';
 import type { GatewayConfig } from './config-schema.js';
 
 export { CONFIG_KEYS, CONFIG_SCHEMA, type ConfigKey, type GatewayConfig } from './config-schema.js';
@@ -16,6 +17,8 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   allowPrivateUpstream: false,
   tlsInspection: true,
   tls: { ...DEFAULT_TLS_POLICY },
+  eventLogMaxBytes: DEFAULT_EVENT_FILE_MAX_BYTES,
+  eventLogKeep: DEFAULT_EVENT_FILE_KEEP,
   eventRingSize: 10_000,
   debugEvents: false,
   maxHeadBytes: 8192,

@@ -21,6 +21,8 @@ const RESOURCE = 'file-descriptors';
 export class FdWatch {
   private timer?: TimerHandle;
   private readonly intervalMs: number;
+  /** Read up front: once the descriptors are gone, /proc/self/limits cannot be opened either. */
+  private readonly limit = openFilesLimit();
 
   constructor(private readonly o: FdWatchOptions) {
     this.intervalMs = o.intervalMs ?? 1000;
@@ -38,7 +40,7 @@ export class FdWatch {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
       if (code !== 'EMFILE' && code !== 'ENFILE') return;
-      const limit = openFilesLimit();
+      const limit = this.limit;
       this.o.episodes.exhausted(
         RESOURCE,
         code,

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventLog, type GatewayEvent } from '../events/event-log.js';
 import { packageRoot } from '../../lib/paths.js';
+import { spawnGateway, GatewayStartError } from '../process.js';
 import { tempDir } from './support.js';
 
 const readLines = (path: string): GatewayEvent[] => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as GatewayEvent);
@@ -114,5 +115,36 @@ describe('a disk that fails', () => {
     } finally {
       cleanup();
     }
+  });
+});
+
+describe('flags --event-log-max-size and --event-log-keep', () => {
+  test('a gateway started with a small size rotates its file, keeping the number asked for', async () => {
+    const { dir, cleanup } = tempDir();
+    const file = join(dir, 'events.jsonl');
+    const gw = await spawnGateway(['--allow-host', 'example.test', '--event-log', file, '--event-log-max-size', '1KiB', '--event-log-keep', '1']);
+    try {
+      for (let i = 0; i < 12; i++) await fetch(`${gw.adminUrl}/api/reload`, { method: 'POST' });
+      await gw.stop();
+      expect(statSync(file).size).toBeLessThanOrEqual(1024);
+      expect(existsSync(`${file}.1`)).toBe(true);
+      expect(existsSync(`${file}.2`)).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+
+  test.each([
+    [['--event-log-max-size', '12XB'], /--event-log-max-size must be a size such as 16MiB, 500kB or 1048576/],
+    [['--event-log-max-size', '-5'], /--event-log-max-size must be a size/],
+    [['--event-log-keep', '101'], /--event-log-keep must be an integer from 0 to 100, got "101"/],
+  ])('%j exits 2 naming the flag', async (args, message) => {
+    const err = await spawnGateway(['--allow-host', 'example.test', ...args]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(GatewayStartError);
+    expect((err as InstanceType<typeof GatewayStartError>).code).toBe(2);
+    expect((err as InstanceType<typeof GatewayStartError>).stderr).toMatch(message);
   });
 });
