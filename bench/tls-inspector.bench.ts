@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     const exact = { connectHost: host, policy, clientAllowlist: [certs.clientSubject] };
     const bigList = { ...exact, clientAllowlist: [...Array.from({ length: 999 }, (_, i) => `CN=${i}-other-workspace, O=Microsoft`), certs.clientSubject] };
     const full = untilVerdict(mtls, exact);
-    const first = untilVerdict(tls13, { ...exact, policy: { ...policy, allowTls13: false } });
+    const first = untilVerdict(tls13, { ...exact, policy: { ...policy, maxVersion: 'TLSv1.2' } });
     const results = [
       measure('TLS 1.2 mTLS: ClientHello + server flight + client Certificate flight (as recorded)', full.chunks, exact, seconds),
       measure('same, certificate seen for the first time (subject cache cleared)', full.chunks, exact, seconds, clearCertificateSubjectCache),

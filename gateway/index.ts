@@ -15,15 +15,15 @@ import { FileWatcher } from './settings/file-watch.js';
 import { GatewayState } from './settings/gateway-state.js';
 import { isEmptyDiff, summariseDiff, type ListDiff } from './settings/settings-diff.js';
 import { TlsInspector } from './tls/inspector.js';
-import type { TlsPolicy } from './tls/types.js';
+import type { TlsPolicyInput } from './tls/types.js';
 
 export type { GatewayConfig } from './config/schema.js';
 export type { GatewayEvent } from './events/event-log.js';
 export type { CountersSnapshot } from './counters/counters.js';
 
 export interface GatewayOptions extends Partial<Omit<GatewayConfig, 'tls'>> {
-  /** Only the TLS policy fields to change; the rest keep their defaults (validated like gateway.json's "tls"). */
-  tls?: Partial<TlsPolicy>;
+  /** A TLS preset ("policy") and/or the fields to change; the rest keep their defaults (validated like gateway.json's "tls"). */
+  tls?: TlsPolicyInput;
   /** Drives the daily Connected Client reset and event times; a ManualClock also enables POST /api/clock/advance. */
   clock?: Clock;
   /** gateway.json this configuration came from: PUT /api/config writes changes back to it, reload re-reads it. */

@@ -4,6 +4,7 @@ import { hostPatternProblem, normaliseHost } from '../allowlist/host-pattern.js'
 import { ServerAllowlist } from '../allowlist/server-allowlist.js';
 import { editJsonFile } from '../config/edit-file.js';
 import { isLiveKey, RESTART_REQUIRED } from '../config/live-keys.js';
+import { parseTlsPolicy } from '../tls/policy.js';
 import { CONFIG_KEYS, isConfigKey, validatePartialConfig, validateSetting, type GatewayConfig } from '../config/schema.js';
 import type { EventLog } from '../events/event-log.js';
 import { formatRelayProxy, parseRelayProxy } from '../routes/relay.js';
@@ -90,7 +91,9 @@ export class GatewayManagement {
         if (isLiveKey(k)) throw new InputError(`"${k}" names a file or list managed elsewhere: use the allowlist routes, or edit gateway.json and POST /api/reload`);
         throw new InputError(`"${k}" cannot change on a running gateway: ${RESTART_REQUIRED} (save it with \`omsgw config set ${k} <value> --dir <folder>\` and restart)`);
       }
-      validated[k] = v === null ? undefined : validateSetting(k, v, `"${k}"`);
+      // tls: over the running policy, so a PUT changes only the TLS fields it names.
+      if (k === 'tls' && v !== null) validated[k] = parseTlsPolicy(v, '"tls"', this.state.config.tls);
+      else validated[k] = v === null ? undefined : validateSetting(k, v, `"${k}"`);
     }
     const before = this.state.config;
     const next = { ...before } as Record<string, unknown>;

@@ -9,6 +9,7 @@ import { parseRelayProxy } from '../routes/relay.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { GatewayOptions } from '../index.js';
 import { parseResetTime } from '../counters/daily-distinct-clients.js';
+import { applyTlsVersionFlags, DEFAULT_TLS_POLICY } from '../tls/policy.js';
 
 /** Flags of `omsgw gateway` as commander hands them over (all strings). */
 export interface RunFlags {
@@ -33,6 +34,9 @@ export interface RunFlags {
   eventLogKeep?: string;
   watch?: boolean;
   tlsInspection?: boolean;
+  tlsPolicy?: string;
+  tlsMinVersion?: string;
+  tlsMaxVersion?: string;
   clock?: string;
   maxConnections?: string;
   idleTimeoutMs?: string;
@@ -94,6 +98,9 @@ export function resolveRunOptions(flags: RunFlags): GatewayOptions {
   if (flags.eventLogKeep !== undefined) f.eventLogKeep = parseIntegerFlag(flags.eventLogKeep, '--event-log-keep', 0, 100);
   if (flags.watch) f.watch = true;
   if (flags.tlsInspection === false) f.tlsInspection = false;
+  if (flags.tlsPolicy !== undefined || flags.tlsMinVersion !== undefined || flags.tlsMaxVersion !== undefined) {
+    f.tls = applyTlsVersionFlags(fileConfig.tls ?? DEFAULT_TLS_POLICY, flags);
+  }
   if (flags.debugEvents) f.debugEvents = true;
   if (flags.maxConnections !== undefined) f.maxConnections = parseIntegerFlag(flags.maxConnections, '--max-connections', 1, 1_000_000);
   if (flags.idleTimeoutMs !== undefined) f.idleTimeoutMs = parseIntegerFlag(flags.idleTimeoutMs, '--idle-timeout-ms', 1, 86_400_000);

@@ -164,8 +164,18 @@ describe('passive TLS inspection', () => {
     expect(gw.counters.snapshot()).toMatchObject({ rejectionCount: 0, errorCount: 0 });
   });
 
-  test('TLS 1.3 is refused by the default policy: 106, counted, both sockets closed', async () => {
+  test('TLS 1.3 is verified by the default (current) policy: 107 with version TLSv1.3', async () => {
     const gw = await gateway({ tlsInspection: true });
+    const s = await tlsThroughProxy(gw.proxyAddress.port, `${HOST}:443`, HOST, cert.cert, { tls: { minVersion: 'TLSv1.3' } });
+    expect((await readBytes(s, 5)).toString()).toBe('echo:');
+    const verified = await eventually(() => gw.events.list({ ids: [107] })[0], '107');
+    expect(verified.fields).toMatchObject({ version: 'TLSv1.3', sni: HOST });
+    s.destroy();
+    expect(gw.counters.snapshot()).toMatchObject({ rejectionCount: 0, errorCount: 0 });
+  });
+
+  test('TLS 1.3 is refused by the preview-2016 policy: 106, counted, both sockets closed', async () => {
+    const gw = await gateway({ tlsInspection: true, tls: { policy: 'preview-2016' } });
     const reply = await rawRequest(gw.proxyAddress.port, connectRequest(`${HOST}:443`));
     expect(reply.status).toBe(200);
     const tls = await import('node:tls');

@@ -6,7 +6,6 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { createGateway, type Gateway, type GatewayEvent } from '../index.js';
-import { DEFAULT_TLS_POLICY } from '../tls/policy.js';
 import { ALLOWED_SUBJECT, makeTestCerts, OTHER_SUBJECT, SERVER_HOST, type TestCerts } from './tls-support.js';
 
 const PLAIN_HOST = 'plain.example.test';
@@ -144,14 +143,18 @@ test('TLS 1.2 to a server that asks for no certificate: 107 at ServerHelloDone',
   expect((await verdictEvents(r.clientPort)).map((e) => e.id)).toEqual([103, 107]);
 });
 
-test('TLS 1.3: 106 and the tunnel is closed', async () => {
+test('TLS 1.3 while a client allowlist is configured: 106 (the certificate is encrypted), naming the setting; the tunnel is closed', async () => {
   const r = await tlsThroughGateway(SERVER_HOST, { servername: SERVER_HOST, key: certs.allowedClient.key, cert: certs.allowedClient.cert });
   expect(r.received).toBe('');
   expect(r.protocol).toBeUndefined();
   const events = await verdictEvents(r.clientPort);
   expect(events.map((e) => [e.id, e.message])).toEqual([
     [103, expect.any(String)],
-    [106, 'Unsupported TLS version: the server selected TLSv1.3; the policy allows TLSv1, TLSv1.1, TLSv1.2'],
+    [
+      106,
+      'Unsupported TLS version: the server selected TLSv1.3, which encrypts the client certificate, and the client allowlist has 1 subject(s) to check it against; ' +
+        'to let TLS 1.3 through unchecked set tls.tls13ClientCertificate "allow"; to keep the check, the agent or the server must use TLS 1.2 (or empty allowedlist_client.txt)',
+    ],
   ]);
 });
 
@@ -219,14 +222,14 @@ test('50 parallel mixed connections: every verdict once, Rejection and Error cou
   expect(after.errorCount - before.errorCount).toBe(10);
 });
 
-test('policy from gateway options: TLS 1.3 opted in gives 107 (noted); missing certificate rejected gives 105', async () => {
+test('policy from gateway options: the default without a client allowlist gives 107 for TLS 1.3 (noted); missing certificate rejected gives 105; preview-2016 gives 106', async () => {
   const strict = createGateway({
     listenHost: '127.0.0.1',
     listenPort: 0,
     adminPort: null,
     allowlist: [SERVER_HOST],
     hostMap: [`${SERVER_HOST}=127.0.0.1:${portOf(mtlsServer)}`],
-    tls: { ...DEFAULT_TLS_POLICY, allowTls13: true, missingClientCertificate: 'reject' },
+    tls: { missingClientCertificate: 'reject' },
   });
   await strict.start();
   const saved = gateway;
@@ -237,7 +240,7 @@ test('policy from gateway options: TLS 1.3 opted in gives 107 (noted); missing c
     expect(r13.received).toBe('ok');
     const e13 = await verdictEvents(r13.clientPort);
     expect(e13.map((e) => e.id)).toEqual([103, 107]);
-    expect(e13[1].message).toMatch(/version=TLSv1\.3.*TLS 1\.3 allowed by policy/);
+    expect(e13[1].message).toMatch(/version=TLSv1\.3.*TLS 1\.3: the client certificate is encrypted; no client allowlist to check it against/);
 
     const none = await tlsThroughGateway(SERVER_HOST, { ...tls12, servername: SERVER_HOST });
     expect(none.received).toBe('');
@@ -248,5 +251,28 @@ test('policy from gateway options: TLS 1.3 opted in gives 107 (noted); missing c
   } finally {
     gateway = saved;
     await strict.close();
+  }
+  const preview = createGateway({
+    listenHost: '127.0.0.1',
+    listenPort: 0,
+    adminPort: null,
+    allowlist: [SERVER_HOST],
+    hostMap: [`${SERVER_HOST}=127.0.0.1:${portOf(mtlsServer)}`],
+    tls: { policy: 'preview-2016' },
+  });
+  await preview.start();
+  gateway = preview;
+  try {
+    expect(preview.config.tls).toMatchObject({ minVersion: 'TLSv1', maxVersion: 'TLSv1.2' });
+    const r = await tlsThroughGateway(SERVER_HOST, { servername: SERVER_HOST, key: certs.allowedClient.key, cert: certs.allowedClient.cert });
+    expect(r.received).toBe('');
+    const events = await verdictEvents(r.clientPort);
+    expect(events.map((e) => [e.id, e.message])).toEqual([
+      [103, expect.any(String)],
+      [106, 'Unsupported TLS version: the server selected TLSv1.3; the gateway allows TLSv1, TLSv1.1, TLSv1.2 (policy preview-2016); to allow TLSv1.3 set tls.maxVersion "TLSv1.3" (--tls-max-version TLSv1.3, or the "current" policy)'],
+    ]);
+  } finally {
+    gateway = saved;
+    await preview.close();
   }
 });

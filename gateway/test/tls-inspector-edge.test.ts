@@ -73,7 +73,7 @@ describe('versions', () => {
     expect(feed(i, [['c', record(22, hello)]])).toEqual({
       kind: 'rejected',
       eventId: 106,
-      message: 'Unsupported TLS version: the client offers only 0x7f1c; the policy allows TLSv1, TLSv1.1, TLSv1.2',
+      message: 'Unsupported TLS version: the client offers only 0x7f1c; the gateway allows TLSv1, TLSv1.1, TLSv1.2, TLSv1.3 (policy current); no setting allows 0x7f1c (not a TLS version)',
     });
   });
 
@@ -82,15 +82,15 @@ describe('versions', () => {
     expect(feed(i, [['c', record(22, clientHello({ version: 0x0300, noExtensions: true }), 0x0300)]])).toMatchObject({
       kind: 'rejected',
       eventId: 106,
-      message: 'Unsupported TLS version: the client offers only SSLv3; the policy allows TLSv1, TLSv1.1, TLSv1.2',
+      message: 'Unsupported TLS version: the client offers only SSLv3; the gateway allows TLSv1, TLSv1.1, TLSv1.2, TLSv1.3 (policy current); no setting allows SSLv3 (the gateway never accepts SSL)',
     });
   });
 
   test('a HelloRetryRequest selecting TLS 1.3 decides like a ServerHello', () => {
     const hello = clientHello({ extensions: [sniExt(SERVER_HOST), versionsExt(0x0304, 0x0303)] });
     const hrr = serverHello({ extensions: [ext(43, u16(0x0304)), ext(51, u16(0x001d))] });
-    expect(feed(new TlsInspector(inspectorOptions()), [['c', record(22, hello)], ['s', record(22, hrr)]])).toMatchObject({ kind: 'rejected', eventId: 106 });
-    expect(feed(new TlsInspector(inspectorOptions({ policy: policy({ allowTls13: true }) })), [['c', record(22, hello)], ['s', record(22, hrr)]])).toMatchObject({
+    expect(feed(new TlsInspector(inspectorOptions({ policy: policy({ maxVersion: 'TLSv1.2' }) })), [['c', record(22, hello)], ['s', record(22, hrr)]])).toMatchObject({ kind: 'rejected', eventId: 106 });
+    expect(feed(new TlsInspector(inspectorOptions()), [['c', record(22, hello)], ['s', record(22, hrr)]])).toMatchObject({
       kind: 'verified',
       version: 'TLSv1.3',
     });
@@ -105,7 +105,7 @@ describe('versions', () => {
 
   test('TLS 1.3 early data and the compatibility ChangeCipherSpec before the ServerHello are tolerated', () => {
     const hello = clientHello({ extensions: [sniExt(SERVER_HOST), versionsExt(0x0304, 0x0303), ext(42, Buffer.alloc(0))] });
-    const i = new TlsInspector(inspectorOptions({ policy: policy({ allowTls13: true }) }));
+    const i = new TlsInspector(inspectorOptions());
     expect(
       feed(i, [
         ['c', Buffer.concat([record(22, hello), record(20, Buffer.from([1])), record(23, Buffer.alloc(100, 0xee))])],

@@ -50,8 +50,9 @@ beforeAll(async () => {
   await add('TLS 1.2 + disallowed subject', mtls, { ...tls12, ...other }, inspectorOptions({ clientAllowlist: ['CN=ws-0001'] }), 'rejected');
   await add('TLS 1.2 without certificate request', {}, { ...tls12 }, inspectorOptions(), 'verified');
   await add('TLS 1.2 certificate requested, none sent, reject', mtls, { ...tls12 }, inspectorOptions({ policy: policy({ missingClientCertificate: 'reject' }) }), 'rejected');
-  await add('TLS 1.3 chosen by the server', mtls, { servername: SERVER_HOST, ...allowed }, inspectorOptions(), 'rejected');
-  await add('TLS 1.3 allowed by policy', mtls, { servername: SERVER_HOST, ...allowed }, inspectorOptions({ policy: policy({ allowTls13: true }) }), 'verified');
+  await add('TLS 1.3 chosen by the server, policy preview-2016', mtls, { servername: SERVER_HOST, ...allowed }, inspectorOptions({ policy: policy({ maxVersion: 'TLSv1.2' }) }), 'rejected');
+  await add('TLS 1.3 chosen by the server, client allowlist configured', mtls, { servername: SERVER_HOST, ...allowed }, inspectorOptions({ clientAllowlist: ['CN=ws-0001'] }), 'rejected');
+  await add('TLS 1.3 allowed by the current policy', mtls, { servername: SERVER_HOST, ...allowed }, inspectorOptions(), 'verified');
   await add('SNI mismatch', {}, { ...tls12, servername: 'other.example.test' }, inspectorOptions(), 'rejected');
 });
 afterAll(() => certs.cleanup());

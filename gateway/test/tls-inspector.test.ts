@@ -177,33 +177,71 @@ describe('TLS 1.3', () => {
     expect(rec.protocol).toBe('TLSv1.3');
   });
 
-  test('default policy: 106 when the ServerHello selects TLS 1.3', () => {
+  test('default (current) policy, no client allowlist: verified as TLS 1.3 at the ServerHello, noted', () => {
     const run = inspect(rec.segments, inspectorOptions());
+    expect(run.outcome).toEqual({
+      kind: 'verified',
+      version: 'TLSv1.3',
+      sni: SERVER_HOST,
+      note: 'TLS 1.3: the client certificate is encrypted; no client allowlist to check it against',
+    });
+    expect(rec.segments[run.decidedAt].from).toBe('server');
+    const wrongHost = inspect(rec.segments, inspectorOptions({ connectHost: 'elsewhere.test' }));
+    expect(wrongHost.outcome).toMatchObject({ kind: 'rejected', eventId: 105 });
+  });
+
+  test('preview-2016 policy (max TLS 1.2): 106 naming the setting that would allow TLS 1.3', () => {
+    const run = inspect(rec.segments, inspectorOptions({ policy: policy({ maxVersion: 'TLSv1.2' }) }));
     expect(run.outcome).toEqual({
       kind: 'rejected',
       eventId: 106,
-      message: 'Unsupported TLS version: the server selected TLSv1.3; the policy allows TLSv1, TLSv1.1, TLSv1.2',
+      message:
+        'Unsupported TLS version: the server selected TLSv1.3; the gateway allows TLSv1, TLSv1.1, TLSv1.2 (policy preview-2016); ' +
+        'to allow TLSv1.3 set tls.maxVersion "TLSv1.3" (--tls-max-version TLSv1.3, or the "current" policy)',
     });
     expect(rec.segments[run.decidedAt].from).toBe('server');
   });
 
-  test('opt-in policy: verified as TLS 1.3 with a note, SNI checked', () => {
-    const run = inspect(rec.segments, inspectorOptions({ policy: policy({ allowTls13: true }), clientAllowlist: ['CN=nobody'] }));
-    expect(run.outcome).toMatchObject({ kind: 'verified', version: 'TLSv1.3', sni: SERVER_HOST });
-    expect(run.outcome.kind === 'verified' && run.outcome.note).toMatch(/TLS 1\.3 allowed by policy/);
-    const wrongHost = inspect(rec.segments, inspectorOptions({ connectHost: 'elsewhere.test', policy: policy({ allowTls13: true }) }));
-    expect(wrongHost.outcome).toMatchObject({ kind: 'rejected', eventId: 105 });
+  test('a client allowlist under TLS 1.3: 106 by default (fail closed, naming the setting); "allow" lets it through unchecked', () => {
+    const strict = inspect(rec.segments, inspectorOptions({ clientAllowlist: ['CN=ws-0001', 'CN=other'] }));
+    expect(strict.outcome).toEqual({
+      kind: 'rejected',
+      eventId: 106,
+      message:
+        'Unsupported TLS version: the server selected TLSv1.3, which encrypts the client certificate, and the client allowlist has 2 subject(s) to check it against; ' +
+        'to let TLS 1.3 through unchecked set tls.tls13ClientCertificate "allow"; to keep the check, the agent or the server must use TLS 1.2 (or empty allowedlist_client.txt)',
+    });
+    const lax = inspect(rec.segments, inspectorOptions({ clientAllowlist: ['CN=nobody'], policy: policy({ tls13ClientCertificate: 'allow' }) }));
+    expect(lax.outcome).toMatchObject({ kind: 'verified', version: 'TLSv1.3', sni: SERVER_HOST });
+    expect(lax.outcome.kind === 'verified' && lax.outcome.note).toBe(
+      'TLS 1.3: the client certificate is encrypted and was NOT checked against the client allowlist (1 subject(s)) (tls.tls13ClientCertificate "allow")',
+    );
   });
 
-  test('a TLS 1.3-only client is refused at ClientHello', async () => {
+  test('a TLS 1.3-only client is refused at ClientHello when the policy stops at TLS 1.2, and passes the ClientHello by default', async () => {
     const only13 = await record({}, { minVersion: 'TLSv1.3', servername: SERVER_HOST });
     expect(only13.protocol).toBe('TLSv1.3');
-    const run = inspect(only13.segments, inspectorOptions());
+    const run = inspect(only13.segments, inspectorOptions({ policy: policy({ maxVersion: 'TLSv1.2' }) }));
     expect(run.decidedAt).toBe(0);
     expect(run.outcome).toEqual({
       kind: 'rejected',
       eventId: 106,
-      message: 'Unsupported TLS version: the client offers only TLSv1.3; the policy allows TLSv1, TLSv1.1, TLSv1.2',
+      message:
+        'Unsupported TLS version: the client offers only TLSv1.3; the gateway allows TLSv1, TLSv1.1, TLSv1.2 (policy preview-2016); ' +
+        'to allow TLSv1.3 set tls.maxVersion "TLSv1.3" (--tls-max-version TLSv1.3, or the "current" policy)',
+    });
+    const byDefault = inspect(only13.segments, inspectorOptions());
+    expect(byDefault.outcome).toMatchObject({ kind: 'verified', version: 'TLSv1.3' });
+  });
+
+  test('a TLS 1.2-only client against a TLS 1.3-only policy: 106 naming tls.minVersion', async () => {
+    const only12 = await record({}, { ...tls12 });
+    const run = inspect(only12.segments, inspectorOptions({ policy: policy({ minVersion: 'TLSv1.3' }) }));
+    expect(run.decidedAt).toBe(0);
+    expect(run.outcome).toEqual({
+      kind: 'rejected',
+      eventId: 106,
+      message: 'Unsupported TLS version: the client offers only SSLv3, TLSv1, TLSv1.1, TLSv1.2; the gateway allows TLSv1.3; to allow TLSv1.2 set tls.minVersion "TLSv1.2" (--tls-min-version TLSv1.2)',
     });
   });
 });
@@ -265,7 +303,7 @@ describe('policy minimum version', () => {
     expect(run.outcome).toEqual({
       kind: 'rejected',
       eventId: 106,
-      message: 'Unsupported TLS version: the client offers only SSLv3, TLSv1, TLSv1.1; the policy allows TLSv1.2',
+      message: 'Unsupported TLS version: the client offers only SSLv3, TLSv1, TLSv1.1; the gateway allows TLSv1.2, TLSv1.3; to allow TLSv1.1 set tls.minVersion "TLSv1.1" (--tls-min-version TLSv1.1)',
     });
   });
 });

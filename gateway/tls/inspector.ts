@@ -3,7 +3,8 @@
  * first flights (never terminates TLS) and returns a verdict as soon as the policy can decide:
  *
  *   ClientHello        -> 106 if no offered version is allowed; 105 on SNI mismatch / missing SNI (policy)
- *   ServerHello        -> 106 if the selected version is not allowed; TLS 1.3 allowed by policy -> verified
+ *   ServerHello        -> 106 if the selected version is not allowed; TLS 1.3 -> verified, or 106 when a
+ *                         client allowlist is configured (the certificate is encrypted; policy tls13ClientCertificate)
  *   server flight      -> CertificateRequest noted; ServerHelloDone without a request -> verified;
  *                         ChangeCipherSpec right after ServerHello (resumption) -> verified
  *   client Certificate -> empty: missingClientCertificate policy; else subject vs allowlist -> verified / 105
@@ -21,9 +22,10 @@ import {
   parseServerHello,
   type ClientHelloInfo,
 } from './handshake.js';
+import { describeAllowed, settingToAllow } from './policy.js';
 import { alertText, malformed, RecordStream, type RecordHandler, type Verdict } from './record-stream.js';
 import type { InspectionOutcome, TlsPolicy } from './types.js';
-import { allowedVersions, TLS13, tlsVersionName, versionName } from './versions.js';
+import { allowedVersions, isGrease, TLS13, tlsVersionName, versionName } from './versions.js';
 
 export interface TlsInspectorOptions {
   /** Host of the CONNECT request (compared with the SNI). */
@@ -189,9 +191,11 @@ export class TlsInspector {
 
     const usable = parsed.offeredVersions.filter((v) => this.allowed.includes(v));
     if (usable.length === 0) {
+      // Name the setting for the client's best offer: that is the version it would then use.
+      const best = Math.max(...parsed.offeredVersions.filter((v) => !isGrease(v)), 0);
       return rejected(
         106,
-        `Unsupported TLS version: the client offers only ${this.versionList(parsed.offeredVersions)}; the policy allows ${this.versionList(this.allowed)}`,
+        `Unsupported TLS version: the client offers only ${this.versionList(parsed.offeredVersions)}; the gateway allows ${describeAllowed(this.policy)}; ${settingToAllow(best, this.policy)}`,
       );
     }
 
@@ -284,13 +288,29 @@ export class TlsInspector {
     if (!this.allowed.includes(selected)) {
       return rejected(
         106,
-        `Unsupported TLS version: the server selected ${versionName(selected)}; the policy allows ${this.versionList(this.allowed)}`,
+        `Unsupported TLS version: the server selected ${versionName(selected)}; the gateway allows ${describeAllowed(this.policy)}; ${settingToAllow(selected, this.policy)}`,
       );
     }
     this.version = selected;
-    if (selected === TLS13) {
-      return this.verified('TLS 1.3 allowed by policy: the client certificate is encrypted, only the version and SNI were checked');
-    }
+    if (selected === TLS13) return this.onTls13();
     return undefined;
+  }
+
+  /**
+   * Everything after a TLS 1.3 ServerHello is encrypted, the client certificate included. Without a
+   * client allowlist there is nothing to check. With one, the default fails closed (106): letting
+   * the session through would silently bypass the allowlist the operator configured.
+   */
+  private onTls13(): Verdict {
+    const entries = this.allowlistEntries.length;
+    if (entries === 0) return this.verified('TLS 1.3: the client certificate is encrypted; no client allowlist to check it against');
+    if (this.policy.tls13ClientCertificate === 'allow') {
+      return this.verified(`TLS 1.3: the client certificate is encrypted and was NOT checked against the client allowlist (${entries} subject(s)) (tls.tls13ClientCertificate "allow")`);
+    }
+    return rejected(
+      106,
+      `Unsupported TLS version: the server selected TLSv1.3, which encrypts the client certificate, and the client allowlist has ${entries} subject(s) to check it against; ` +
+        'to let TLS 1.3 through unchecked set tls.tls13ClientCertificate "allow"; to keep the check, the agent or the server must use TLS 1.2 (or empty allowedlist_client.txt)',
+    );
   }
 }

@@ -2,11 +2,20 @@
 
 export type TlsVersionName = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
+/** Named version ranges (docs/tls-inspection.md): today's product, and the 2016 preview. */
+export type TlsPolicyName = 'current' | 'preview-2016';
+
 export interface TlsPolicy {
-  /** Lowest accepted version; the real product accepted TLS 1.0 to 1.2. */
-  minVersion: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2';
-  /** Opt-in: let TLS 1.3 through (client certificate cannot be seen; host and SNI checks only). */
-  allowTls13: boolean;
+  /** Lowest accepted version. */
+  minVersion: TlsVersionName;
+  /** Highest accepted version: TLSv1.3 today (the current product), TLSv1.2 in the 2016 preview. */
+  maxVersion: TlsVersionName;
+  /**
+   * A TLS 1.3 session while allowedlist_client.txt lists subjects: TLS 1.3 encrypts the client
+   * certificate, so the allowlist cannot be checked. "reject" (106, fail closed) or "allow"
+   * (107 noting that the certificate was not checked).
+   */
+  tls13ClientCertificate: 'reject' | 'allow';
   /** The SNI must equal the CONNECT host. */
   requireSniMatch: boolean;
   /** What to do when the ClientHello carries no SNI. */
@@ -18,6 +27,9 @@ export interface TlsPolicy {
   /** Most bytes buffered per direction while inspecting. */
   maxBufferBytes: number;
 }
+
+/** What gateway.json's "tls", PUT /api/config and createGateway accept: a preset and/or fields. */
+export type TlsPolicyInput = Partial<TlsPolicy> & { policy?: TlsPolicyName };
 
 export type InspectionOutcome =
   | { kind: 'pending' }

@@ -16,10 +16,13 @@ export interface WorkspaceDef {
   key?: string;
 }
 
+type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
 export interface GatewaySettings {
   listenPort?: number | string;
   requireProxyAuth?: { username: string; password: string };
-  allowTls13?: boolean;
+  /** The gateway TLS policy, written to gateway.json "tls" (a preset and/or bounds; see docs/tls-inspection.md). */
+  tls?: { policy?: 'current' | 'preview-2016'; minVersion?: TlsVersion; maxVersion?: TlsVersion; tls13ClientCertificate?: 'allow' | 'reject' };
   /** Lines written to allowedlist_client.txt (certificate subjects); empty = any certificate. */
   clientAllowlist?: string[];
   /** How the gateway reaches the fake cloud: its host map (default) or the cloud as relay proxy. */

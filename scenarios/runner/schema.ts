@@ -45,7 +45,12 @@ export const stepSchemas: Record<string, Record<string, unknown>> = {
       properties: {
         listenPort: { anyOf: [{ type: 'integer' }, { type: 'string' }] },
         requireProxyAuth: credentials,
-        allowTls13: { type: 'boolean' },
+        tls: {
+          type: 'object',
+          description: 'the gateway TLS policy, written to gateway.json "tls" (docs/tls-inspection.md)',
+          properties: { policy: { enum: ['current', 'preview-2016'] }, minVersion: tlsVersion, maxVersion: tlsVersion, tls13ClientCertificate: { enum: ['allow', 'reject'] } },
+          additionalProperties: false,
+        },
         clientAllowlist: { type: 'array', items: { type: 'string', minLength: 1 } },
         upstream: {
           anyOf: [

@@ -188,8 +188,10 @@ test('a gateway that requires proxy credentials: the agent\'s user:pass@ works, 
   expect(events).not.toContain('s3cret');
 });
 
-test('TLS 1.3 only: the gateway refuses the handshake (106) and the agent reports the broken handshake', async () => {
-  const gw = await startGateway([...defaultHosts(WS), AGENT_SERVICE]);
+test('TLS 1.3 only, gateway on the preview-2016 policy: the gateway refuses the handshake (106) and the agent reports the broken handshake', async () => {
+  const gw = createGateway({ listenHost: '127.0.0.1', listenPort: 0, adminPort: null, allowlist: [...defaultHosts(WS), AGENT_SERVICE], hostMap: cloud.hostMapEntries(), clock, tls: { policy: 'preview-2016' } });
+  await gw.start();
+  gateways.push(gw);
   const a = agent('windows', gw, { seed: 'tls13', bindAddress: '127.0.2.13', tls: { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } });
   const err = await a.onboard().then(
     () => undefined,

@@ -43,10 +43,10 @@ function withCredentials(url: string, auth?: { username: string; password: strin
 
 /** Settings only gateway.json holds (no flag): written into the gateway's folder. */
 function writeConfigSettings(dir: string, step: GatewayStartStep): void {
-  if (step.settings?.allowTls13 === undefined) return;
+  if (step.settings?.tls === undefined) return;
   const file = join(dir, 'gateway.json');
   const config = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-  config.tls = { ...((config.tls as Record<string, unknown> | undefined) ?? {}), allowTls13: step.settings.allowTls13 };
+  config.tls = { ...((config.tls as Record<string, unknown> | undefined) ?? {}), ...step.settings.tls };
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
 }
 
