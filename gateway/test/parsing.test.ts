@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseAuthority } from '../connect/authority.js';
+import { AuthorityError, parseAuthority } from '../connect/authority.js';
 import { parseHead } from '../connect/request-head.js';
 import { parseServerAllowlist, addEntryToText, removeEntryFromText, sameHost } from '../allowlist/allowlist-file.js';
 import { ServerAllowlist } from '../allowlist/server-allowlist.js';
@@ -19,12 +19,28 @@ describe('CONNECT authority', () => {
     expect(parseAuthority(input)).toMatchObject({ host, port, kind });
   });
 
+  const ONLY = /must be host:port only \(no userinfo, path, spaces or control characters\)$/;
+  const DIGITS = /: port must be 1-65535 in decimal digits$/;
+  const RANGE = /: port \d+ is out of range 1-65535$/;
+  const BRACKETS = /must be \[ipv6\]:port$/;
+  const NAME = /is not a valid host name$/;
+  const IPV4 = /is not a valid IPv4 address$/;
   test.each([
-    'host', 'host:', ':443', 'host:0', 'host:65536', 'host:0x1bb', 'host:+443', 'host: 443', 'user@host:443', 'user:pw@host:443',
-    'host:443/path', 'host/x:443', 'ho st:443', 'host\t:443', 'host\x00:443', '::1:443', '[::1]443', '[::1]', '[zz::1]:443',
-    'host..:443', '.host:443', '-bad.example:443', '999.1.1.1:443', '1.2.3:443', 'a%2eb:443', 'host#frag:443', 'host?x:443',
-  ])('%j is refused', (input) => {
-    expect(() => parseAuthority(input)).toThrow();
+    ['host', /has no port \(expected host:port\)$/], ['host:', DIGITS], [':443', /has an empty host$/], ['host:0', RANGE], ['host:65536', RANGE],
+    ['host:0x1bb', DIGITS], ['host:+443', DIGITS], ['host: 443', ONLY], ['user@host:443', ONLY], ['user:pw@host:443', ONLY],
+    ['host:443/path', ONLY], ['host/x:443', ONLY], ['ho st:443', ONLY], ['host\t:443', ONLY], ['host\x00:443', ONLY],
+    ['::1:443', /IPv6 addresses must be in brackets$/], ['[::1]443', BRACKETS], ['[::1]', BRACKETS], ['[zz::1]:443', /"zz::1" is not an IPv6 address$/],
+    ['host..:443', NAME], ['.host:443', NAME], ['-bad.example:443', NAME], ['999.1.1.1:443', IPV4], ['1.2.3:443', IPV4],
+    ['a%2eb:443', ONLY], ['host#frag:443', ONLY], ['host?x:443', ONLY],
+  ] as const)('%j is refused: an AuthorityError saying why', (input, why) => {
+    let err: unknown;
+    try {
+      parseAuthority(input);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(AuthorityError);
+    expect((err as Error).message).toMatch(why);
   });
 
   test('property: accepted targets are lower-case and re-parse to themselves', () => {

@@ -80,7 +80,7 @@ describe('ProcessSampler', () => {
   });
 
   it('records why sampling failed when the process is gone', () => {
-    expect(() => readProcessSample(2 ** 22 + 12345)).toThrow();
+    expect(() => readProcessSample(2 ** 22 + 12345)).toThrow(/ENOENT: no such file or directory, open '\/proc\/\d+\/status'/);
     const sampler = new ProcessSampler(2 ** 22 + 12345, 1000, new ManualClock(0));
     sampler.start();
     sampler.close();
