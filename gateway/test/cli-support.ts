@@ -2,7 +2,7 @@ import { Command } from '@commander-js/extra-typings';
 import { registerGatewayCommands } from '../../cli/commands/gateway.js';
 import { exitTwoOnFlagErrors } from '../../cli/flag-errors.js';
 
-/** Runs `omsgw <args>` in this process; resolves with what it printed, rejects with its error. */
+/** Runs `omsgw <args>` in this process; resolves with what it printed, rejects with its error (`output`: what it printed). */
 export async function omsgw(...args: string[]): Promise<string> {
   const program = new Command('omsgw').exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
   registerGatewayCommands(program as unknown as Command);
@@ -18,6 +18,10 @@ export async function omsgw(...args: string[]): Promise<string> {
   }) as never);
   try {
     await program.parseAsync(args, { from: 'user' });
+  } catch (err) {
+    // What was printed before the error (for --help: the whole help text) travels with it.
+    if (err instanceof Error) Object.assign(err, { output: out });
+    throw err;
   } finally {
     spy.mockRestore();
     exit.mockRestore();

@@ -1,8 +1,6 @@
 /** The management commands of cli/commands/gateway.ts, run in process (fast) against files and a live gateway. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from '@commander-js/extra-typings';
-import { registerGatewayCommands } from '../../cli/commands/gateway.js';
 import { createGateway, type Gateway } from '../index.js';
 import { connectRequest, eventually, rawRequest, tempDir } from './support.js';
 import { omsgw } from './cli-support.js';
@@ -68,19 +66,17 @@ describe('on files (--dir)', () => {
   });
 
   test('every command has --help with an example', async () => {
-    for (const cmd of [['gateway'], ['gateway', 'init'], ['gateway', 'reload'], ['allowlist'], ['allowlist', 'list'], ['allowlist', 'add'], ['allowlist', 'remove'], ['config', 'get'], ['config', 'set'], ['relay-proxy', 'get'], ['relay-proxy', 'set'], ['events'], ['counters']]) {
-      const err = (await omsgw(...cmd, '--help').catch((e: { exitCode?: number; output?: string }) => e)) as { exitCode?: number };
-      expect(err.exitCode).toBe(0);
+    for (const cmd of [['gateway'], ['gateway', 'init'], ['gateway', 'reload'], ['allowlist'], ['allowlist', 'list'], ['allowlist', 'add'], ['allowlist', 'remove'], ['config'], ['config', 'get'], ['config', 'set'], ['relay-proxy'], ['relay-proxy', 'get'], ['relay-proxy', 'set'], ['events'], ['counters']]) {
+      const err = (await omsgw(...cmd, '--help').then(
+        () => ({}),
+        (e: { exitCode?: number; output?: string }) => e,
+      )) as { exitCode?: number; output?: string };
+      const name = cmd.join(' ');
+      // Help exits 0 and shows this command's own usage line and at least one example that runs it.
+      expect({ cmd: name, exitCode: err.exitCode }).toEqual({ cmd: name, exitCode: 0 });
+      expect(err.output).toMatch(new RegExp(`^Usage: omsgw ${name} `));
+      expect(err.output).toMatch(new RegExp(`\nExamples?:\n  omsgw ${name}( |\n)`));
     }
-    let help = '';
-    const program = new Command('omsgw').configureOutput({ writeOut: (s) => (help += s) });
-    registerGatewayCommands(program as unknown as Command);
-    const exit = jest.spyOn(process, 'exit').mockImplementation((() => {
-      throw new Error('exit');
-    }) as never);
-    await program.parseAsync(['gateway', '--help'], { from: 'user' }).catch(() => undefined);
-    exit.mockRestore();
-    expect(help).toMatch(/Examples:\n  omsgw gateway init --workspace/);
   });
 
   test('unknown flags and missing arguments are InputErrors (exit 2) naming the command', async () => {
