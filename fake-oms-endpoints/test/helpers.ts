@@ -79,6 +79,8 @@ export interface Resp {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** The TLS version the handshake settled on (from the client's socket). */
+  tlsVersion: string | null;
 }
 
 export interface ReqOpts {
@@ -140,8 +142,9 @@ export async function request(o: ReqOpts): Promise<Resp> {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
+          const tlsVersion = socket.getProtocol();
           socket.destroy();
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), tlsVersion });
         });
       },
     );

@@ -55,6 +55,7 @@ describe('successful onboarding', () => {
   ] as const)('%s', async (_n, path, viaConnect, maxVersion) => {
     const r = await onboard({ path, viaConnect, maxVersion });
     expect(r.status).toBe(200);
+    expect(r.tlsVersion).toBe(maxVersion); // the cloud negotiated the newest version the client offered
     expect(r.headers['content-type']).toMatch(/xml/);
     expect(r.body).toContain('<LinuxAgentTopologyResponse ');
     expect(r.body).toContain(`<Endpoint>https://scus-agentservice-prod-1.azure-automation.net/Accounts/${WS}/Nodes(AgentId='${linux.agentId}')</Endpoint>`);
