@@ -3,6 +3,18 @@ import { parseProxyString, redact } from '../agent-core/proxy-string.js';
 
 const b64 = (s: string) => `Basic ${Buffer.from(s).toString('base64')}`;
 
+/** The InputError `fn` throws; fails the test when it throws nothing or something else. */
+function refusalOf(fn: () => unknown): Error {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  if (!isInputError(err)) throw new Error(`expected an InputError, got ${err === undefined ? 'no error' : String(err)}`);
+  return err as Error;
+}
+
 describe('parseProxyString: the Linux agent proxy.conf form [http://][user:pass@]host[:port]', () => {
   test.each([
     ['http://127.0.0.1:8080', { host: '127.0.0.1', port: 8080 }],
@@ -51,19 +63,11 @@ describe('parseProxyString: the Linux agent proxy.conf form [http://][user:pass@
   test('errors and display never show the password', () => {
     expect(parseProxyString('http://alice:topsecret@gw:8080').display).toBe('http://alice:***@gw:8080');
     expect(redact('http://alice:topsecret@gw:8080')).toBe('http://alice:***@gw:8080');
-    let msg = '';
-    try {
-      parseProxyString('http://alice:topsecret@gw:99999');
-    } catch (e) {
-      msg = (e as Error).message;
-    }
-    expect(msg).toMatch(/out of range/);
-    expect(msg).not.toContain('topsecret');
-    try {
-      parseProxyString('socks5://alice:topsecret@gw:1080');
-    } catch (e) {
-      msg = (e as Error).message;
-    }
-    expect(msg).not.toContain('topsecret');
+    const range = refusalOf(() => parseProxyString('http://alice:topsecret@gw:99999'));
+    expect(range.message).toMatch(/out of range/);
+    expect(range.message).not.toContain('topsecret');
+    const socks = refusalOf(() => parseProxyString('socks5://alice:topsecret@gw:1080'));
+    expect(socks.message).toMatch(/scheme "socks5:\/\/"/);
+    expect(socks.message).not.toContain('topsecret');
   });
 });
