@@ -24,6 +24,22 @@ async function call(base: string, method: string, path: string, o: { body?: stri
   return { status: res.status, text, json: json as { error?: string } | undefined };
 }
 
+/**
+ * What any change route could change, as a client sees it: both allowlists, the settings, the clock
+ * and the event log (a reload changes nothing else: it logs event 100).
+ */
+async function visibleState(base: string): Promise<Record<string, string | number>> {
+  const get = async (path: string) => (await call(base, 'GET', path)).text;
+  const events = (await call(base, 'GET', '/api/events')).json as unknown as { lastSeq: number };
+  return {
+    hosts: await get('/api/allowlist/hosts'),
+    clientCertificates: await get('/api/allowlist/client-certificates'),
+    config: await get('/api/config'),
+    clock: await get('/api/clock'),
+    lastEvent: events.lastSeq,
+  };
+}
+
 /** Every route that changes something, with a valid body. */
 const CHANGES: Array<{ method: string; path: string; body?: string }> = [
   { method: 'POST', path: '/api/allowlist/hosts', body: JSON.stringify({ host: 'added.oms.opinsights.azure.com' }) },
@@ -73,15 +89,13 @@ describe('management API', () => {
     });
 
     it.each(CHANGES.map((c) => [`${c.method} ${c.path}`, c] as const))('%s needs the token: none → 401, wrong → 401, nothing changed', async (_n, c) => {
-      const hostsBefore = (await call(base, 'GET', '/api/allowlist/hosts')).text;
-      const configBefore = (await call(base, 'GET', '/api/config')).text;
+      const before = await visibleState(base);
       const none = await call(base, c.method, c.path, { body: c.body });
       const wrong = await call(base, c.method, c.path, { body: c.body, token: TOKEN.slice(0, -1) + 'X' });
       const basic = await call(base, c.method, c.path, { body: c.body, authorization: `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}` });
       expect([none.status, wrong.status, basic.status]).toEqual([401, 401, 401]);
       expect(none.json?.error).toEqual(expect.any(String));
-      expect((await call(base, 'GET', '/api/allowlist/hosts')).text).toBe(hostsBefore);
-      expect((await call(base, 'GET', '/api/config')).text).toBe(configBefore);
+      expect(await visibleState(base)).toEqual(before);
     });
 
     it('accepts a change with the token', async () => {
@@ -102,6 +116,29 @@ describe('management API', () => {
     ])('%s %s with bad JSON %j → 400 with a message', async (method, path, body) => {
       const r = await call(base, method, path, { body, token: TOKEN });
       expect({ status: r.status, hasMessage: typeof r.json?.error === 'string' && r.json.error.length > 5 }).toEqual({ status: 400, hasMessage: true });
+    });
+  });
+
+  describe('positive control: the "nothing changed" snapshot sees every change route', () => {
+    let gw: Gateway;
+    let base: string;
+    beforeAll(async () => {
+      gw = createGateway({ listenPort: 0, adminPort: 0, adminToken: TOKEN, allowlist: [HOST], clock: new ManualClock() });
+      await gw.start();
+      base = `http://${gw.adminAddress!.host}:${gw.adminAddress!.port}`;
+    });
+    afterAll(async () => {
+      await gw?.close();
+    });
+
+    it.each(CHANGES.map((c) => [`${c.method} ${c.path}`, c] as const))('%s with the token changes it', async (_n, c) => {
+      // Make each change a real one: the host and the subject it removes are there first.
+      if (c.method === 'DELETE' && c.path.startsWith('/api/allowlist/hosts')) await call(base, 'POST', '/api/allowlist/hosts', { body: JSON.stringify({ host: HOST }), token: TOKEN });
+      if (c.method === 'DELETE' && c.path.startsWith('/api/allowlist/client-certificates')) await call(base, 'POST', c.path, { body: c.body, token: TOKEN });
+      const before = await visibleState(base);
+      const r = await call(base, c.method, c.path, { body: c.body, token: TOKEN });
+      expect(r.status).toBe(200);
+      expect(await visibleState(base)).not.toEqual(before);
     });
   });
 });
