@@ -1,6 +1,7 @@
 /**
  * The agents through squid, a CONNECT proxy that is not ours: squid forwards every CONNECT to the
- * fake cloud as its parent proxy (no DNS needed). Skipped, and said so, when squid is not installed.
+ * fake cloud as its parent proxy (no DNS needed). squid is a Debian package that .ci/run installs: when
+ * it is missing these tests fail, saying so.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,13 @@ import { join } from 'node:path';
 import { createFakeCloud, type FakeCloud } from '../../fake-oms-endpoints/index.js';
 import { createAgent, KeyPool, type SimulatedAgent } from '../agent-core/index.js';
 
-const SQUID = ['/usr/sbin/squid', '/usr/bin/squid'].find((p) => existsSync(p));
+const SQUID_PATHS = ['/usr/sbin/squid', '/usr/bin/squid'];
+
+function squidBinary(): string {
+  const found = SQUID_PATHS.find((p) => existsSync(p));
+  if (!found) throw new Error(`squid is not installed (looked in ${SQUID_PATHS.join(', ')}): install the Debian package squid, as .ci/run does`);
+  return found;
+}
 const WS = '1d2c3b4a-5968-4776-8594-a3b2c1d0e9f8';
 const KEY = Buffer.from('squid test workspace key').toString('base64');
 
@@ -35,7 +42,7 @@ async function waitListening(port: number, ms: number): Promise<void> {
   }
 }
 
-(SQUID ? describe : describe.skip)(`through squid (${SQUID ?? 'not installed: skipped'})`, () => {
+describe('through squid', () => {
   let dir: string;
   let cloud: FakeCloud;
   let squid: ChildProcess;
@@ -44,6 +51,7 @@ async function waitListening(port: number, ms: number): Promise<void> {
   const keyPool = new KeyPool({ size: 1 });
 
   beforeAll(async () => {
+    const binary = squidBinary();
     dir = mkdtempSync(join(tmpdir(), 'omsgw-sim-squid-'));
     chmodSync(dir, 0o755); // squid's own user must reach the folder below
     cloud = createFakeCloud({ stateDir: join(dir, 'cloud'), workspaces: [{ id: WS, key: KEY }] });
@@ -77,7 +85,7 @@ async function waitListening(port: number, ms: number): Promise<void> {
         '',
       ].join('\n'),
     );
-    squid = spawn(SQUID!, ['-N', '-f', join(sq, 'squid.conf')], { cwd: sq, stdio: 'ignore' });
+    squid = spawn(binary, ['-N', '-f', join(sq, 'squid.conf')], { cwd: sq, stdio: 'ignore' });
     await waitListening(port, 15_000).catch((err: Error) => {
       const log = existsSync(join(sq, 'cache.log')) ? readFileSync(join(sq, 'cache.log'), 'utf8').slice(-2000) : '(no cache.log)';
       throw new Error(`${err.message}; squid cache.log:\n${log}`);
@@ -94,7 +102,7 @@ async function waitListening(port: number, ms: number): Promise<void> {
       clearTimeout(t);
     }
     await cloud?.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test.each(['windows', 'linux'] as const)('a %s agent onboards and delivers; squid logged the tunnels', async (os) => {
