@@ -267,6 +267,11 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     this.setState('stopped');
   }
 
+  /** No onboarding, heartbeat or upload in flight: after `clock.advance()`, the idle signal for "nothing was posted". */
+  settled(): Promise<void> {
+    return this.timers.settled();
+  }
+
   /** Resolves when the condition holds; rejects after timeoutMs of real time (default 30 s). */
   waitFor(cond: AgentCondition, opts: { timeoutMs?: number } = {}): Promise<AgentStatus> {
     return waitForCondition(this, () => ({ status: this.status(), failure: this.lastFailure }), this.identity.hostname, cond, opts);

@@ -49,8 +49,8 @@ export class AgentTimers {
     this.intervals.clear();
   }
 
-  /** Waits for every tracked promise to settle. */
+  /** Waits until nothing is tracked, including work that settling work started (a pump that schedules the next). */
   async settled(): Promise<void> {
-    await Promise.allSettled([...this.inflight]);
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 }

@@ -124,17 +124,25 @@ describe('agent schedules on a ManualClock', () => {
     expect(a.status().lastError).toMatch(/^HTTP Error: \(request-id=[0-9a-f-]+; code=503; message=Service Unavailable; body=busy;\)$/);
     const failedAt = clock.now();
     expect(a.status().nextRetryAt).toBe(failedAt + 300_000);
+    // Each check below waits for the agent to settle (no work in flight) rather than for real time,
+    // and each "no post yet" is followed, on the same clock, by the post it holds back.
+    await a.settled();
     let posts = odsPosts().length;
     await clock.advance(240_000); // collections at +60..+240 must not upload before Retry-After
-    await new Promise((r) => setTimeout(r, 50));
+    await a.settled();
     expect(odsPosts().length).toBe(posts);
+    expect(a.status().queued).toBeGreaterThan(0); // there was something to upload
     await clock.advance(60_000); // 300 s after the failure: the retry, refused again
-    await until(() => odsPosts().length > posts && a.status().nextRetryAt === failedAt + 600_000, 'the first retry, refused');
+    await a.settled();
+    expect(odsPosts().length).toBe(posts + 1);
+    expect(a.status().nextRetryAt).toBe(failedAt + 600_000);
     posts = odsPosts().length;
     await clock.advance(299_000);
-    await new Promise((r) => setTimeout(r, 50));
+    await a.settled();
     expect(odsPosts().length).toBe(posts);
     await clock.advance(1_000);
+    await a.settled();
+    expect(odsPosts().length).toBeGreaterThan(posts);
     await a.waitFor((s) => s.queued === 0);
     expect(a.status().state).toBe('running');
     const s = a.summary();
@@ -156,15 +164,19 @@ describe('agent schedules on a ManualClock', () => {
     const failedAt = clock.now();
     expect(a.status().nextRetryAt).toBe(failedAt + 300_000);
     expect(odsPosts()).toHaveLength(2);
+    // "No post" is judged once the agent has settled after each step of the clock, and the same
+    // observation sees the retry at exactly the Retry-After time.
     await clock.advance(30_000); // the older backoff timer fires: it must not post, nor forget the retry
-    await new Promise((r) => setTimeout(r, 50));
+    await a.settled();
     expect(odsPosts()).toHaveLength(2);
-    await clock.advance(269_000);
-    await new Promise((r) => setTimeout(r, 50));
+    expect(a.status().nextRetryAt).toBe(failedAt + 300_000);
+    await clock.advance(269_999);
+    await a.settled();
     expect(odsPosts()).toHaveLength(2);
-    await clock.advance(1_000);
-    const done = await a.waitFor((s) => s.queued === 0, { timeoutMs: 5000 });
+    await clock.advance(1);
+    await a.settled();
     expect(odsPosts()).toHaveLength(4); // the retried event batch, then the perf batch
+    const done = await a.waitFor((s) => s.queued === 0, { timeoutMs: 5000 });
     expect(done.delivered).toBe(done.created);
     expect(done.created).toBeGreaterThan(0);
     assertLedgerInvariant(a.summary());
