@@ -36,6 +36,8 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
  *   DELETE /_lab/faults                    remove all faults
  *   DELETE /_lab/faults/<id>               remove one fault
  *   GET /_lab/info                         port, CA path, workspaces (ids only), host-map entries
+ *   GET /_lab/ama                          Azure Monitor Agent settings and machines served
+ *   PUT /_lab/ama                          change AMA settings ({region, dce, configVia, dcr}, partial)
  */
 export class AdminApi {
   private readonly server: http.Server;
@@ -92,6 +94,9 @@ export class AdminApi {
     } else if (path.startsWith('/_lab/faults/')) {
       const id = decodeURIComponent(path.slice('/_lab/faults/'.length));
       if (method === 'DELETE') return c.faults.remove(id) ? send(res, 200, { removed: id }) : send(res, 404, { error: `no fault with id ${id}` });
+    } else if (path === '/_lab/ama') {
+      if (method === 'GET') return send(res, 200, { settings: c.ama.settings, machines: c.ama.machines() });
+      if (method === 'PUT') return send(res, 200, { settings: c.ama.update(await readJson(req)) });
     } else if (path === '/_lab/info') {
       if (method === 'GET') return send(res, 200, { port: c.port, proxyUrl: c.proxyUrl, caCertPath: c.caCertPath, workspaces: c.workspaceIds(), hostMapEntries: c.hostMapEntries() });
     } else {

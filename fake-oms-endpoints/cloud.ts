@@ -10,6 +10,10 @@ import { IngestionLedger } from './ledger.js';
 import { AgentRegistry, type RegisteredAgent } from './registry.js';
 import { BlobStore, handleCloudRequest, type CloudState } from './handlers.js';
 import { isValidSharedKey } from './protocol/signatures.js';
+import { AMA_HOST_PATTERNS, classifyAmaHost } from './ama/hosts.js';
+import { AmaState } from './ama/state.js';
+import { applyAmaSettings, DEFAULT_AMA_SETTINGS } from './ama/settings.js';
+import { labTokenKey } from './ama/tokens.js';
 
 export interface Workspace {
   id: string;
@@ -34,6 +38,8 @@ export interface FakeCloudOptions {
   random?: () => number;
   /** Largest request body accepted (default 32 MiB). */
   maxBodyBytes?: number;
+  /** Azure Monitor Agent control-plane settings (ama/settings.ts): region, dce, configVia, dcr. */
+  ama?: Record<string, unknown>;
 }
 
 export interface FakeCloud {
@@ -50,6 +56,8 @@ export interface FakeCloud {
   readonly ledger: IngestionLedger;
   agents(filter?: { workspaceId?: string }): RegisteredAgent[];
   readonly faults: FaultSet;
+  /** Azure Monitor Agent endpoints: settings (update() to change), machines served. */
+  readonly ama: AmaState;
 }
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
@@ -70,6 +78,13 @@ function validateOptions(o: FakeCloudOptions): void {
   if (o.maxBodyBytes !== undefined && !(Number.isInteger(o.maxBodyBytes) && o.maxBodyBytes >= 1)) throw new InputError(`maxBodyBytes must be a whole number >= 1, got ${o.maxBodyBytes}`);
   if (o.random !== undefined && typeof o.random !== 'function') throw new InputError('random must be a function returning numbers in [0, 1)');
   if (o.port && o.port === o.adminPort) throw new InputError(`port and adminPort are both ${o.port}: give them different ports (or 0)`);
+  if (o.ama !== undefined) {
+    try {
+      applyAmaSettings(DEFAULT_AMA_SETTINGS, o.ama);
+    } catch (err) {
+      throw new InputError(`ama: ${(err as Error).message}`);
+    }
+  }
   if (o.host !== undefined && !LOOPBACK.test(o.host)) throw new InputError(`host must be a loopback address, got ${o.host}`);
 }
 
@@ -90,6 +105,7 @@ export function createFakeCloud(options: FakeCloudOptions): FakeCloud {
 class FakeCloudImpl implements FakeCloud {
   readonly ledger = new IngestionLedger();
   readonly faults: FaultSet;
+  readonly ama: AmaState;
   private readonly registry = new AgentRegistry();
   private readonly keys = new Map<string, string>();
   private readonly clock: Clock;
@@ -107,7 +123,9 @@ class FakeCloudImpl implements FakeCloud {
     this.clock = opts.clock ?? systemClock;
     this.host = opts.host ?? '127.0.0.1';
     this.faults = new FaultSet(opts.random);
-    this.state = { keyOf: (ws) => this.keys.get(ws.toLowerCase()), registry: this.registry, ledger: this.ledger, clock: this.clock, blobs: new BlobStore() };
+    const keyOf = (ws: string) => this.keys.get(ws.toLowerCase());
+    this.ama = new AmaState(opts.ama, this.ledger, this.clock, keyOf);
+    this.state = { keyOf, registry: this.registry, ledger: this.ledger, clock: this.clock, blobs: new BlobStore(), ama: this.ama };
   }
 
   async start(): Promise<void> {
@@ -115,6 +133,7 @@ class FakeCloudImpl implements FakeCloud {
     this.started = true;
     const ca = await loadOrCreateLabCa(this.opts.stateDir);
     this.ca = ca;
+    this.ama.key = labTokenKey(ca.certPem);
     this.front = new TlsFront({
       host: this.host,
       port: this.opts.port ?? 0,
@@ -123,7 +142,7 @@ class FakeCloudImpl implements FakeCloud {
       refuseTls: (host) => this.faults.fire(['refuse-tls'], host, undefined).length > 0,
       checkConnectTarget: (host, port) => {
         if (port !== 443) return `the fake cloud serves port 443 only, not ${port}`;
-        if (classifyHost(host).kind === 'unknown') return `the fake cloud does not serve ${host} (it serves ${CLOUD_HOST_PATTERNS.join(', ')})`;
+        if (classifyHost(host).kind === 'unknown' && !classifyAmaHost(host)) return `the fake cloud does not serve ${host} (it serves ${[...CLOUD_HOST_PATTERNS, ...AMA_HOST_PATTERNS].join(', ')})`;
         return undefined;
       },
       onRequest: (req, res, conn) => void this.onRequest(req, res, conn),
@@ -171,7 +190,7 @@ class FakeCloudImpl implements FakeCloud {
     return this.admin ? `http://${this.hostPort(this.admin.port)}` : undefined;
   }
   hostMapEntries(): string[] {
-    return CLOUD_HOST_PATTERNS.map((p) => `${p}=${this.hostPort(this.port)}`);
+    return [...CLOUD_HOST_PATTERNS, ...AMA_HOST_PATTERNS].map((p) => `${p}=${this.hostPort(this.port)}`);
   }
   workspaceIds(): string[] {
     return this.opts.workspaces.map((w) => w.id);

@@ -10,6 +10,10 @@ import { verifyDataCollectorRequest } from './protocol/data-collector.js';
 import type { AgentRegistry } from './registry.js';
 import type { IngestionLedger } from './ledger.js';
 import type { Clock } from '../lib/clock.js';
+import { classifyAmaHost } from './ama/hosts.js';
+import { handleAmaHandler } from './ama/handler.js';
+import { handleAmaOds, handleDceIngest } from './ama/ingest.js';
+import type { AmaState } from './ama/state.js';
 
 export interface CloudRequest {
   host: string;
@@ -34,6 +38,8 @@ export interface CloudState {
   ledger: IngestionLedger;
   clock: Clock;
   blobs: BlobStore;
+  /** Azure Monitor Agent control plane and ingestion (fake-oms-endpoints/ama/). */
+  ama: AmaState;
 }
 
 /** Minimal blob storage: enough for PUT then GET; bounded so a load test cannot exhaust memory. */
@@ -72,6 +78,8 @@ function forbiddenXml(reason: string): Reply {
 }
 
 export function handleCloudRequest(req: CloudRequest, state: CloudState): Reply {
+  const ama = classifyAmaHost(req.host);
+  if (ama) return ama.kind === 'dce-ingest' ? handleDceIngest(req, ama, state.ama) : handleAmaHandler(req, ama, state.ama);
   const hc = classifyHost(req.host);
   switch (hc.kind) {
     case 'oms':
@@ -137,6 +145,8 @@ function handleOds(req: CloudRequest, hc: HostClass, state: CloudState): Reply {
   const ws = hc.workspaceId!;
   const path = req.path.toLowerCase();
   if (path === '/api/logs') return handleDataCollector(req, ws, state);
+  // The Azure Monitor Agent authenticates with the handler's ingestion token, not a client certificate.
+  if (/^bearer\s/i.test(String(req.headers.authorization ?? ''))) return handleAmaOds(req, ws, state.ama);
   if (path !== '/operationaldata.svc/postjsondataitems') return serviceError(404, 'NotFound', `no such ingestion operation: ${req.path}`);
   if (req.method !== 'POST') return serviceError(405, 'MethodNotAllowed', 'PostJsonDataItems is POST');
   if (!state.keyOf(ws)) return serviceError(403, 'UnknownWorkspace', `Unknown workspace ${ws}`);

@@ -21,3 +21,4 @@ export { RECORD_ID_FIELD } from './protocol/ods.js';
 export { TOPOLOGY_NS } from './protocol/topology.js';
 export { MAX_DATE_SKEW_MS } from './protocol/onboarding.js';
 export { DATA_COLLECTOR_AGENT } from './handlers.js';
+export * as ama from './ama/index.js';
