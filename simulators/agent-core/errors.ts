@@ -10,7 +10,16 @@ export type FailureKind =
   | 'protocol'; // the service answered 200 with something the agent cannot use
 
 /** Which call failed. */
-export type AgentPhase = 'onboard' | 'agent-service' | 'heartbeat' | 'upload';
+export type AgentPhase =
+  | 'onboard'
+  | 'agent-service'
+  | 'heartbeat'
+  | 'upload'
+  // Azure Monitor Agent (simulators/ama-agent): managed-identity token from the local IMDS, agent
+  // configuration from the handler, ingestion token for a channel.
+  | 'imds'
+  | 'config'
+  | 'ingestion-token';
 
 export class AgentError extends Error {
   constructor(

@@ -7,8 +7,9 @@ import type { ProxySetting } from './proxy-string.js';
 export interface AgentTunnelTlsOptions {
   /** The lab CA; nothing else is trusted. */
   ca: string;
-  cert: string;
-  key: string;
+  /** Client certificate and key; the Azure Monitor Agent presents none (it authenticates with tokens). */
+  cert?: string;
+  key?: string;
   minVersion: SecureVersion;
   maxVersion: SecureVersion;
   /** SNI to send instead of the target host (scenarios test the gateway's SNI check with it). */
