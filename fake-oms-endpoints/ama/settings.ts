@@ -36,6 +36,8 @@ function explain(errors: ErrorObject[] | null | undefined): string {
     .map((e) => {
       const where = e.instancePath ? e.instancePath.slice(1) : 'AMA settings';
       if (e.keyword === 'additionalProperties') return `unknown AMA setting "${(e.params as { additionalProperty: string }).additionalProperty}" (known: region, dce, configVia, dcr)`;
+      if (e.keyword === 'pattern' && where === 'region') return 'region must be an Azure region name in lower case, like eastus or westus2';
+      if (e.keyword === 'pattern' || (e.keyword === 'type' && where === 'dce')) return 'dce must be a data collection endpoint name (lower-case letters, digits and -), or null for none';
       if (e.keyword === 'enum') return `${where} must be one of ${(e.params as { allowedValues: string[] }).allowedValues.join(', ')}`;
       return `${where} ${e.message}`;
     })

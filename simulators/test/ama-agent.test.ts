@@ -129,6 +129,15 @@ test('a DCE: the global handler answers 421 naming the DCE handler, custom logs 
   expect(gwAma.events.list({ ids: [107] }).some((e) => e.target === `${dceIngestHost(DCE, 'eastus')}:443`)).toBe(true);
 });
 
+test('proxy mode none: straight to the cloud, the gateway sees nothing', async () => {
+  const before = gwAma.events.list({ ids: [103] }).length;
+  const a = agent(gwAma, { proxy: { mode: 'none' }, direct: { host: '127.0.0.1', port: cloud.port } });
+  await a.runOnce();
+  expect(a.status().created).toBeGreaterThan(0);
+  expect(ingestedIds(a.agentId).length).toBe(a.status().created);
+  expect(gwAma.events.list({ ids: [103] }).length).toBe(before);
+});
+
 test('a handler redirect loop is reported as such in the config phase; nothing is created', async () => {
   cloud.ama.update({ configVia: 'loop' });
   const a = agent(gwAma);
