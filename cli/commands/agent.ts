@@ -20,6 +20,7 @@ import {
   type Fleet,
   type LedgerSummary,
 } from '../../simulators/agent-core/index.js';
+import { addAmaAgentCommand } from '../../simulators/ama-agent/cli.js';
 
 interface AgentFlags {
   proxy: string;
@@ -238,7 +239,8 @@ times faster. Exit status: 0 done, 1 an agent failed (--once) or the ledger does
 }
 
 export function registerAgentCommands(program: Command): void {
-  const agent = program.command('agent').description('Run simulated OMS agents (Windows MMA-like, Linux omsagent-like) through a gateway');
+  const agent = program.command('agent').description('Run simulated OMS agents (Windows MMA-like, Linux omsagent-like, Azure Monitor Agent) through a gateway');
   addAgentCommand(agent as unknown as Command, 'windows');
   addAgentCommand(agent as unknown as Command, 'linux');
+  addAmaAgentCommand(agent as unknown as Command);
 }
