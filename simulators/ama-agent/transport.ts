@@ -3,7 +3,7 @@ import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect, checkServerIdentity, type SecureVersion } from 'node:tls';
 import { Agent, type Dispatcher, type buildConnector } from 'undici';
 import { AgentError, parseRetryAfter } from '../agent-core/errors.js';
-import { openTunnel } from '../agent-core/tunnel.js';
+import { openAgentTunnel } from '../agent-core/tunnel.js';
 import type { ProxySetting } from '../agent-core/proxy-string.js';
 
 export interface AmaTransportOptions {
@@ -56,7 +56,7 @@ export class AmaTransport {
   private async open(host: string, port: number) {
     const tls = { ca: this.opts.caPem, minVersion: this.opts.minVersion, maxVersion: this.opts.maxVersion };
     if (this.opts.proxy) {
-      const t = await openTunnel(host, port, { proxy: this.opts.proxy, bindAddress: this.opts.bindAddress, tls, connectTimeoutMs: this.opts.connectTimeoutMs, now: this.opts.now, signal: this.closing.signal });
+      const t = await openAgentTunnel(host, port, { proxy: this.opts.proxy, bindAddress: this.opts.bindAddress, tls, connectTimeoutMs: this.opts.connectTimeoutMs, now: this.opts.now, signal: this.closing.signal });
       this.opts.onTunnel?.({ target: `${host}:${port}`, localAddress: t.localAddress, localPort: t.localPort });
       return t.socket;
     }
