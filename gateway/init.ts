@@ -2,6 +2,11 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../lib/errors.js';
 import { CLIENT_ALLOWLIST_FILE, CONFIG_FILE, SERVER_ALLOWLIST_FILE } from './config/load.js';
+import { amaAllowlistHosts, DCE_RE, REGION_RE } from '../fake-oms-endpoints/ama/hosts.js';
+
+/** Which agents the allowlist is written for: the 2016 legacy agents (default), the Azure Monitor Agent, or both. */
+export type InitAgent = 'legacy' | 'ama' | 'all';
+export const INIT_AGENTS: readonly InitAgent[] = ['legacy', 'ama', 'all'];
 
 export interface InitOptions {
   workspaceId: string;
@@ -9,6 +14,10 @@ export interface InitOptions {
   /** Storage account of the blob host; defaults to the workspace id. */
   blobAccount?: string;
   force?: boolean;
+  agent?: InitAgent;
+  /** Azure Monitor Agent: the machines' region (default eastus) and a data collection endpoint name, if any. */
+  amaRegion?: string;
+  amaDce?: string;
 }
 
 export interface InitResult {
@@ -42,6 +51,18 @@ export function defaultServerAllowlistText(workspaceId: string, blobAccount?: st
   ].join('\n');
 }
 
+/** The Azure Monitor Agent's block of the server allowlist (the hosts the gateway documentation lists). */
+export function amaAllowlistText(workspaceId: string, region: string, dce?: string): string {
+  return [
+    '# Azure Monitor Agent (written by `omsgw gateway init --agent ama|all`): the hosts the gateway',
+    '# documentation tells operators to add for AMA: the global and regional control-plane handlers',
+    `# (configuration and ingestion tokens, region ${region}) and the workspace's ODS ingestion host${dce ? `; and the` : '.'}`,
+    ...(dce ? [`# data collection endpoint ${dce}'s handler and ingestion hosts (custom logs, private link).`] : []),
+    ...amaAllowlistHosts(workspaceId, region, dce),
+    '',
+  ].join('\n');
+}
+
 export const DEFAULT_CLIENT_ALLOWLIST_TEXT = [
   '# allowedlist_client.txt: client certificate subjects allowed through the TLS inspection, one per line.',
   '# Empty (as here) allows any client certificate. Examples:',
@@ -56,6 +77,16 @@ export function initGatewayDir(o: InitOptions): InitResult {
   if (!LABEL.test(ws)) throw new InputError(`--workspace must be a workspace id (letters, digits and "-", e.g. a GUID), got ${JSON.stringify(o.workspaceId)}`);
   const account = o.blobAccount?.trim().toLowerCase() ?? ws;
   if (!LABEL.test(account)) throw new InputError(`--blob-account must be a storage account name (letters and digits), got ${JSON.stringify(o.blobAccount)}`);
+  const agent = o.agent ?? 'legacy';
+  if (!INIT_AGENTS.includes(agent)) throw new InputError(`--agent must be one of ${INIT_AGENTS.join(', ')}, got ${JSON.stringify(o.agent)}`);
+  const region = o.amaRegion?.trim().toLowerCase() ?? 'eastus';
+  if (!REGION_RE.test(region)) throw new InputError(`--region must be an Azure region name like eastus, got ${JSON.stringify(o.amaRegion)}`);
+  const dce = o.amaDce?.trim().toLowerCase();
+  if (dce !== undefined && !DCE_RE.test(dce)) throw new InputError(`--dce must be a data collection endpoint name (letters, digits and "-"), got ${JSON.stringify(o.amaDce)}`);
+  if (agent === 'legacy' && (o.amaRegion !== undefined || o.amaDce !== undefined)) throw new InputError('--region and --dce are Azure Monitor Agent settings: add --agent ama (or all)');
+  const legacyHosts = agent === 'ama' ? [] : defaultHosts(ws, account);
+  const amaHosts = agent === 'legacy' ? [] : amaAllowlistHosts(ws, region, dce).filter((h) => !legacyHosts.includes(h));
+  const serverText = agent === 'ama' ? amaAllowlistText(ws, region, dce) : agent === 'all' ? defaultServerAllowlistText(ws, account) + amaAllowlistText(ws, region, dce).split('\n').filter((l) => !legacyHosts.includes(l)).join('\n') : defaultServerAllowlistText(ws, account);
   const files = [join(o.dir, SERVER_ALLOWLIST_FILE), join(o.dir, CLIENT_ALLOWLIST_FILE), join(o.dir, CONFIG_FILE)];
   if (!o.force) {
     const existing = files.filter((f) => existsSync(f));
@@ -63,11 +94,11 @@ export function initGatewayDir(o: InitOptions): InitResult {
   }
   try {
     mkdirSync(o.dir, { recursive: true });
-    writeFileSync(files[0], defaultServerAllowlistText(ws, account));
+    writeFileSync(files[0], serverText);
     writeFileSync(files[1], DEFAULT_CLIENT_ALLOWLIST_TEXT);
     writeFileSync(files[2], JSON.stringify({ listenHost: '127.0.0.1', listenPort: 8080, adminHost: '127.0.0.1', adminPort: 8081, allowedPorts: [443] }, null, 2) + '\n');
   } catch (err) {
     throw new InputError(`cannot write into ${o.dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return { files, hosts: defaultHosts(ws, account) };
+  return { files, hosts: [...legacyHosts, ...amaHosts] };
 }

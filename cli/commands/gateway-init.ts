@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { Command } from '@commander-js/extra-typings';
-import { initGatewayDir } from '../../gateway/init.js';
+import { Option, type Command } from '@commander-js/extra-typings';
+import { INIT_AGENTS, initGatewayDir } from '../../gateway/init.js';
 import { print } from '../management/output.js';
 
 export function registerInit(gateway: Command): void {
@@ -11,6 +11,9 @@ export function registerInit(gateway: Command): void {
     .option('--dir <folder>', 'where to write the files (default: the current folder)')
     .option('--blob-account <name>', 'storage account of the blob host (default: the workspace id)')
     .option('--force', 'overwrite existing files')
+    .addOption(new Option('--agent <kind>', 'agents the allowlist is for: legacy (2016 defaults), ama (the documented Azure Monitor Agent hosts) or all').choices(INIT_AGENTS).default('legacy' as const))
+    .option('--region <name>', 'with --agent ama|all: the machines\' Azure region, for <region>.handler.control.monitor.azure.com (default eastus)')
+    .option('--dce <name>', 'with --agent ama|all: a data collection endpoint name; adds its handler and ingestion hosts')
     .addHelpText(
       'after',
       `
@@ -19,12 +22,17 @@ Example:
 
 The server allowlist gets <ws>.oms.opinsights.azure.com, <ws>.ods.opinsights.azure.com and
 <account>.blob.core.windows.net, but not the automation agent-service host, which is exactly why
-the Linux agent fails through it (event 105).`,
+the Linux agent fails through it (event 105).
+
+--agent ama writes the hosts the gateway documentation lists for the Azure Monitor Agent instead:
+global.handler.control.monitor.azure.com, <region>.handler.control.monitor.azure.com and
+<ws>.ods.opinsights.azure.com (plus <dce>.<region>-1.handler/ingest hosts with --dce); --agent all
+writes both sets.`,
     )
     .action((opts, cmd) => {
       // `gateway` itself has a --dir flag, which commander fills first; read it from there too.
       const dir = opts.dir ?? (cmd.optsWithGlobals() as { dir?: string }).dir ?? '.';
-      const r = initGatewayDir({ workspaceId: opts.workspace, dir: resolve(dir), blobAccount: opts.blobAccount, force: opts.force });
+      const r = initGatewayDir({ workspaceId: opts.workspace, dir: resolve(dir), blobAccount: opts.blobAccount, force: opts.force, agent: opts.agent, amaRegion: opts.region, amaDce: opts.dce });
       for (const f of r.files) print(`wrote ${f}`);
       print(`allowed hosts: ${r.hosts.join(', ')}`);
       print(`start it with: omsgw gateway --dir ${dir}`);

@@ -96,7 +96,7 @@ export interface AgentsStartStep {
   do: 'agents.start';
   /** Group name; agents are called <group>-1, <group>-2, ... (default: the OS). */
   group?: string;
-  os: 'linux' | 'windows';
+  os: 'linux' | 'windows' | 'ama';
   count?: number;
   /** Workspace id (default: the scenario's first workspace). */
   workspace?: string;

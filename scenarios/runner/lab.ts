@@ -55,7 +55,7 @@ export interface AgentHandle {
 }
 
 export interface AgentSpec {
-  os: 'linux' | 'windows';
+  os: 'linux' | 'windows' | 'ama';
   workspace: WorkspaceDef & { key: string };
   proxy: string;
   caPem: string;
@@ -80,7 +80,7 @@ export interface PartsFactory {
 export interface LabAgent {
   name: string;
   group: string;
-  os: 'linux' | 'windows';
+  os: 'linux' | 'windows' | 'ama';
   bindAddress: string;
   workspaceId: string;
   handle: AgentHandle;

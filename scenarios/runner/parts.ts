@@ -1,9 +1,10 @@
 import { createFakeCloud, validateFaultSpec } from '../../fake-oms-endpoints/index.js';
-import { createAgent, sharedKeyPool } from '../../simulators/agent-core/index.js';
+import { createAgent, parseProxyString, sharedKeyPool } from '../../simulators/agent-core/index.js';
+import { createAmaAgent } from '../../simulators/ama-agent/index.js';
 import { initGatewayDir } from '../../gateway/init.js';
 import { spawnGateway } from '../../gateway/process.js';
 import { startHaproxy } from '../../reliability/haproxy.js';
-import type { AgentHandle, CloudHandle, GatewayProcessHandle, PartsFactory } from './lab.js';
+import type { AgentHandle, AgentSpec, CloudHandle, GatewayProcessHandle, PartsFactory } from './lab.js';
 
 /**
  * The real parts: the gateway as a child process (`omsgw gateway ...`), the fake cloud and the
@@ -37,6 +38,7 @@ export const realParts: PartsFactory = {
   },
 
   createAgent(spec) {
+    if (spec.os === 'ama') return amaHandle(spec);
     const agent = createAgent({
       os: spec.os,
       workspaceId: spec.workspace.id,
@@ -79,3 +81,34 @@ export const realParts: PartsFactory = {
     };
   },
 };
+
+/**
+ * An Azure Monitor Agent for the lab: the scenario's proxy string becomes its proxy settings (mode
+ * application, auth "true" when the string carries credentials); its IMDS is its own, on loopback.
+ */
+function amaHandle(spec: AgentSpec): AgentHandle {
+  if (spec.tls?.servername) throw new Error('tls.servername is not supported for ama agents (the Azure Monitor Agent sends the real host name)');
+  const p = parseProxyString(spec.proxy);
+  const agent = createAmaAgent({
+    workspaceId: spec.workspace.id,
+    proxy: p.username !== undefined
+      ? { mode: 'application', address: `http://${p.host}:${p.port}`, auth: 'true', username: decodeURIComponent(p.username), password: decodeURIComponent(p.password ?? '') }
+      : { mode: 'application', address: `http://${p.host}:${p.port}`, auth: 'false' },
+    caPem: spec.caPem,
+    seed: spec.seed,
+    index: spec.index,
+    bindAddress: spec.bindAddress,
+    clock: spec.clock,
+    tls: spec.tls && { minVersion: spec.tls.minVersion, maxVersion: spec.tls.maxVersion },
+  });
+  return {
+    id: agent.agentId,
+    onboard: () => agent.configure(),
+    runOnce: () => agent.runOnce(),
+    start: () => agent.start(),
+    close: () => agent.close(),
+    status: () => agent.status(),
+    createdRecordIds: () => [...agent.ledger.records()].map((r) => r.id),
+    records: () => [...agent.ledger.records()].map((r) => ({ id: r.id, state: r.state, attempts: r.attempts })),
+  };
+}

@@ -93,7 +93,7 @@ export const stepSchemas: Record<string, Record<string, unknown>> = {
   'cloud.fault-clear': step('cloud.fault-clear', { id: { type: 'string' } }),
   'agents.start': step('agents.start', {
     group: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' },
-    os: { enum: ['linux', 'windows'] },
+    os: { enum: ['linux', 'windows', 'ama'] },
     count: { type: 'integer', minimum: 1, maximum: 50 },
     workspace: { type: 'string', minLength: 1 },
     proxyAuth: credentials,

@@ -253,7 +253,7 @@ describe('omsgw scenario run: exit codes and reports', () => {
     const bad = file('bad.yaml', `${head('bad')}  - do: cloud.start\n  - do: agents.start\n    os: solaris\n`);
     const r = await omsgw(['scenario', 'run', 'non-connect-104', bad]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${bad}:8:9: steps[1].os: must be one of: "linux", "windows"`);
+    expect(r.stderr).toContain(`${bad}:8:9: steps[1].os: must be one of: "linux", "windows", "ama"`);
     expect(r.stdout).toBe('');
   });
 

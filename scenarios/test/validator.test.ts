@@ -32,7 +32,7 @@ describe('scenario validator', () => {
     const [p, ...rest] = problemsOf(`${head}  - do: agents.start\n    os: solaris\n`, 'lab/bad.yaml');
     expect(rest).toEqual([]);
     expect(p).toMatchObject({ file: 'lab/bad.yaml', line: 7, field: 'steps[0].os' });
-    expect(p.message).toContain('"linux", "windows"');
+    expect(p.message).toContain('"linux", "windows", "ama"');
     expect(p.message).toContain('solaris');
   });
 
