@@ -29,8 +29,7 @@ const agents: AmaAgent[] = [];
 let nextIndex = 0;
 
 async function gateway(allowlist: string[], extra: Record<string, unknown> = {}): Promise<Gateway> {
-  // Today's agent offers TLS 1.3, which the 2016 gateway policy refuses (106): allow it here.
-  const gw = createGateway({ listenHost: '127.0.0.1', listenPort: 0, adminPort: null, allowlist, hostMap: cloud.hostMapEntries(), clock, tls: { allowTls13: true }, ...extra });
+  const gw = createGateway({ listenHost: '127.0.0.1', listenPort: 0, adminPort: null, allowlist, hostMap: cloud.hostMapEntries(), clock, ...extra });
   await gw.start();
   return gw;
 }
@@ -136,6 +135,22 @@ test('proxy mode none: straight to the cloud, the gateway sees nothing', async (
   expect(a.status().created).toBeGreaterThan(0);
   expect(ingestedIds(a.agentId).length).toBe(a.status().created);
   expect(gwAma.events.list({ ids: [103] }).length).toBe(before);
+});
+
+test("today's agent offers TLS 1.3: a gateway on the 2016 preview policy answers 106 and the agent reports the config phase", async () => {
+  const gw = await gateway([...defaultHosts(WS), ...amaAllowlistHosts(WS, 'eastus')], { tls: { policy: 'preview-2016' } });
+  try {
+    const a = agent(gw);
+    const err = await failure(a.runOnce());
+    expect(err.phase).toBe('config');
+    expect(gw.events.list({ ids: [103, 106, 107] }).filter((e) => e.target === `${GLOBAL_HANDLER_HOST}:443`).map((e) => e.id)).toEqual([103, 106]);
+    // Positive control: the same agent limited to TLS 1.2 gets through that gateway.
+    const old = agent(gw, { tls: { maxVersion: 'TLSv1.2' } });
+    await old.runOnce();
+    expect(old.status().delivered).toBe(old.status().created);
+  } finally {
+    await gw.close();
+  }
 });
 
 test('a handler redirect loop is reported as such in the config phase; nothing is created', async () => {

@@ -33,8 +33,8 @@ beforeAll(async () => {
   await cloud.start();
   caFile = join(dir, 'ca.pem');
   writeFileSync(caFile, cloud.caCertPem);
-  gw2016 = createGateway({ listenPort: 0, adminPort: null, allowlist: defaultHosts(WS), hostMap: cloud.hostMapEntries(), tls: { allowTls13: true } });
-  gwAma = createGateway({ listenPort: 0, adminPort: null, allowlist: [...defaultHosts(WS), ...amaAllowlistHosts(WS, 'eastus')], hostMap: cloud.hostMapEntries(), tls: { allowTls13: true } });
+  gw2016 = createGateway({ listenPort: 0, adminPort: null, allowlist: defaultHosts(WS), hostMap: cloud.hostMapEntries() });
+  gwAma = createGateway({ listenPort: 0, adminPort: null, allowlist: [...defaultHosts(WS), ...amaAllowlistHosts(WS, 'eastus')], hostMap: cloud.hostMapEntries() });
   await gw2016.start();
   await gwAma.start();
 });
