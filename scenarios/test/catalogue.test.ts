@@ -30,21 +30,29 @@ function slots(size: number): <T>(fn: () => Promise<T>) => Promise<T> {
  * time is spent waiting on sockets and child processes.
  */
 describe('scenario catalogue', () => {
+  const entries = listCatalogue();
   const inTurn = slots(2);
+  const results = new Map<string, Promise<Awaited<ReturnType<typeof runScenario>>>>();
 
   beforeAll(() => {
     if (!existsSync(cliPath())) throw new Error(`${cliPath()} is missing: run \`npm run build\` first (the runner starts the gateway from dist/)`);
+    // Every scenario starts here, two at a time in catalogue order; each test below only waits for
+    // its own result. (With one concurrent test per scenario, a test's timeout also counted the time
+    // it queued behind others, so each scenario added to the catalogue pushed later ones over it.)
+    for (const e of entries) {
+      const run = inTurn(() => runScenario(loadScenarioFile(e.file), { parts: realParts }));
+      run.catch(() => undefined); // reported by its own test
+      results.set(e.name, run);
+    }
   });
 
-  for (const entry of listCatalogue()) {
-    it.concurrent(entry.name, () =>
-      inTurn(async () => {
-        const result = await runScenario(loadScenarioFile(entry.file), { parts: realParts });
-        // The timeline is the failure message: it shows which step failed and expected vs actual.
-        if (!result.passed) throw new Error(`\n${renderTimeline(result)}`);
-        expect(result.steps.every((s) => s.status === 'passed')).toBe(true);
-        expect(result.teardown).toEqual([]);
-      }),
-    );
+  for (const entry of entries) {
+    it(entry.name, async () => {
+      const result = await results.get(entry.name)!;
+      // The timeline is the failure message: it shows which step failed and expected vs actual.
+      if (!result.passed) throw new Error(`\n${renderTimeline(result)}`);
+      expect(result.steps.every((s) => s.status === 'passed')).toBe(true);
+      expect(result.teardown).toEqual([]);
+    });
   }
 });

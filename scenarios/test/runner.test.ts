@@ -260,7 +260,7 @@ describe('omsgw scenario run: exit codes and reports', () => {
   it('exits 2 for an unknown scenario name, an unknown reporter or a non-loopback --gateway', async () => {
     const unknown = await omsgw(['scenario', 'run', 'no-such-scenario']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('unknown scenario "no-such-scenario"; known: bad-config-401');
+    expect(unknown.stderr).toContain('unknown scenario "no-such-scenario"; known: ama-handler-hosts-missing, bad-config-401');
     const remote = await omsgw(['scenario', 'run', 'non-connect-104', '--gateway', '10.1.2.3:3128']);
     expect(remote.code).toBe(2);
     expect(remote.stderr).toContain('--gateway must be a loopback address');
