@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from '@commander-js/extra-typings';
 import { ScaledClock, systemClock, type Clock } from '../../lib/clock.js';
 import { InputError } from '../../lib/errors.js';
-import { bindRangeSize, parseBindRange } from '../agent-core/cidr.js';
+import { bindRangeSize } from '../agent-core/cidr.js';
 import { assertLedgerInvariant, sumSummaries, type LedgerSummary } from '../agent-core/ledger.js';
 import { formatElapsed, formatLedger, parseDuration } from '../agent-core/report.js';
 import { IMDS_TOKEN_FAULTS, type ImdsTokenFault } from '../../fake-oms-endpoints/ama/imds.js';
-import { AmaAgent } from './agent.js';
+import type { AmaAgent } from './agent.js';
+import { AmaFleet } from './fleet.js';
 import type { AmaProxySettings } from './proxy-settings.js';
 
 interface AmaFlags {
@@ -63,7 +64,6 @@ export function amaAgentsFromFlags(f: AmaFlags): { agents: AmaAgent[]; durationM
   }
   if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new InputError(`--ca ${f.ca} is not a PEM certificate (no "-----BEGIN CERTIFICATE-----" line)`);
   const count = positiveInt(f.count, '--count', 10_000);
-  const addresses = f.bindRange !== undefined ? parseBindRange(f.bindRange).addresses : [];
   if (f.bindRange !== undefined && count > bindRangeSize(f.bindRange)) throw new InputError(`--count ${count} is larger than --bind-range ${f.bindRange}: use a larger range or fewer agents`);
   const durationMs = parseDuration(f.duration);
   const speed = Number(f.speed);
@@ -75,12 +75,9 @@ export function amaAgentsFromFlags(f: AmaFlags): { agents: AmaAgent[]; durationM
   const direct = parseDirect(f.direct);
   if (f.proxyMode === 'application' && direct) throw new InputError('--direct is only for --proxy-mode none (with a proxy, the proxy reaches the cloud)');
   const logger = f.verbose ? (e: { time: string; level: string; hostname: string; message: string }) => process.stderr.write(`${e.time} ${e.level.padEnd(7)} ama ${e.hostname}: ${e.message}\n`) : undefined;
-  const agents: AmaAgent[] = [];
-  for (let i = 0; i < count; i++) {
-    // The constructor validates the rest (proxy settings, workspace, region) and throws InputError.
-    agents.push(new AmaAgent({ workspaceId: f.workspace, proxy, direct, caPem, seed, index: i, bindAddress: addresses[i], region: f.region, clock, dateClock: systemClock, queueLimit, imdsTokenFault: f.imdsTokenFault, logger }));
-  }
-  return { agents, durationMs, speed, seed };
+  // The agents validate the rest (proxy settings, workspace, region, bind range) and throw InputError.
+  const fleet = new AmaFleet({ count, bindRange: f.bindRange, workspaceId: f.workspace, proxy, direct, caPem, seed, region: f.region, clock, dateClock: systemClock, queueLimit, imdsTokenFault: f.imdsTokenFault, logger });
+  return { agents: fleet.agents, durationMs, speed, seed };
 }
 
 function ledger(agents: AmaAgent[]): LedgerSummary {

@@ -13,6 +13,7 @@ import { defaultHosts } from '../../gateway/init.js';
 import { assertLedgerInvariant } from '../agent-core/ledger.js';
 import { AgentError } from '../agent-core/errors.js';
 import { createAmaAgent, type AmaAgent, type AmaAgentOptions } from '../ama-agent/index.js';
+import { AmaFleet } from '../ama-agent/fleet.js';
 
 const WS = '5d2e7f10-1a2b-4c3d-8e4f-5a6b7c8d9e0f';
 const KEY = Buffer.from('ama test workspace key, 32 bytes').toString('base64');
@@ -232,5 +233,22 @@ test('start(): refused by the gateway, the agent retries on its clock with backo
     }
   } finally {
     await gw.close();
+  }
+});
+
+test('an AMA fleet from a bind range: distinct clients at the gateway, each its own identity and IMDS; created = ingested', async () => {
+  const fleet = new AmaFleet({ count: 3, bindRange: '127.0.42.0/29', workspaceId: WS, proxy: { mode: 'application', address: `http://127.0.0.1:${gwAma.proxyAddress.port}`, auth: 'false' }, caPem: cloud.caCertPem, seed: 'ama-fleet', clock });
+  try {
+    expect(await fleet.runOnce()).toEqual([]);
+    expect(new Set(fleet.agents.map((a) => a.agentId)).size).toBe(3);
+    expect(new Set(fleet.agents.map((a) => a.imdsEndpoint!.port)).size).toBe(3);
+    const clients = new Set(gwAma.events.list({ ids: [103] }).filter((e) => e.clientIp?.startsWith('127.0.42.')).map((e) => e.clientIp));
+    expect(clients).toEqual(new Set(['127.0.42.1', '127.0.42.2', '127.0.42.3']));
+    const s = fleet.summary();
+    expect(s.acknowledged).toBe(s.created);
+    expect(fleet.agents.reduce((n, a) => n + ingestedIds(a.agentId).length, 0)).toBe(s.created);
+    expect(fleet.totals()).toMatchObject({ agents: 3, configured: 3, queued: 0, dropped: 0 });
+  } finally {
+    await fleet.close();
   }
 });

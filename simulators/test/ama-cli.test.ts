@@ -58,6 +58,14 @@ test('--once through a gateway that allows the AMA hosts: configured, delivered,
   expect(cloud.ledger.totals({ agentId: out.status[0]!.agentId }).records).toBe(out.status[0]!.created);
 });
 
+test('--count 2 --bind-range: two machines from two loopback addresses, both delivered', async () => {
+  const r = await omsgw(['agent', 'ama', '--workspace', WS, '--ca', caFile, '--seed', '4', '--once', '--count', '2', '--bind-range', '127.0.43.0/30', '--proxy-mode', 'application', '--proxy-address', `http://127.0.0.1:${gwAma.proxyAddress.port}`]);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/from 127\.0\.43\.1: configured, \d+ delivered, 0 queued/);
+  expect(r.stdout).toMatch(/from 127\.0\.43\.2: configured, \d+ delivered, 0 queued/);
+  expect(r.stdout).toMatch(/created = acknowledged \+ queued \+ dropped: (\d+) = \1 \+ 0 \+ 0 ok/);
+});
+
 test('--once through a 2016-style gateway: exit 1 naming the config phase and the 403', async () => {
   const r = await omsgw([...base(), '--proxy-mode', 'application', '--proxy-address', `http://127.0.0.1:${gw2016.proxyAddress.port}`]);
   expect(r.code).toBe(1);
