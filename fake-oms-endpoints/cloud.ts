@@ -14,6 +14,7 @@ import { AMA_HOST_PATTERNS, classifyAmaHost } from './ama/hosts.js';
 import { AmaState } from './ama/state.js';
 import { applyAmaSettings, DEFAULT_AMA_SETTINGS } from './ama/settings.js';
 import { labTokenKey } from './ama/tokens.js';
+import { resolveCloudTls, type CloudTlsVersions } from './tls-versions.js';
 
 export interface Workspace {
   id: string;
@@ -40,6 +41,8 @@ export interface FakeCloudOptions {
   maxBodyBytes?: number;
   /** Azure Monitor Agent control-plane settings (ama/settings.ts): region, dce, configVia, dcr. */
   ama?: Record<string, unknown>;
+  /** TLS versions the endpoints negotiate; default TLSv1.2 to TLSv1.3, like today's Azure endpoints (tls-versions.ts). */
+  tls?: Partial<CloudTlsVersions>;
 }
 
 export interface FakeCloud {
@@ -58,6 +61,8 @@ export interface FakeCloud {
   readonly faults: FaultSet;
   /** Azure Monitor Agent endpoints: settings (update() to change), machines served. */
   readonly ama: AmaState;
+  /** The TLS versions the endpoints negotiate. */
+  readonly tls: Readonly<CloudTlsVersions>;
 }
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
@@ -86,6 +91,7 @@ function validateOptions(o: FakeCloudOptions): void {
     }
   }
   if (o.host !== undefined && !LOOPBACK.test(o.host)) throw new InputError(`host must be a loopback address, got ${o.host}`);
+  resolveCloudTls(o.tls);
 }
 
 /** A port someone else holds is a flag to change, not a crash. */
@@ -106,6 +112,7 @@ class FakeCloudImpl implements FakeCloud {
   readonly ledger = new IngestionLedger();
   readonly faults: FaultSet;
   readonly ama: AmaState;
+  readonly tls: Readonly<CloudTlsVersions>;
   private readonly registry = new AgentRegistry();
   private readonly keys = new Map<string, string>();
   private readonly clock: Clock;
@@ -123,6 +130,7 @@ class FakeCloudImpl implements FakeCloud {
     this.clock = opts.clock ?? systemClock;
     this.host = opts.host ?? '127.0.0.1';
     this.faults = new FaultSet(opts.random);
+    this.tls = Object.freeze(resolveCloudTls(opts.tls));
     const keyOf = (ws: string) => this.keys.get(ws.toLowerCase());
     this.ama = new AmaState(opts.ama, this.ledger, this.clock, keyOf);
     this.state = { keyOf, registry: this.registry, ledger: this.ledger, clock: this.clock, blobs: new BlobStore(), ama: this.ama };
@@ -139,6 +147,7 @@ class FakeCloudImpl implements FakeCloud {
       port: this.opts.port ?? 0,
       issuer: new ServerCertificateIssuer(ca),
       requestClientCertificate: this.opts.requestClientCertificate ?? true,
+      tlsVersions: this.tls,
       refuseTls: (host) => this.faults.fire(['refuse-tls'], host, undefined).length > 0,
       checkConnectTarget: (host, port) => {
         if (port !== 443) return `the fake cloud serves port 443 only, not ${port}`;

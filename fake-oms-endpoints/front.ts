@@ -20,6 +20,8 @@ export interface FrontOptions {
   port: number;
   issuer: ServerCertificateIssuer;
   requestClientCertificate: boolean;
+  /** Versions every TLS context accepts. */
+  tlsVersions: { minVersion: tls.SecureVersion; maxVersion: tls.SecureVersion };
   /** Called once per TLS handshake with the SNI (or CONNECT host); true = refuse it. */
   refuseTls: (host: string) => boolean;
   /** Decide whether a CONNECT target is served; return an error message to refuse with 502. */
@@ -30,7 +32,7 @@ export interface FrontOptions {
 const TLS_HANDSHAKE = 0x16;
 /** A client that connects and never completes CONNECT + TLS setup is dropped after this. */
 const SETUP_TIMEOUT_MS = 30_000;
-// TLS 1.0 and 1.1 clients exist among the agents modelled; OpenSSL 3 needs security level 0 for them.
+// TLS 1.0 and 1.1 clients exist among the agents modelled (when the cloud is set to accept them); OpenSSL 3 needs security level 0 for them.
 const CIPHERS = 'DEFAULT:@SECLEVEL=0';
 
 /**
@@ -128,7 +130,7 @@ export class TlsFront {
   private contextFor(host: string): Promise<tls.SecureContext> {
     let p = this.contexts.get(host);
     if (!p) {
-      p = this.opts.issuer.certificateFor(host).then((c) => tls.createSecureContext({ cert: c.certPem, key: c.keyPem, minVersion: 'TLSv1', maxVersion: 'TLSv1.3', ciphers: CIPHERS }));
+      p = this.opts.issuer.certificateFor(host).then((c) => tls.createSecureContext({ cert: c.certPem, key: c.keyPem, ...this.opts.tlsVersions, ciphers: CIPHERS }));
       this.contexts.set(host, p);
       p.catch(() => this.contexts.delete(host));
     }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { createFakeCloud, type Workspace } from '../../fake-oms-endpoints/index.js';
 import { generateWorkspace, parsePortFlag, parseWorkspaceFlag } from '../../fake-oms-endpoints/cli/options.js';
+import { DEFAULT_CLOUD_TLS, resolveCloudTls, type CloudTlsVersion } from '../../fake-oms-endpoints/tls-versions.js';
 
 /** Readiness line for programs that start `omsgw cloud` as a child process. */
 export const CLOUD_READY_PREFIX = 'omsgw-cloud-ready ';
@@ -21,6 +22,8 @@ export function registerCloudCommands(program: Command): void {
     .option('--workspace <id:key>', 'workspace id and base64 shared key; repeat for more (none: one is generated)', collect, [] as string[])
     .option('--state-dir <dir>', 'folder for the lab CA (ca.pem, ca-key.pem), created on first use and reused', '.omsgw/cloud')
     .option('--no-client-cert', 'do not request client certificates in TLS handshakes')
+    .option('--tls-min-version <v>', `lowest TLS version the endpoints negotiate: TLSv1 | TLSv1.1 | TLSv1.2 | TLSv1.3 (default ${DEFAULT_CLOUD_TLS.minVersion}, like today's Azure)`)
+    .option('--tls-max-version <v>', `highest TLS version the endpoints negotiate (default ${DEFAULT_CLOUD_TLS.maxVersion}; TLSv1.2 for the 2016 endpoints)`)
     .option('--json', 'print only the readiness line')
     .addHelpText(
       'after',
@@ -29,6 +32,8 @@ Example:
   omsgw cloud --port 8443 --admin-port 8444 --state-dir ./lab \\
     --workspace 6f1b4d2a-3c5e-4f70-8a9b-0c1d2e3f4a5b:$(openssl rand -base64 64 | tr -d '\\n')
 
+TLS: TLSv1.2 to TLSv1.3 by default (today's Azure endpoints); --tls-max-version TLSv1.2 plays the
+2016 endpoints, --tls-min-version TLSv1 lets TLS 1.0/1.1 agents in.
 Reach it as a relay proxy (gateway: relay proxy http://127.0.0.1:8443) or through host-map
 entries such as *.opinsights.azure.com=127.0.0.1:8443. Agents must trust <state-dir>/ca.pem.
 Lab API: curl http://127.0.0.1:8444/_lab/ingested ; POST /_lab/faults '{"type":"status","status":503}'`,
@@ -38,11 +43,16 @@ Lab API: curl http://127.0.0.1:8444/_lab/ingested ; POST /_lab/faults '{"type":"
       const adminPort = parsePortFlag('--admin-port', flags.adminPort);
       const given = flags.workspace.map(parseWorkspaceFlag);
       const workspaces: Workspace[] = given.length ? given : [generateWorkspace()];
-      const cloud = createFakeCloud({ stateDir: resolve(flags.stateDir), workspaces, port, adminPort, requestClientCertificate: flags.clientCert });
+      const tls = resolveCloudTls(
+        { minVersion: flags.tlsMinVersion as CloudTlsVersion | undefined, maxVersion: flags.tlsMaxVersion as CloudTlsVersion | undefined },
+        { minVersion: '--tls-min-version', maxVersion: '--tls-max-version' },
+      );
+      const cloud = createFakeCloud({ stateDir: resolve(flags.stateDir), workspaces, port, adminPort, requestClientCertificate: flags.clientCert, tls });
       await cloud.start();
       if (!flags.json) {
         print(`fake cloud listening on 127.0.0.1:${cloud.port} (CONNECT proxy and TLS by SNI)`);
         print(`lab CA (agents must trust it): ${cloud.caCertPath}`);
+        print(`TLS versions: ${tls.minVersion} to ${tls.maxVersion}`);
         print(`workspaces${given.length ? '' : ' (generated)'}:`);
         for (const w of workspaces) print(`  ${w.id}:${w.key}`);
         print(`as a relay proxy: ${cloud.proxyUrl}`);
@@ -50,7 +60,7 @@ Lab API: curl http://127.0.0.1:8444/_lab/ingested ; POST /_lab/faults '{"type":"
         for (const e of cloud.hostMapEntries()) print(`  ${e}`);
         print(`lab API: ${cloud.adminUrl}/_lab/ingested  /_lab/agents  /_lab/faults`);
       }
-      print(CLOUD_READY_PREFIX + JSON.stringify({ port: cloud.port, adminPort: cloud.adminPort, proxyUrl: cloud.proxyUrl, caCertPath: cloud.caCertPath, workspaces, hostMap: cloud.hostMapEntries(), pid: process.pid }));
+      print(CLOUD_READY_PREFIX + JSON.stringify({ port: cloud.port, adminPort: cloud.adminPort, proxyUrl: cloud.proxyUrl, caCertPath: cloud.caCertPath, workspaces, hostMap: cloud.hostMapEntries(), tls, pid: process.pid }));
       await new Promise<void>((done) => {
         let stopping = false;
         const stop = () => {

@@ -1,0 +1,86 @@
+/** The fake cloud's TLS versions: today's Azure by default (1.2-1.3), the 2016 endpoints on request, bad values refused. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tls from 'node:tls';
+import { InputError } from '../../lib/errors.js';
+import { cliPath } from '../../lib/paths.js';
+import { createFakeCloud, type FakeCloud } from '../index.js';
+
+const WS = '2b3c4d5e-6f70-4812-9a3b-4c5d6e7f8091';
+const KEY = Buffer.alloc(32, 0x62).toString('base64');
+const HOST = `${WS}.oms.opinsights.azure.com`;
+const VERSIONS = 'TLSv1, TLSv1.1, TLSv1.2, TLSv1.3';
+
+let dir: string;
+const clouds: FakeCloud[] = [];
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fake-cloud-tls-'));
+});
+afterEach(async () => {
+  await Promise.all(clouds.splice(0).map((c) => c.close()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function cloudWith(extra: Parameters<typeof createFakeCloud>[0]['tls']): Promise<FakeCloud> {
+  const cloud = createFakeCloud({ stateDir: join(dir, 'cloud'), workspaces: [{ id: WS, key: KEY }], tls: extra });
+  clouds.push(cloud);
+  await cloud.start();
+  return cloud;
+}
+
+/** Direct TLS by SNI; the negotiated version, or the error code when the handshake fails. */
+function handshake(cloud: FakeCloud, options: tls.ConnectionOptions): Promise<string> {
+  return new Promise((resolve) => {
+    const s = tls.connect({ host: '127.0.0.1', port: cloud.port, servername: HOST, ca: cloud.caCertPem, ...options }, () => {
+      resolve(s.getProtocol() ?? 'none');
+      s.destroy();
+    });
+    s.once('error', (err: NodeJS.ErrnoException) => resolve(`error ${err.code ?? err.message}`));
+  });
+}
+
+const legacy = { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' } as const;
+
+test('default: TLS 1.2 and 1.3 like today\'s Azure endpoints; a client offering both gets 1.3; TLS 1.1 is refused', async () => {
+  const cloud = await cloudWith(undefined);
+  expect(cloud.tls).toEqual({ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' });
+  expect(await handshake(cloud, {})).toBe('TLSv1.3');
+  expect(await handshake(cloud, { maxVersion: 'TLSv1.2' })).toBe('TLSv1.2');
+  expect(await handshake(cloud, legacy)).toMatch(/^error /);
+});
+
+test('maxVersion TLSv1.2 (the 2016 endpoints): a client offering 1.3 gets 1.2; minVersion TLSv1 lets a TLS 1.1 client in', async () => {
+  const cloud2016 = await cloudWith({ maxVersion: 'TLSv1.2' });
+  expect(await handshake(cloud2016, {})).toBe('TLSv1.2');
+  expect(await handshake(cloud2016, { minVersion: 'TLSv1.3' })).toMatch(/^error /);
+  const open = await cloudWith({ minVersion: 'TLSv1' });
+  expect(await handshake(open, legacy)).toBe('TLSv1.1');
+});
+
+test.each([
+  [{ minVersion: 'TLSv1.4' }, `tls.minVersion must be one of ${VERSIONS}, got "TLSv1.4"`],
+  [{ maxVersion: 'SSLv3' }, `tls.maxVersion must be one of ${VERSIONS}, got "SSLv3"`],
+  [{ minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2' }, `tls.minVersion TLSv1.3 is above tls.maxVersion TLSv1.2; versions, lowest first: ${VERSIONS}`],
+])('createFakeCloud refuses tls %j before starting anything', (value, message) => {
+  let error: unknown;
+  try {
+    createFakeCloud({ stateDir: join(dir, 'cloud'), workspaces: [{ id: WS, key: KEY }], tls: value as never });
+  } catch (err) {
+    error = err;
+  }
+  expect(error).toBeInstanceOf(InputError);
+  expect((error as Error).message).toBe(message);
+});
+
+test.each([
+  [['--tls-max-version', '1.3'], `--tls-max-version must be one of ${VERSIONS}, got "1.3"`],
+  [['--tls-min-version', 'TLSv1.3', '--tls-max-version', 'TLSv1.2'], `--tls-min-version TLSv1.3 is above --tls-max-version TLSv1.2; versions, lowest first: ${VERSIONS}`],
+  [['--tls-max-version', 'TLSv1.1'], `--tls-min-version TLSv1.2 is above --tls-max-version TLSv1.1 (--tls-min-version defaults to TLSv1.2); versions, lowest first: ${VERSIONS}`],
+])('omsgw cloud %j exits 2 naming the flag and the allowed values, nothing started', (flags, message) => {
+  const r = spawnSync(process.execPath, [cliPath(), 'cloud', '--state-dir', join(dir, 'cli'), ...flags], { encoding: 'utf8', timeout: 20_000 });
+  expect(r.status).toBe(2);
+  expect(r.stderr).toContain(message);
+  expect(r.stdout).not.toContain('omsgw-cloud-ready');
+});
