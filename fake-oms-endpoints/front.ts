@@ -165,7 +165,7 @@ export class TlsFront {
     this.track(socket);
     socket.once('secure', () => {
       raw.setTimeout(0);
-      const peerDer = socket.getPeerCertificate(false)?.raw;
+      const peerDer = socket.getPeerX509Certificate()?.raw;
       const conn: ConnectionInfo = {
         raw,
         sni: (socket as tls.TLSSocket & { servername?: string | false }).servername || undefined,
@@ -185,10 +185,22 @@ export class TlsFront {
   }
 }
 
+/**
+ * Agents present the same certificate on every connection: parse each one once. Keyed by the DER
+ * itself (no parse, no hash to compute), bounded so a long run with many identities stays flat.
+ */
+const certificateInfos = new Map<string, CertificateInfo | undefined>();
+const CERTIFICATE_CACHE_SIZE = 10_000;
 function safeCertificateInfo(der: Buffer): CertificateInfo | undefined {
+  const key = der.toString('latin1');
+  if (certificateInfos.has(key)) return certificateInfos.get(key);
+  let info: CertificateInfo | undefined;
   try {
-    return certificateInfoFromDer(der);
+    info = certificateInfoFromDer(der);
   } catch {
-    return undefined;
+    info = undefined;
   }
+  if (certificateInfos.size >= CERTIFICATE_CACHE_SIZE) certificateInfos.delete(certificateInfos.keys().next().value!);
+  certificateInfos.set(key, info);
+  return info;
 }

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { checkServerIdentity, type SecureVersion, type TLSSocket } from 'node:tls';
+import { checkServerIdentity, createSecureContext, type SecureContext, type SecureVersion, type TLSSocket } from 'node:tls';
 import { openTlsTunnel, TunnelError } from '../../lib/connect/index.js';
 import { AgentError, parseRetryAfter } from './errors.js';
 import type { ProxySetting } from './proxy-string.js';
@@ -54,11 +54,7 @@ export async function openAgentTunnel(host: string, port: number, opts: AgentTun
       { proxy: opts.proxy, authority: target, localAddress: opts.bindAddress, headers, timeoutMs: opts.connectTimeoutMs, signal: opts.signal },
       {
         servername: opts.tls.servername ?? host,
-        ca: opts.tls.ca,
-        cert: opts.tls.cert,
-        key: opts.tls.key,
-        minVersion: opts.tls.minVersion,
-        maxVersion: opts.tls.maxVersion,
+        secureContext: secureContextFor(opts.tls),
         // The identity is always checked against the host the agent meant to reach, even with an SNI override.
         checkServerIdentity: (_name, cert) => checkServerIdentity(host, cert),
       },
@@ -67,6 +63,22 @@ export async function openAgentTunnel(host: string, port: number, opts: AgentTun
   } catch (err) {
     throw err instanceof TunnelError ? agentError(err, target, opts) : err;
   }
+}
+
+/**
+ * One SecureContext per agent, built on its first connection: loading the private key and the CA
+ * (OpenSSL's setKey) is most of a client handshake's CPU, and the real agents load them once per
+ * process too. Every upload still makes a new TCP connection and a full TLS handshake (no session
+ * reuse, as Ruby's Net::HTTP per POST), so what the gateway sees is unchanged.
+ */
+const contexts = new WeakMap<AgentTunnelTlsOptions, SecureContext>();
+function secureContextFor(o: AgentTunnelTlsOptions): SecureContext {
+  let ctx = contexts.get(o);
+  if (!ctx) {
+    ctx = createSecureContext({ ca: o.ca, cert: o.cert, key: o.key, minVersion: o.minVersion, maxVersion: o.maxVersion });
+    contexts.set(o, ctx);
+  }
+  return ctx;
 }
 
 /** The agent's words for each way a tunnel fails (the real agents' log lines name the step). */
