@@ -44,9 +44,11 @@ export function createMetrics(counters: GatewayCounters, events: EventLog): Regi
   gauge('oms_gateway_active_client_connections', 'Open client TCP connections (perf counter "Active Client Connection")', () => s().activeClientConnections);
   gauge('oms_gateway_connected_clients', 'Distinct client IPs since the last daily reset (perf counter "Connected Client", 2016 preview semantics)', () => s().connectedClients);
   gauge('oms_gateway_connected_clients_window', 'Distinct client IPs connected now or within the sliding window', () => s().connectedClientsWindow);
-  gauge('oms_gateway_rejection_count', 'Connections rejected by validation: host, port, TLS checks (perf counter "Rejection Count")', () => s().rejectionCount);
-  gauge('oms_gateway_error_count', 'Errors, events 400-403 (perf counter "Error Count")', () => s().errorCount);
   gauge('oms_gateway_tunnels_active', 'Tunnels open now', () => s().tunnelsActive);
+  // The perf counters "Rejection Count" and "Error Count" only grow, so they are Prometheus counters
+  // (`_total`); a gauge named `_count` is what promtool flags (it reads as a histogram/summary part).
+  total('oms_gateway_rejections_total', 'Connections rejected by validation: host, port, TLS checks (perf counter "Rejection Count")', () => s().rejectionCount);
+  total('oms_gateway_errors_total', 'Errors, events 400-403 (perf counter "Error Count")', () => s().errorCount);
   total('oms_gateway_connections_total', 'Client connections accepted', () => s().connectionsTotal);
   total('oms_gateway_tunnels_total', 'Tunnels established (200 Connection established sent)', () => s().tunnelsTotal);
   total('oms_gateway_bytes_in_total', 'Bytes received from clients', () => s().bytesIn);

@@ -51,10 +51,10 @@ test('healthz, counters and metrics with the oms_gateway_* names', async () => {
   expect(counters).toMatchObject({ activeClientConnections: expect.any(Number), connectedClients: 1, connectedClientsWindow: 1, rejectionCount: 1, errorCount: 0, tunnelsTotal: 0 });
   const metrics = await call(`${api}/metrics`);
   expect(metrics.headers.get('content-type')).toMatch(/text\/plain/);
-  for (const name of ['oms_gateway_active_client_connections', 'oms_gateway_connected_clients', 'oms_gateway_connected_clients_window', 'oms_gateway_rejection_count', 'oms_gateway_error_count', 'oms_gateway_tunnels_total', 'oms_gateway_bytes_in_total', 'oms_gateway_bytes_out_total', 'oms_gateway_upstream_connect_seconds_bucket', 'oms_gateway_events_total']) {
+  for (const name of ['oms_gateway_active_client_connections', 'oms_gateway_connected_clients', 'oms_gateway_connected_clients_window', 'oms_gateway_rejections_total', 'oms_gateway_errors_total', 'oms_gateway_tunnels_total', 'oms_gateway_bytes_in_total', 'oms_gateway_bytes_out_total', 'oms_gateway_upstream_connect_seconds_bucket', 'oms_gateway_events_total']) {
     expect(metrics.text).toMatch(new RegExp(`^${name}`, 'm'));
   }
-  expect(metrics.text).toMatch(/^oms_gateway_rejection_count 1$/m);
+  expect(metrics.text).toMatch(/^oms_gateway_rejections_total 1$/m);
   expect(metrics.text).toMatch(/^oms_gateway_events_total\{id="105",level="warning"\} 1$/m);
 });
 
@@ -62,8 +62,8 @@ test('two gateways in one process keep separate metrics', async () => {
   const a = await start();
   const b = await start();
   (await rawRequest(a.gw.proxyAddress.port, connectRequest('evil.test:443'))).socket.destroy();
-  expect((await call(`${a.api}/metrics`)).text).toMatch(/^oms_gateway_rejection_count 1$/m);
-  expect((await call(`${b.api}/metrics`)).text).toMatch(/^oms_gateway_rejection_count 0$/m);
+  expect((await call(`${a.api}/metrics`)).text).toMatch(/^oms_gateway_rejections_total 1$/m);
+  expect((await call(`${b.api}/metrics`)).text).toMatch(/^oms_gateway_rejections_total 0$/m);
 });
 
 test('events: since and id filters, bad filters', async () => {
