@@ -4,7 +4,9 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { isInputError } from '../../lib/errors.js';
 import type { ManualClock } from '../../lib/clock.js';
-import { matchesFilter, type EventFilter, type EventLog } from '../events/event-log.js';
+import type { EventFilter, EventLog } from '../events/event-log.js';
+import { guardAdminRequest, registerConsoleRoutes } from '../console/routes.js';
+import { streamEvents } from '../console/event-stream.js';
 import type { CountersSnapshot } from '../counters/counters.js';
 import { HttpError, readJson, requireObject, sendJson } from './http-util.js';
 
@@ -75,6 +77,7 @@ export class AdminServer {
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://admin.invalid');
+      guardAdminRequest(req, url);
       const candidates = this.routes.filter((r) => r.pattern.test(url.pathname));
       if (candidates.length === 0) throw new HttpError(404, `no such endpoint: ${url.pathname}`);
       const route = candidates.find((r) => r.method === req.method);
@@ -113,7 +116,8 @@ export class AdminServer {
     });
     this.route('GET', '/api/counters', (_q, res) => sendJson(res, 200, b.counters()));
     this.route('GET', '/api/events', (_q, res, url) => sendJson(res, 200, { events: b.events.list(eventFilter(url)), lastSeq: b.events.lastSeq }));
-    this.route('GET', '/api/events/stream', (req, res, url) => this.stream(req, res, eventFilter(url)));
+    this.route('GET', '/api/events/stream', (req, res, url) => void streamEvents(req, res, b.events, eventFilter(url), this.streams));
+    registerConsoleRoutes((method, path, handler) => this.route(method, path, handler), { tokenRequired: !!this.o.token });
 
     const listRoutes = (path: string, key: 'host' | 'subject', list: () => readonly string[], add: (v: string[]) => Promise<ListChange>, remove: (v: string[]) => Promise<ListChange>) => {
       const plural = key === 'host' ? 'hosts' : 'subjects';
@@ -153,23 +157,6 @@ export class AdminServer {
       const clock = b.manualClock;
       sendJson(res, 200, { manual: !!clock, now: new Date(clock ? clock.now() : Date.now()).toISOString() });
     });
-  }
-
-  private stream(req: IncomingMessage, res: ServerResponse, filter: EventFilter): void {
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
-    res.write(': omsgw gateway events\n\n');
-    const send = (e: Parameters<typeof matchesFilter>[0]): void => {
-      if (matchesFilter(e, { ids: filter.ids })) res.write(`id: ${e.seq}\nevent: gateway-event\ndata: ${JSON.stringify(e)}\n\n`);
-    };
-    if (filter.since !== undefined) for (const e of this.o.backend.events.list(filter)) send(e);
-    this.o.backend.events.on('event', send);
-    this.streams.add(res);
-    const stop = (): void => {
-      this.o.backend.events.removeListener('event', send);
-      this.streams.delete(res);
-    };
-    req.once('close', stop);
-    res.once('close', stop);
   }
 }
 
