@@ -47,7 +47,7 @@ function group(items, f) {
 
 function outcome(g) {
   const ids = g.items.filter((e) => !e.gap).map((e) => e.id);
-  return ids.length > 1 ? ids.join(' → ') : '';
+  return ids.join(' → ');
 }
 
 function Details({ event, onClose }) {
@@ -87,6 +87,7 @@ export function EventsPanel() {
   const [connected, setConnected] = useState('connecting');
   const [filters, setFilters] = useState({ id: '', level: '', client: '', target: '' });
   const [selected, setSelected] = useState(null);
+  const [waiting, setWaiting] = useState(0);
   const incoming = useRef([]);
   const pausedRef = useRef(false);
   const lastSeq = useRef(0);
@@ -100,6 +101,7 @@ export function EventsPanel() {
       if (pausedRef.current || incoming.current.length === 0) return;
       const batch = incoming.current;
       incoming.current = [];
+      setWaiting(0);
       setItems((old) => {
         const next = old.concat(batch);
         return next.length > MAX_EVENTS ? next.slice(next.length - MAX_EVENTS) : next;
@@ -112,6 +114,7 @@ export function EventsPanel() {
         const cut = incoming.current.splice(0, incoming.current.length - MAX_EVENTS).filter((x) => !x.gap);
         if (cut.length) incoming.current.unshift({ gap: true, dropped: cut.length, firstSeq: cut[0].seq, lastSeq: cut[cut.length - 1].seq, reason: 'more arrived while paused than the page keeps' });
       }
+      if (pausedRef.current) setWaiting(incoming.current.length);
       if (!timer) timer = setTimeout(flush, 100);
     };
     const onEvent = (e) => {
@@ -166,7 +169,7 @@ export function EventsPanel() {
       <button type="button" aria-pressed=${paused ? 'true' : 'false'} onClick=${togglePause}>${paused ? 'Resume' : 'Pause'}</button>
     </form>
     <p id="filter-error" class="error" role="alert">${idFilter.error || ''}</p>
-    <p class="stream-status" role="status" data-state=${connected}>Stream ${connected}${paused ? ', paused' : ''}; ${items.length} event(s) held, ${shown} shown.</p>
+    <p class="stream-status" data-state=${connected}>Stream ${connected}${paused ? `, paused (${waiting} waiting)` : ''}; ${items.length} event(s) held, ${shown} shown.</p>
     <div class="table-wrap">
       <table class="event-table">
         <caption class="visually-hidden">Gateway events, newest connection first; the events of one connection are grouped.</caption>

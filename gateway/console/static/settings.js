@@ -31,7 +31,7 @@ export function TokenForm({ tokenRequired, onChange }) {
   </form>`;
 }
 
-function ListEditor({ title, noun, path, plural, key, say, version }) {
+function ListEditor({ title, noun, path, plural, field, say, version }) {
   const [entries, setEntries] = useState([]);
   const [value, setValue] = useState('');
   const load = () => api('GET', path).then((r) => setEntries(r[plural])).catch((err) => say(describeError(err), true));
@@ -40,7 +40,7 @@ function ListEditor({ title, noun, path, plural, key, say, version }) {
   }, [version]);
   const change = async (method, v) => {
     try {
-      const r = await api(method, path, { [key]: v });
+      const r = await api(method, path, { [field]: v });
       setEntries(r[plural]);
       say(`${method === 'POST' ? 'Added' : 'Removed'} ${noun} ${v}${r.persisted ? ` (saved to ${r.file})` : ' (in memory only)'}.`);
       if (method === 'POST') setValue('');
@@ -48,7 +48,7 @@ function ListEditor({ title, noun, path, plural, key, say, version }) {
       say(describeError(err), true);
     }
   };
-  const id = `add-${key}`;
+  const id = `add-${field}`;
   return html`<section class="list" aria-labelledby=${`${id}-title`} data-list=${plural}>
     <h3 id=${`${id}-title`}>${title}</h3>
     <ul>
@@ -114,8 +114,8 @@ export function SettingsPanel({ say }) {
     <h2 id="settings-title">Allowlists and settings</h2>
     <button type="button" class="reload" onClick=${reload}>Reload allowlist files</button>
     <div class="lists">
-      <${ListEditor} title="Allowed hosts (allowedlist_server.txt)" noun="host" path="/api/allowlist/hosts" plural="hosts" key="host" say=${say} version=${version} />
-      <${ListEditor} title="Allowed client certificate subjects (allowedlist_client.txt)" noun="subject" path="/api/allowlist/client-certificates" plural="subjects" key="subject" say=${say} version=${version} />
+      <${ListEditor} title="Allowed hosts (allowedlist_server.txt)" noun="host" path="/api/allowlist/hosts" plural="hosts" field="host" say=${say} version=${version} />
+      <${ListEditor} title="Allowed client certificate subjects (allowedlist_client.txt)" noun="subject" path="/api/allowlist/client-certificates" plural="subjects" field="subject" say=${say} version=${version} />
     </div>
     <${RelayForm} relay=${config?.relayProxy} say=${say} onSaved=${refresh} />
     <h3>Settings</h3>
