@@ -4,10 +4,11 @@ import type { Command } from '@commander-js/extra-typings';
 import { InputError } from '../../lib/errors.js';
 import type { ScenarioResult } from '../../scenarios/runner/runner.js';
 import type { LoadedScenario } from '../../scenarios/runner/definitions.js';
+import { consoleHooks, parseConsoleFlags, type ConsoleMode } from '../../scenarios/runner/console-mode.js';
 
 // The runner pulls in the fake cloud, the agents and ajv: load it only when a scenario command runs,
 // so that other omsgw commands (the gateway child process above all) start fast.
-const REPORTERS = ['pretty', 'json', 'junit'] as const;
+const REPORTERS = ['pretty', 'json', 'junit', 'html'] as const;
 type ReporterName = (typeof REPORTERS)[number];
 
 async function runner() {
@@ -52,7 +53,7 @@ export function parseReporter(name: string): ReporterName {
 }
 
 /** Runs scenarios one after another; pretty output streams step by step. Returns the results. */
-async function runAll(scenarios: LoadedScenario[], opts: { reporter: ReporterName; out?: string; external?: { host: string; port: number } }): Promise<ScenarioResult[]> {
+async function runAll(scenarios: LoadedScenario[], opts: { reporter: ReporterName; out?: string; external?: { host: string; port: number }; console?: ConsoleMode }): Promise<ScenarioResult[]> {
   const { makeStyle, colourWanted, runScenario, realParts, TimelinePrinter, REPORT_FILE, render } = await runner();
   const style = makeStyle(!opts.out && colourWanted(process.stdout));
   const stream = opts.reporter === 'pretty' && !opts.out;
@@ -60,10 +61,21 @@ async function runAll(scenarios: LoadedScenario[], opts: { reporter: ReporterNam
   for (const s of scenarios) {
     const printer = new TimelinePrinter((text) => process.stdout.write(text), style);
     if (stream) printer.header(s.def.name, s.def.title, opts.external && `${opts.external.host}:${opts.external.port}`);
+    const hooks = opts.console ? consoleHooks(opts.console, (line) => process.stdout.write(`${line}\n`)) : undefined;
     const result = await runScenario(s, {
       parts: realParts,
       external: opts.external,
-      onStep: stream ? (step, events) => printer.step(step, events) : undefined,
+      onStep:
+        stream || hooks
+          ? (step, events) => {
+              if (stream) printer.step(step, events);
+              hooks?.onStepSeen();
+            }
+          : undefined,
+      onLab: hooks?.onLab,
+      sampleCounters: opts.reporter === 'html',
+      paceMs: hooks?.paceMs,
+      keep: hooks?.keep,
     });
     if (stream) {
       printer.finish(result);
@@ -108,8 +120,11 @@ export function registerScenarioCommands(program: Command): void {
     .description('Run scenarios by catalogue name or file; exit 0 when all pass, 1 when any fails, 2 for invalid input')
     .argument('<scenario...>', 'catalogue names (see `omsgw scenario list`) or paths to .yaml files')
     .option('--reporter <name>', `output format: ${REPORTERS.join(', ')}`, 'pretty')
-    .option('--out <dir>', 'write the report to a file in this folder (scenarios.txt, scenarios.json or junit.xml)')
+    .option('--out <dir>', 'write the report to a file in this folder (scenarios.txt, scenarios.json, junit.xml or scenarios.html)')
     .option('--gateway <host:port>', 'test an external CONNECT proxy (e.g. squid) instead of starting omsgw\'s gateway; steps needing its management API are skipped')
+    .option('--console', 'print the gateway\'s web console URL, pace the steps (default 1s) and keep the lab running after the story (one scenario)')
+    .option('--pace <duration>', 'wait this long before each step, e.g. 1s, so a person can watch')
+    .option('--keep <duration>', 'with --console: keep the lab up this long after the story (default: until Ctrl-C)')
     .addHelpText('after', '\nExamples:\n  omsgw scenario run linux-allowlist-bug\n  omsgw scenario run windows-happy-path non-connect-104 --reporter junit --out reports\n  omsgw scenario run my-lab.yaml --gateway 127.0.0.1:3128')
     .action(async (names, o) => {
       const reporter = parseReporter(o.reporter);
@@ -117,19 +132,24 @@ export function registerScenarioCommands(program: Command): void {
       if (o.out !== undefined) prepareOutDir(o.out);
       const { loadScenarioFile, resolveScenario } = await runner();
       // Validate every file before starting anything: invalid input exits 2 with nothing half-run.
+      const consoleMode = parseConsoleFlags(o, names.length, !!external);
       const loaded = names.map((n) => loadScenarioFile(resolveScenario(n)));
-      const results = await runAll(loaded, { reporter, out: o.out, external });
+      const results = await runAll(loaded, { reporter, out: o.out, external, console: consoleMode });
       process.exitCode = results.every((r) => r.passed) ? 0 : 1;
     });
 
   program
     .command('lab')
     .description('Reproduce the 2016 Linux allowlist bug end to end (the linux-allowlist-bug scenario) and explain it')
-    .addHelpText('after', '\nExample:\n  omsgw lab        # same as: npm start')
-    .action(async () => {
+    .option('--console', 'print the gateway\'s web console URL, pace the steps (default 1s) and keep the lab running after the story')
+    .option('--pace <duration>', 'wait this long before each step, e.g. 1s, so a person can watch the 105 turn into 107')
+    .option('--keep <duration>', 'with --console: keep the lab up this long after the story (default: until Ctrl-C)')
+    .addHelpText('after', '\nExamples:\n  omsgw lab        # same as: npm start\n  omsgw lab --console --pace 1s')
+    .action(async (o) => {
+      const consoleMode = parseConsoleFlags(o, 1, false);
       const { loadScenarioFile, resolveScenario, labStory, makeStyle, colourWanted } = await runner();
       const s = loadScenarioFile(resolveScenario('linux-allowlist-bug'));
-      const [result] = await runAll([s], { reporter: 'pretty' });
+      const [result] = await runAll([s], { reporter: 'pretty', console: consoleMode });
       process.stdout.write(`${labStory(result, s.def.explanation, makeStyle(colourWanted(process.stdout)))}\n`);
       process.exitCode = result.passed ? 0 : 1;
     });

@@ -16,6 +16,9 @@ export async function followEventStream(api: AdminTarget, query: URLSearchParams
       while ((sep = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, sep);
         buffer = buffer.slice(sep + 2);
+        // Only gateway events: the stream also says hello (which process) and marks gaps.
+        const type = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+        if (type !== 'gateway-event' && type !== 'message') continue;
         const data = block
           .split('\n')
           .filter((l) => l.startsWith('data: '))

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { matchesFilter, type EventFilter, type EventLog, type GatewayEvent } from '../events/event-log.js';
 
@@ -83,15 +84,26 @@ export class BoundedEventStream {
   }
 }
 
+/** One id per event log (so per gateway process): a page that sees a new one knows seqs restarted. */
+const instances = new WeakMap<EventLog, string>();
+function instanceOf(events: EventLog): string {
+  let id = instances.get(events);
+  if (!id) instances.set(events, (id = randomUUID()));
+  return id;
+}
+
 /**
- * GET /api/events/stream: replays the ring after `since` (or the browser's Last-Event-ID on
- * reconnect), then follows the log live through a BoundedEventStream.
+ * GET /api/events/stream: first a `hello` event naming the gateway process (`instance`), then the
+ * ring after `since` (or the browser's Last-Event-ID on reconnect), then the log live through a
+ * BoundedEventStream.
  */
 export function streamEvents(req: IncomingMessage, res: ServerResponse, events: EventLog, filter: EventFilter, open: Set<ServerResponse>, maxQueued = DEFAULT_STREAM_QUEUE): BoundedEventStream {
   const lastId = req.headers['last-event-id'];
   if (filter.since === undefined && typeof lastId === 'string' && /^[0-9]+$/.test(lastId)) filter = { ...filter, since: Number(lastId) };
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Content-Type-Options': 'nosniff' });
   res.write(': omsgw gateway events\n\n');
+  // Which gateway process this is: after a restart seq numbers start again at 1.
+  res.write(`retry: 1000\nevent: hello\ndata: ${JSON.stringify({ instance: instanceOf(events), lastSeq: events.lastSeq })}\n\n`);
   const stream = new BoundedEventStream(res, maxQueued);
   const send = (e: GatewayEvent): void => {
     if (matchesFilter(e, { ids: filter.ids })) stream.push(e);

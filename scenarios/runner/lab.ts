@@ -51,7 +51,7 @@ export interface AgentHandle {
   createdRecordIds(): string[];
   /** Every record it created with its state (queued, in flight, acknowledged, dropped). */
   /** Every record the agent created, with its state and how many times it was sent. */
-  records(): { id: string; state: string; attempts: number }[];
+  records(): { id: string; state: string; attempts: number; dropReason?: string }[];
 }
 
 export interface AgentSpec {

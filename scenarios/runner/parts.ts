@@ -62,7 +62,7 @@ export const realParts: PartsFactory = {
       close: () => agent.close(),
       status: () => agent.status(),
       createdRecordIds: () => [...agent.ledger.records()].map((r) => r.id),
-      records: () => [...agent.ledger.records()].map((r) => ({ id: r.id, state: r.state, attempts: r.attempts })),
+      records: () => [...agent.ledger.records()].map((r) => ({ id: r.id, state: r.state, attempts: r.attempts, dropReason: r.dropReason })),
     };
     return handle;
   },

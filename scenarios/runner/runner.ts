@@ -40,11 +40,30 @@ export interface ScenarioResult {
   counters?: Record<string, unknown>;
   /** Every gateway the scenario started: how it ended and its last counters (a killed one: just before the kill). */
   gateways: GatewayReport[];
+  /** The gateways' counters sampled every half second (only when asked: `sampleCounters`). */
+  counterSamples?: CounterSample[];
+  /** Each agent's records at the end: how many in each state, and why any were dropped. */
+  agents?: AgentReport[];
   /** Problems while tearing down (reported, not failing the scenario). */
   teardown: string[];
   /** Set when the scenario could not run at all. */
   error?: string;
   external?: string;
+}
+
+export interface CounterSample {
+  atMs: number;
+  gateway: string;
+  generation: number;
+  counters: Record<string, unknown>;
+}
+
+export interface AgentReport {
+  name: string;
+  os: string;
+  records: number;
+  states: Record<string, number>;
+  dropReasons: Record<string, number>;
 }
 
 export interface GatewayReport {
@@ -65,6 +84,42 @@ export interface RunOptions {
   /** Called after each step, for live output. */
   /** Called after each step with every event read so far. */
   onStep?: (step: StepResult, events: readonly CollectedEvent[]) => void;
+  /** Called once the lab exists (e.g. to find its gateways' consoles). */
+  onLab?: (lab: Lab) => void;
+  /** Real time to wait before each step after the first, so a person can watch (`--pace`). */
+  paceMs?: number;
+  /** Runs after the last step, before the teardown: the lab stays up until it resolves (`--console`). */
+  keep?: (lab: Lab) => Promise<void>;
+  /** Sample each running gateway's counters every half second into `counterSamples` (HTML report). */
+  sampleCounters?: boolean;
+}
+
+const COUNTER_SAMPLE_MS = 500;
+
+function sampleCounters(lab: Lab, into: CounterSample[]): void {
+  for (const gw of lab.gateways.values()) {
+    const url = gw.handle?.adminUrl;
+    if (!url) continue;
+    const generation = gw.generation;
+    void adminRequest(url, 'GET', '/api/counters')
+      .then((c) => {
+        if (c && typeof c === 'object') into.push({ atMs: Date.now() - lab.startedAt, gateway: gw.name, generation, counters: c as Record<string, unknown> });
+      })
+      .catch(() => undefined);
+  }
+}
+
+function agentReports(lab: Lab): AgentReport[] {
+  return lab.agents.map((a) => {
+    const states: Record<string, number> = {};
+    const dropReasons: Record<string, number> = {};
+    const records = a.handle.records();
+    for (const r of records) {
+      states[r.state] = (states[r.state] ?? 0) + 1;
+      if (r.state === 'dropped') dropReasons[r.dropReason ?? 'unknown'] = (dropReasons[r.dropReason ?? 'unknown'] ?? 0) + 1;
+    }
+    return { name: a.name, os: a.os, records: records.length, states, dropReasons };
+  });
 }
 
 function unmetNeed(needs: StepNeed[] | undefined, lab: Lab): string | undefined {
@@ -98,7 +153,10 @@ async function runStep(step: StepDef, lab: Lab, budgetMs: number): Promise<StepO
 export async function runScenario(scenario: LoadedScenario, options: RunOptions): Promise<ScenarioResult> {
   const def = scenario.def;
   const lab = new Lab(scenario, options.parts, options.external);
-  const budget = durationMs(def.timeout ?? '60s');
+  const paceMs = options.paceMs ?? 0;
+  // Pacing is for a watching person; it does not eat into the scenario's own timeout.
+  const budget = durationMs(def.timeout ?? '60s') + paceMs * def.steps.length;
+  options.onLab?.(lab);
   const steps: StepResult[] = [];
   let stopped = false;
   let outOfTime = false;
@@ -106,7 +164,11 @@ export async function runScenario(scenario: LoadedScenario, options: RunOptions)
   // Read events as they happen (not only between steps), so the timeline's times are close to real.
   const poller = setInterval(() => void lab.events.poll().catch(() => undefined), 50);
   poller.unref();
+  const samples: CounterSample[] = [];
+  const sampler = options.sampleCounters ? setInterval(() => sampleCounters(lab, samples), COUNTER_SAMPLE_MS) : undefined;
+  sampler?.unref();
   for (const [index, step] of def.steps.entries()) {
+    if (paceMs > 0 && index > 0 && !stopped) await new Promise((resolve) => setTimeout(resolve, paceMs));
     const startMs = Date.now() - lab.startedAt;
     const eventsFrom = lab.events.all.length;
     let outcome: StepOutcome;
@@ -138,6 +200,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunOptions)
     if (!stopped && outcome.status === 'failed' && (outOfTime || !isExpectation(step))) stopped = true;
   }
   clearInterval(poller);
+  clearInterval(sampler);
   for (const gw of lab.gateways.values()) {
     if (gw.handle) gw.lastCounters = ((await adminRequest(gw.handle.adminUrl, 'GET', '/api/counters').catch(() => undefined)) as Record<string, unknown> | undefined) ?? gw.lastCounters;
   }
@@ -146,6 +209,8 @@ export async function runScenario(scenario: LoadedScenario, options: RunOptions)
     if (main?.handle) counters = main.lastCounters;
   }
   const loss = lab.cloud && lab.agents.length ? lossReport(lab) : undefined;
+  const agents = lab.agents.length ? agentReports(lab) : undefined;
+  if (options.keep) await options.keep(lab).catch(() => undefined);
   const teardown = await lab.teardown();
   const gateways: GatewayReport[] = [...lab.gateways.values()].map((gw) => {
     const eventCounts: Record<string, number> = {};
@@ -163,6 +228,8 @@ export async function runScenario(scenario: LoadedScenario, options: RunOptions)
     loss,
     counters,
     gateways,
+    ...(options.sampleCounters ? { counterSamples: samples.sort((a, b) => a.atMs - b.atMs) } : {}),
+    agents,
     teardown,
     external: options.external ? `${options.external.host}:${options.external.port}` : undefined,
   };

@@ -266,7 +266,7 @@ describe('omsgw scenario run: exit codes and reports', () => {
     expect(remote.stderr).toContain('--gateway must be a loopback address');
     const reporter = await omsgw(['scenario', 'run', 'non-connect-104', '--reporter', 'xml']);
     expect(reporter.code).toBe(2);
-    expect(reporter.stderr).toContain('--reporter must be one of pretty, json, junit, got "xml"');
+    expect(reporter.stderr).toContain('--reporter must be one of pretty, json, junit, html, got "xml"');
   });
 
   it('exits 2 before running anything when --out is a file', async () => {

@@ -35,8 +35,9 @@ function matches(e, f) {
  */
 function group(items, f) {
   const groups = new Map();
+  let gapCount = 0;
   for (const item of items) {
-    const key = item.gap ? `gap${item.firstSeq}` : item.connectionId !== undefined ? `c${item.connectionId}` : `s${item.seq}`;
+    const key = item.gap ? `gap${gapCount++}` : item.connectionId !== undefined ? `${item.gen}c${item.connectionId}` : `${item.gen}s${item.seq}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { key, items: [], matched: false }));
     g.items.push(item);
@@ -66,7 +67,7 @@ function Details({ event, onClose }) {
 
 function EventRow({ e, context, onOpen }) {
   const message = e.message.split('\n')[0];
-  return html`<tr class=${`level-${e.level}${context ? ' context' : ''}`} data-seq=${e.seq} data-id=${e.id} onClick=${() => onOpen(e)}>
+  return html`<tr class=${`level-${e.level}${context ? ' context' : ''}`} data-gen=${e.gen} data-seq=${e.seq} data-id=${e.id} onClick=${() => onOpen(e)}>
     <td class="time">${e.time.slice(11, 23)}</td>
     <td><button type="button" class="id" aria-label=${`Event ${e.id} ${e.level}, number ${e.seq}: show all fields`} onClick=${(ev) => { ev.stopPropagation(); onOpen(e); }}>${e.id}</button></td>
     <td class="level">${e.level}</td>
@@ -78,7 +79,8 @@ function EventRow({ e, context, onOpen }) {
 }
 
 function GapRow({ gap }) {
-  return html`<tr class="gap" role="row"><td colspan="7">⚠ ${gap.dropped} event(s) not shown (#${gap.firstSeq}–#${gap.lastSeq}): ${gap.reason}</td></tr>`;
+  if (gap.restart) return html`<tr class="gap restart"><td colspan="7">↻ ${gap.reason}</td></tr>`;
+  return html`<tr class="gap"><td colspan="7">⚠ ${gap.dropped} event(s) not shown (#${gap.firstSeq}–#${gap.lastSeq}): ${gap.reason}</td></tr>`;
 }
 
 export function EventsPanel() {
@@ -117,21 +119,45 @@ export function EventsPanel() {
       if (pausedRef.current) setWaiting(incoming.current.length);
       if (!timer) timer = setTimeout(flush, 100);
     };
+    // Seq numbers and connection ids start again when the gateway restarts: events are tagged with
+    // the page's count of gateway processes seen (gen), and a new process is read from its start.
+    let instance;
+    let gen = 0;
     const onEvent = (e) => {
       if (e.seq <= lastSeq.current) return; // a reconnect replays what we have
       lastSeq.current = e.seq;
-      queue(e);
+      queue({ ...e, gen });
+    };
+    const open = (since) => {
+      const es = new EventSource(`/api/events/stream?since=${since}`);
+      source = es;
+      const live = (fn) => (m) => {
+        if (source === es) fn(m);
+      };
+      es.addEventListener('open', live(() => setConnected('live')));
+      es.addEventListener('error', live(() => setConnected(es.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting')));
+      es.addEventListener('hello', live((m) => {
+        const hello = JSON.parse(m.data);
+        if (instance !== undefined && hello.instance !== instance) {
+          instance = hello.instance;
+          gen++;
+          lastSeq.current = 0;
+          queue({ gap: true, restart: true, dropped: 0, firstSeq: 0, lastSeq: 0, reason: 'the gateway restarted (a new process); its events follow' });
+          es.close();
+          open(0);
+          return;
+        }
+        instance = hello.instance;
+      }));
+      es.addEventListener('gateway-event', live((m) => onEvent(JSON.parse(m.data))));
+      es.addEventListener('gap', live((m) => queue({ gap: true, ...JSON.parse(m.data) })));
     };
     api('GET', '/api/events?limit=500')
       .then((r) => {
         if (closed) return;
         r.events.forEach(onEvent);
         lastSeq.current = Math.max(lastSeq.current, r.lastSeq);
-        source = new EventSource(`/api/events/stream?since=${lastSeq.current}`);
-        source.addEventListener('open', () => setConnected('live'));
-        source.addEventListener('error', () => setConnected(source.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting'));
-        source.addEventListener('gateway-event', (m) => onEvent(JSON.parse(m.data)));
-        source.addEventListener('gap', (m) => queue({ gap: true, ...JSON.parse(m.data) }));
+        open(lastSeq.current);
       })
       .catch(() => setConnected('unreachable'));
     pausedRef.current = false;

@@ -168,9 +168,12 @@ export const gatewayRestart: StepImpl<GatewayRestartStep> = {
     const args = gw.args;
     if (!args) throw new Error(`${describeGateway(gw)} never started successfully`);
     const manual = gw.manualClock;
+    const adminPort = gw.handle?.adminPort;
     const stopped = gw.handle ? await stop(lab, gw as RunningGateway, 'stop') : 'was not running';
-    // Same port, so the agents' proxy URL stays valid; the clock starts where the lab clock is now.
-    const again = withFlag(withFlag(args, '--listen-port', String(gw.proxyPort ?? 0)), '--clock', manual ? `manual=${new Date(lab.clock.now()).toISOString()}` : undefined);
+    // Same ports, so the agents' proxy URL and an open web console stay valid; the clock starts
+    // where the lab clock is now.
+    let again = withFlag(withFlag(args, '--listen-port', String(gw.proxyPort ?? 0)), '--clock', manual ? `manual=${new Date(lab.clock.now()).toISOString()}` : undefined);
+    again = withFlag(again, '--admin-port', adminPort !== undefined ? String(adminPort) : undefined);
     return passed(`${stopped}; ${await spawn(lab, gw, again, manual)}`);
   },
 };
