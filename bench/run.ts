@@ -8,6 +8,7 @@ import { spawnReady, type ReadyChild } from './child.js';
 import { ALL_PEERS, type BenchContext, type RunningPeer } from './peers/index.js';
 import { ensureDebianPackages } from './peers/install.js';
 import * as w from './workloads.js';
+import { consoleCost, type ConsoleCostMetrics } from './consoles.js';
 
 export interface BenchOptions {
   quick: boolean;
@@ -23,7 +24,7 @@ export interface BenchOptions {
   ensurePackages?: typeof ensureDebianPackages;
 }
 
-export const WORKLOADS = ['keepalive', 'halfload', 'churn', 'bulk1', 'bulk100', 'idle', 'agents'] as const;
+export const WORKLOADS = ['keepalive', 'halfload', 'churn', 'bulk1', 'bulk100', 'idle', 'agents', 'consoles'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export interface PeerStatus {
@@ -48,6 +49,8 @@ export interface BenchResults {
   bulk100: Record<string, { mbPerSec: number; errors: number; errorKinds: Record<string, number> }>;
   idle: Record<string, Record<string, w.IdleMetrics>>;
   agents: Record<string, { steps: w.CapacityStep[]; sustained: number }>;
+  /** Kept-alive req/s on omsgw without and with ten web consoles open (absent in older results). */
+  consoles?: Record<string, ConsoleCostMetrics>;
   errors: Array<{ peer: string; workload: string; message: string }>;
   durationMs: number;
 }
@@ -204,6 +207,17 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       for (const peer of targets) {
         const m = await attempt(peer, 'agents', () => w.agentCapacity(peer, env, profile));
         if (m) results.agents[peer.name] = m;
+      }
+    }
+    if (workloads.has('consoles')) {
+      results.consoles = {};
+      for (const peer of proxies.filter((p) => p.name === 'omsgw')) {
+        const m = await attempt(peer, 'consoles', () => consoleCost(peer, env, profile.keepaliveMs, profile.repeats));
+        if (m) {
+          results.consoles[peer.name] = m;
+          results.notes.push(`consoles: kept-alive ${Math.round(m.withoutConsoles.reqPerSec)} req/s without, ${Math.round(m.withConsoles.reqPerSec)} req/s with ${m.consoles} web consoles open (${m.costPercent}% cost; target < 5 %)`);
+          o.log(results.notes[results.notes.length - 1]);
+        }
       }
     }
   } finally {

@@ -27,6 +27,8 @@ export interface RunningPeer {
   target: Endpoint;
   /** direct only: where TCP goes. */
   direct?: Endpoint;
+  /** omsgw only: its management API (the bench's consoles workload opens web consoles on it). */
+  admin?: Endpoint;
   /** Process whose RSS is "the proxy's memory" (undefined for direct). */
   pid?: number;
   stop(): Promise<void>;
@@ -89,7 +91,7 @@ function omsgw(inspect: boolean): PeerSpec {
         prefix: 'omsgw-gateway-ready',
         cwd: dir,
       });
-      return { name, proxy: child.info.proxy, target: { host: ctx.benchHost, port: 443 }, pid: child.pid, stop: () => child.stop() };
+      return { name, proxy: child.info.proxy, admin: child.info.admin, target: { host: ctx.benchHost, port: 443 }, pid: child.pid, stop: () => child.stop() };
     },
   };
 }
