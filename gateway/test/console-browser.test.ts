@@ -170,6 +170,28 @@ test('accessibility: every control has a name (with a positive control), and the
   expect(problems).toEqual([]);
 });
 
+test('reload re-reads the allowlist file; the relay proxy is set from the page and its password never shows', async () => {
+  writeFileSync(join(work.dir, 'allowedlist_server.txt'), 'a.example.test\nfrom-file.example.test\n');
+  await page.getByRole('button', { name: 'Reload allowlist files' }).click();
+  await page.getByRole('status').filter({ hasText: /^Reloaded: / }).waitFor();
+  await page.locator('[data-list="hosts"] .entry', { hasText: 'from-file.example.test' }).waitFor();
+
+  const secret = 'relay-Pa55-word';
+  await page.getByRole('textbox', { name: 'Relay address (host:port, blank = direct)' }).fill(`127.0.0.1:${echo.port}`);
+  await page.getByRole('textbox', { name: 'Relay username' }).fill('relayuser');
+  await page.getByRole('textbox', { name: 'Relay password' }).fill(secret);
+  await page.getByRole('button', { name: 'Save relay proxy' }).click();
+  await page.getByRole('status').filter({ hasText: 'Relay proxy set' }).waitFor();
+  await page.getByText(`Now: http://127.0.0.1:${echo.port} as relayuser (password set)`).waitFor();
+  await expect(page.locator('table.config').textContent()).resolves.toContain(`relayProxyhttp://relayuser:****@127.0.0.1:${echo.port}`);
+  expect(await page.content()).not.toContain(secret);
+  expect(((await (await fetch(`${base}/api/config`)).json()) as { relayProxy: { password: string } }).relayProxy.password).toBe('****');
+  await page.getByRole('textbox', { name: 'Relay address (host:port, blank = direct)' }).fill('');
+  await page.getByRole('button', { name: 'Save relay proxy' }).click();
+  await page.getByText('Now: direct (no relay proxy)').waitFor();
+  expect(problems).toEqual([]);
+});
+
 describe('off loopback, with an admin token', () => {
   const TOKEN = 'console-test-token-7f3a';
   let child: GatewayProcess;

@@ -117,6 +117,8 @@ test('omsgw lab --console: paced story in the web console (105, restart, 107), k
     const verified = page.locator('tbody.group', { has: page.locator('tr[data-gen="1"][data-id="107"] td.target', { hasText: AUTOMATION }) });
     await verified.first().waitFor();
     expect(await verified.first().getAttribute('data-outcome')).toBe('103 → 107');
+    // The lists are the new process's: the host added to allowedlist_server.txt before the restart.
+    await page.locator('[data-list="hosts"] .entry', { hasText: AUTOMATION.replace(/:443$/, '') }).waitFor();
     await page.screenshot({ path: join(testOutputDir('console'), 'lab-107.png'), fullPage: true });
 
     await line(/^lab kept running for 4\.00s for the console at http:\/\/127\.0\.0\.1:\d+\/; Ctrl-C to stop sooner$/m);

@@ -142,6 +142,7 @@ export function EventsPanel() {
           instance = hello.instance;
           gen++;
           lastSeq.current = 0;
+          window.dispatchEvent(new Event('omsgw-gateway-restarted'));
           queue({ gap: true, restart: true, dropped: 0, firstSeq: 0, lastSeq: 0, reason: 'the gateway restarted (a new process); its events follow' });
           es.close();
           open(0);

@@ -97,6 +97,11 @@ export function SettingsPanel({ say }) {
   const [config, setConfig] = useState(null);
   const [version, setVersion] = useState(0);
   const refresh = () => setVersion((v) => v + 1);
+  // A restarted gateway re-read its files: show its lists and settings, not the old process's.
+  useEffect(() => {
+    window.addEventListener('omsgw-gateway-restarted', refresh);
+    return () => window.removeEventListener('omsgw-gateway-restarted', refresh);
+  }, []);
   useEffect(() => {
     api('GET', '/api/config').then(setConfig).catch((err) => say(describeError(err), true));
   }, [version]);
