@@ -135,3 +135,26 @@ test('omsgw lab --console: paced story in the web console (105, restart, 107), k
     child.kill('SIGKILL');
   }
 });
+
+test('omsgw lab --console without --keep stays up until SIGINT, then tears down and exits 0', async () => {
+  const child = spawn(process.execPath, [cliPath(), 'lab', '--console', '--pace', '0ms'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        stdout += d;
+        if (/^lab kept running for the console at http:\/\/127\.0\.0\.1:\d+\/; Ctrl-C to stop$/m.test(stdout)) resolve();
+      });
+      void exited.then(() => reject(new Error(`exited before keeping the lab up:\n${stdout}`)));
+    });
+    const url = /^console: (http:\/\/127\.0\.0\.1:\d+)\/ /m.exec(stdout)![1];
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stdout).toMatch(/^stopping the lab$/m);
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow(/fetch failed/);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
