@@ -252,3 +252,25 @@ test('an AMA fleet from a bind range: distinct clients at the gateway, each its 
     await fleet.close();
   }
 });
+
+test('a cloud fault (503 with Retry-After on the ODS host): the upload phase fails, the retry waits at least Retry-After, then everything arrives', async () => {
+  const a = agent(gwAma, { schedule: { collectIntervalMs: 60_000 }, retry: { initialMs: 10_000, maxMs: 20_000, jitter: 0 } });
+  await a.configure();
+  const fault = cloud.faults.add({ type: 'status', status: 503, retryAfterSeconds: 120, host: `${WS}.ods.opinsights.azure.com`, count: 1 });
+  try {
+    a.start();
+    await clock.advance(60_000); // first collection tick, whose upload meets the fault
+    await a.waitFor((s) => s.state === 'retrying', { timeoutMs: 10_000 });
+    expect(a.status().lastFailure).toMatchObject({ phase: 'upload', kind: 'http', statusCode: 503 });
+    // Retry-After (120 s) wins over the 10 s backoff.
+    expect(a.status().nextRetryAt).toBe(clock.now() + 120_000);
+    const queued = a.status().queued;
+    expect(queued).toBeGreaterThan(0);
+    await clock.advance(120_000);
+    await a.waitFor((s) => s.queued === 0 && s.delivered >= queued, { timeoutMs: 10_000 });
+    expect(ingestedIds(a.agentId).sort()).toEqual([...a.ledger.records()].filter((r) => r.state === 'acknowledged').map((r) => r.id).sort());
+    expect(cloud.faults.list().find((f) => f.id === fault.id)?.hits).toBe(1);
+  } finally {
+    cloud.faults.remove(fault.id);
+  }
+});
