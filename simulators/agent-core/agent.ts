@@ -1,20 +1,22 @@
 import { EventEmitter } from 'node:events';
-import { systemClock, type Clock, type TimerHandle } from '../../lib/clock.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 import { InputError } from '../../lib/errors.js';
 import { Backoff } from './backoff.js';
-import { createClientCertificate, generateRsaKeyPair, type ClientCertificate } from './certificate.js';
+import { agentCertificate, type ClientCertificate } from './certificate.js';
 import { AgentError, type AgentPhase } from './errors.js';
 import { agentHttpClient, type AgentHttpClient } from './http-client.js';
 import { createIdentity, SeededStream, seededRandom, type AgentIdentity, type AgentOs } from './identity.js';
-import { Ledger, type LedgerSummary } from './ledger.js';
+import { Ledger, type LedgerRecord, type LedgerSummary } from './ledger.js';
 import { checkAgentSettings, resolveSettings, type AgentLogEntry, type AgentLogLevel, type AgentOptions, type ResolvedSettings } from './options.js';
 import { endpointsFor, type AgentProtocol, type Endpoints, type NewRecord } from './protocol.js';
 import { parseProxyString, type ProxySetting } from './proxy-string.js';
 import { postDataItems, registerAgentService, topologyRequest, type CallContext } from './requests.js';
 import { decodeSharedKey, validateWorkspaceId } from './signing.js';
 import { waitForCondition, type AgentCondition, type AgentEvents, type AgentFailure, type AgentState, type AgentStatus } from './status.js';
-import { AgentTimers } from './timers.js';
-import { UploadPump } from './upload-pump.js';
+import { AgentTimers, RetryTimer } from './timers.js';
+import { ChunkPump } from './chunk-pump.js';
+import { TopologyHeartbeat } from './heartbeats.js';
+import { UploadPump, type PumpHost, type Uploader } from './upload-pump.js';
 
 export * from './options.js';
 export * from './status.js';
@@ -40,7 +42,8 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   private readonly settings: ResolvedSettings;
   private readonly onboardBackoff: Backoff;
   private readonly timers: AgentTimers;
-  private readonly uploads: UploadPump;
+  private readonly uploads: Uploader;
+  private readonly heartbeats: TopologyHeartbeat;
   private readonly calls: CallContext;
 
   private cert?: ClientCertificate;
@@ -55,8 +58,8 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   private lastCallFailed = false;
   private started = false;
   private closed = false;
-  private retryTimer?: TimerHandle;
-  private nextRetryAt?: number;
+  /** The scheduled retry of onboarding or the agent-service call. */
+  private readonly onboardRetry: RetryTimer;
   private onboarding?: Promise<void>;
 
   constructor(private readonly protocol: AgentProtocol, options: AgentOptions) {
@@ -72,6 +75,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     this.bindAddress = options.bindAddress;
     this.clock = options.clock ?? systemClock;
     this.timers = new AgentTimers(this.clock);
+    this.onboardRetry = new RetryTimer(this.timers, this.clock);
     this.identity = createIdentity(this.os, options.seed, options.index ?? 0);
     // Independent streams for data and jitter, so identities do not depend on schedules.
     this.data = new SeededStream(options.seed, options.index ?? 0, 1);
@@ -90,12 +94,13 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
       call: (phase, method, url, headers, body) => this.call(phase, method, url, headers, body),
       fail: (phase, err) => this.fail(phase, err),
     };
-    this.uploads = new UploadPump({
+    const host: PumpHost = {
       clock: this.clock,
       timers: this.timers,
       ledger: this.ledger,
       backoff: new Backoff({ ...this.settings.uploadRetry, random }),
       batchSize: this.settings.batchSize,
+      honourRetryAfter: this.settings.model.honourRetryAfter,
       retryLimit: this.settings.uploadRetry.retryLimit,
       upload: (batch) => postDataItems(this.calls, batch),
       mayUpload: () => !this.closed && this.started && this.uploadsEnabled,
@@ -111,8 +116,23 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
         this.setState(this.started ? 'retrying' : 'failed');
         this.emit('status', this.status());
       },
-      dropped: (reason, count) => this.emit('dropped', { reason, count }),
+      dropped: (reason, count, records) => this.droppedRecords(reason, count, records),
+    };
+    const chunks = this.settings.model.chunks;
+    this.uploads = chunks ? new ChunkPump(host, chunks, random) : new UploadPump(host);
+    this.heartbeats = new TopologyHeartbeat({
+      timers: this.timers,
+      intervalMs: this.settings.schedule.topologyHeartbeatMs,
+      bounds: this.settings.model.queryIntervalBoundsMs,
+      onboarded: () => this.onboarded,
+      closed: () => this.closed,
+      beat: () => this.heartbeat(),
     });
+  }
+
+  /** The behaviour model this agent runs (with any overrides of its retry and buffer parameters). */
+  get behavior() {
+    return this.settings.model;
   }
 
   get agentId(): string {
@@ -122,19 +142,15 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   /** The agent's certificate (generated on first use). */
   async certificate(): Promise<ClientCertificate> {
     if (this.cert) return this.cert;
-    this.certPromise ??= (async () => {
-      const keys = this.opts.keyPool ? await this.opts.keyPool.get(this.opts.index ?? 0) : await generateRsaKeyPair();
-      const cert = await createClientCertificate({
-        workspaceId: this.opts.workspaceId,
-        agentGuid: this.identity.agentGuid,
-        os: this.os,
-        keys,
-        notBefore: new Date(this.clock.now() - 60_000),
-        serialNumber: this.data.next().string.hexadecimal({ length: 16, casing: 'lower', prefix: '' }).replace(/^0/, '1'),
-      });
-      this.cert = cert;
-      return cert;
-    })();
+    this.certPromise ??= agentCertificate({
+      keyPool: this.opts.keyPool,
+      index: this.opts.index ?? 0,
+      workspaceId: this.opts.workspaceId,
+      agentGuid: this.identity.agentGuid,
+      os: this.os,
+      notBefore: new Date(this.clock.now() - 60_000),
+      serialNumber: this.data.next().string.hexadecimal({ length: 16, casing: 'lower', prefix: '' }).replace(/^0/, '1'),
+    }).then((cert) => (this.cert = cert));
     return this.certPromise;
   }
 
@@ -157,7 +173,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
       lastCallFailed: this.lastCallFailed,
       lastError: this.lastFailure?.message,
       lastFailure: this.lastFailure,
-      nextRetryAt: this.nextRetryAt ?? this.uploads.nextRetryAt(),
+      nextRetryAt: this.onboardRetry.nextAt ?? this.uploads.nextRetryAt(),
     };
   }
 
@@ -208,12 +224,8 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
       this.log('info', `Registered with the agent service ${new URL(this.dscEndpoint!).hostname}`, 'agent-service');
       this.emit('registered', this.status());
     }
-    if (this.retryTimer) {
-      // A direct onboard() call succeeded while a scheduled retry was waiting.
-      this.timers.clear(this.retryTimer);
-      this.retryTimer = undefined;
-    }
-    this.nextRetryAt = undefined;
+    // A direct onboard() call may have succeeded while a scheduled retry was waiting.
+    this.onboardRetry.cancel();
     this.setState('running');
     this.uploads.schedule(0);
   }
@@ -248,9 +260,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     if (schedule.heartbeatRowsMs > 0 && heartbeatRow) {
       this.timers.every(schedule.heartbeatRowsMs, () => this.createRecords([heartbeatRow(this.collectContext())]));
     }
-    this.timers.every(schedule.topologyHeartbeatMs, () => {
-      if (this.onboarded) void this.timers.track(this.heartbeat());
-    });
+    this.heartbeats.start();
     this.tryOnboard();
   }
 
@@ -259,8 +269,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     if (this.closed) return;
     this.closed = true;
     this.timers.clearAll();
-    this.retryTimer = undefined;
-    this.nextRetryAt = undefined;
+    this.onboardRetry.cancel();
     this.uploads.stop();
     await this.http?.close();
     await this.timers.settled();
@@ -285,28 +294,20 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
       () => undefined,
       (err: AgentError) => {
         if (this.closed) return;
-        this.scheduleRetry(this.onboardBackoff.next(err.retryAfterMs), () => this.tryOnboard());
+        this.onboardRetry.set(this.onboardBackoff.next(err.retryAfterMs), () => this.tryOnboard());
+        this.setState('retrying');
       },
     );
   }
 
-  private scheduleRetry(delay: number, fn: () => void): void {
-    if (this.retryTimer) this.timers.clear(this.retryTimer);
-    this.nextRetryAt = this.clock.now() + delay;
-    this.setState('retrying');
-    this.retryTimer = this.timers.after(delay, () => {
-      this.retryTimer = undefined;
-      this.nextRetryAt = undefined;
-      fn();
-    });
-  }
-
-  private async heartbeat(): Promise<void> {
+  private async heartbeat(): Promise<{ queryIntervalMs?: number }> {
     try {
-      await topologyRequest(this.calls, 'heartbeat');
+      const res = await topologyRequest(this.calls, 'heartbeat');
       this.emit('heartbeat', { ok: true });
+      return res;
     } catch {
       this.emit('heartbeat', { ok: false });
+      return {};
     }
   }
 
@@ -324,17 +325,18 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   }
 
   private createRecords(recs: NewRecord[]): void {
-    let dropped = 0;
-    for (const r of recs) {
-      const rec = this.ledger.create(r.dataType, r.item);
-      if (rec.state === 'dropped') dropped++;
-    }
-    if (dropped) {
-      this.log('warning', `Buffer full (${this.ledger.queuedCount} records queued): dropped ${dropped} new record(s)`, 'upload');
-      this.emit('dropped', { reason: 'queue-full', count: dropped });
-    }
+    const created = recs.map((r) => this.ledger.create(r.dataType, r.item));
+    const refused = created.filter((r) => r.state === 'dropped');
+    if (refused.length) this.droppedRecords('queue-full', refused.length, refused);
     this.emit('status', this.status());
-    this.uploads.schedule(0);
+    this.uploads.accept(created);
+  }
+
+  /** Records the buffer or the retry policy gave up on: logged with the reason and the oldest and newest ids. */
+  private droppedRecords(reason: string, count: number, records: LedgerRecord[]): void {
+    const span = records.length ? ` (${records[0]!.id} .. ${records[records.length - 1]!.id})` : '';
+    this.log('warning', `Dropped ${count} record(s), ${reason}${span}; ${this.ledger.queuedCount} still queued`, 'upload');
+    this.emit('dropped', { reason, count });
   }
 
   // ---- plumbing ------------------------------------------------------------------------------

@@ -167,3 +167,9 @@ export async function createClientCertificate(opts: {
 export function certificateSubject(certPem: string): string {
   return new X509Certificate(certPem).subject.split('\n').join(', ');
 }
+
+/** An agent's certificate: a key from the pool (or a new one) and its own subject and serial. */
+export async function agentCertificate(opts: { keyPool?: KeyPool; index: number; workspaceId: string; agentGuid: string; os: AgentOs; notBefore: Date; serialNumber: string }): Promise<ClientCertificate> {
+  const keys = opts.keyPool ? await opts.keyPool.get(opts.index) : await generateRsaKeyPair();
+  return createClientCertificate({ workspaceId: opts.workspaceId, agentGuid: opts.agentGuid, os: opts.os, keys, notBefore: opts.notBefore, serialNumber: opts.serialNumber });
+}

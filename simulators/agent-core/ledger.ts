@@ -101,6 +101,20 @@ export class Ledger {
     return batch;
   }
 
+  /** Marks these queued records as transmitted (a chunked buffer picks its own records, not the oldest batch). */
+  markSent(records: LedgerRecord[]): void {
+    const ids = new Set<string>();
+    for (const r of records) {
+      if (r.state !== 'queued') continue;
+      ids.add(r.id);
+      r.state = 'sent';
+      r.attempts++;
+      this.counts.sent++;
+      this.counts.inFlight++;
+    }
+    if (ids.size) this.pending = this.pending.filter((r) => !ids.has(r.id));
+  }
+
   acknowledge(batch: LedgerRecord[]): void {
     const now = this.opts.now();
     for (const r of batch) {

@@ -8,6 +8,7 @@ import type { SecureVersion } from 'node:tls';
 import { Ajv, type ErrorObject, type JSONSchemaType } from 'ajv';
 import type { Clock } from '../../lib/clock.js';
 import { InputError } from '../../lib/errors.js';
+import { BEHAVIOR_MODELS, BEHAVIORS, defaultBehavior, type AgentBehavior, type BehaviorModel, type BufferOverrides } from './behavior.js';
 import type { KeyPool } from './certificate.js';
 import type { AgentPhase } from './errors.js';
 import type { AgentOs, Seed } from './identity.js';
@@ -88,6 +89,10 @@ export interface AgentSettings {
   requestTimeoutMs?: number;
   /** Cloud top-level domain. Default opinsights.azure.com. */
   tld?: string;
+  /** How the agent buffers, retries and drops: `omsagent` (Linux default), `mma` (Windows default), `ideal`. */
+  behavior?: AgentBehavior;
+  /** Chunked-buffer sizes of the omsagent and mma models (defaults in behavior.ts). */
+  buffer?: BufferOverrides;
 }
 
 /** Everything createAgent takes: the settings plus the objects a caller hands in. */
@@ -172,6 +177,18 @@ export const agentSettingsSchema: JSONSchemaType<AgentSettings> = {
     connectTimeoutMs: positiveMs,
     requestTimeoutMs: positiveMs,
     tld: { type: 'string', pattern: '^[a-z0-9.-]+$', nullable: true, description: 'a domain such as opinsights.azure.com' },
+    behavior: { type: 'string', enum: [...BEHAVIORS], nullable: true },
+    buffer: {
+      type: 'object',
+      nullable: true,
+      properties: {
+        flushIntervalMs: positiveMs,
+        chunkLimitBytes: wholeAtLeast(1, 'a whole number of bytes >= 1'),
+        queueLimitChunks: wholeAtLeast(1),
+        queueLimitBytes: wholeAtLeast(1, 'a whole number of bytes >= 1'),
+      },
+      additionalProperties: false,
+    },
   },
   required: ['os', 'workspaceId', 'workspaceKey', 'proxy', 'caPem', 'seed'],
   additionalProperties: false,
@@ -246,6 +263,8 @@ const DEFAULT_VOLUME: DataVolume = { perfSamples: 5, logRows: 2, messageBytes: 1
 
 /** The settings an agent runs with once defaults are applied. */
 export interface ResolvedSettings {
+  /** The behaviour model with the caller's retry and buffer overrides applied. */
+  model: BehaviorModel;
   queueLimit: number;
   batchSize: number;
   volume: DataVolume;
@@ -257,15 +276,34 @@ export interface ResolvedSettings {
 /** Applies the defaults (some depend on the OS protocol) and checks the rules across fields. */
 export function resolveSettings(options: AgentOptions, osDefaults: { topologyHeartbeatMs: number; heartbeatRowsMs: number }): ResolvedSettings {
   const r = options.retry ?? {};
+  const base = BEHAVIOR_MODELS[options.behavior ?? defaultBehavior(options.os)];
+  if (!base.chunks && options.buffer !== undefined) {
+    throw new InputError(`buffer applies to behavior omsagent or mma (chunked buffers), not ${base.name}: remove buffer or choose behavior: omsagent | mma`);
+  }
   const onboardInitialMs = r.onboardInitialMs ?? 15_000;
-  const uploadInitialMs = r.uploadInitialMs ?? 30_000;
+  const uploadInitialMs = r.uploadInitialMs ?? base.chunks?.retryWaitMs ?? 30_000;
   // An explicit first delay above a default cap raises the cap rather than failing.
   const onboardMaxMs = r.onboardMaxMs ?? Math.max(300_000, onboardInitialMs);
-  const uploadMaxMs = r.uploadMaxMs ?? Math.max(540_000, uploadInitialMs);
+  const uploadMaxMs = r.uploadMaxMs ?? Math.max(base.chunks?.maxRetryWaitMs ?? 540_000, uploadInitialMs);
   if (onboardMaxMs < onboardInitialMs) throw new InputError(`retry.onboardMaxMs (${onboardMaxMs}) must not be below retry.onboardInitialMs (${onboardInitialMs})`);
   if (uploadMaxMs < uploadInitialMs) throw new InputError(`retry.uploadMaxMs (${uploadMaxMs}) must not be below retry.uploadInitialMs (${uploadInitialMs})`);
+  const model: BehaviorModel = base.chunks
+    ? {
+        ...base,
+        chunks: {
+          ...base.chunks,
+          ...options.buffer,
+          retryWaitMs: uploadInitialMs,
+          maxRetryWaitMs: uploadMaxMs,
+          jitter: r.jitter ?? base.chunks.jitter,
+          retryLimit: r.retryLimit ?? base.chunks.retryLimit,
+        },
+      }
+    : base;
   return {
-    queueLimit: options.queueLimit ?? 10_000,
+    model,
+    // The chunked models bound their buffer in bytes and chunks; a record cap applies only when asked for.
+    queueLimit: options.queueLimit ?? (model.chunks ? Number.MAX_SAFE_INTEGER : 10_000),
     batchSize: options.batchSize ?? 500,
     volume: { ...DEFAULT_VOLUME, ...options.volume },
     schedule: {

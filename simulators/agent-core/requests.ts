@@ -33,7 +33,7 @@ export interface CallContext {
 }
 
 /** The topology request: shared-key signed when onboarding, certificate-only as a heartbeat. Returns the DSC endpoint (Linux). */
-export async function topologyRequest(ctx: CallContext, phase: 'onboard' | 'heartbeat'): Promise<{ dscEndpoint?: string }> {
+export async function topologyRequest(ctx: CallContext, phase: 'onboard' | 'heartbeat'): Promise<{ dscEndpoint?: string; queryIntervalMs?: number }> {
   const { protocol, identity, endpoints } = ctx;
   const cert = await ctx.certificate();
   const body = protocol.topologyBody(identity, cert);
@@ -53,9 +53,9 @@ export async function topologyRequest(ctx: CallContext, phase: 'onboard' | 'hear
     throw ctx.fail(phase, new AgentError(`Error ${what}. HTTP code ${res.statusCode}`, 'http', { target, statusCode: res.statusCode, retryAfterMs: res.retryAfterMs }));
   }
   const topo = parseTopologyResponse(text);
-  if (!protocol.agentServiceCall) return {};
+  if (!protocol.agentServiceCall) return { queryIntervalMs: topo.queryIntervalMs };
   if (!topo.dscEndpoint) throw ctx.fail(phase, new AgentError('Could not extract the DSC endpoint.', 'protocol', { target }));
-  return { dscEndpoint: topo.dscEndpoint };
+  return { dscEndpoint: topo.dscEndpoint, queryIntervalMs: topo.queryIntervalMs };
 }
 
 /** Linux: the DSC node registration at the automation agent-service host. */

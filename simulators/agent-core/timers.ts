@@ -54,3 +54,32 @@ export class AgentTimers {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 }
+
+/** One pending retry at a time (a new one replaces the old), with the time it is due. */
+export class RetryTimer {
+  private handle?: TimerHandle;
+  private dueAt?: number;
+
+  constructor(private readonly timers: AgentTimers, private readonly clock: Clock) {}
+
+  /** Epoch ms the retry is due, if one is pending. */
+  get nextAt(): number | undefined {
+    return this.dueAt;
+  }
+
+  set(delay: number, fn: () => void): void {
+    this.cancel();
+    this.dueAt = this.clock.now() + delay;
+    this.handle = this.timers.after(delay, () => {
+      this.handle = undefined;
+      this.dueAt = undefined;
+      fn();
+    });
+  }
+
+  cancel(): void {
+    if (this.handle) this.timers.clear(this.handle);
+    this.handle = undefined;
+    this.dueAt = undefined;
+  }
+}

@@ -51,6 +51,16 @@ export interface TopologyResponse {
   dscEndpoint?: string;
   certificateUpdateEndpoint?: string;
   updateCertificate?: boolean;
+  /** The root element's queryInterval (ISO 8601 duration, e.g. PT1H) in ms: when the agent should send its next topology request. */
+  queryIntervalMs?: number;
+}
+
+/** An ISO 8601 duration of days, hours, minutes and seconds (P1D, PT1H, PT20M, PT90S) in ms; undefined if it is not one. */
+export function parseIsoDurationMs(text: string): number | undefined {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(text.trim());
+  if (!m || text.trim() === 'P' || text.trim().endsWith('T')) return undefined;
+  const [d, h, min, sec] = [m[1], m[2], m[3], m[4]].map((v) => Number(v ?? 0));
+  return Math.round((((d! * 24 + h!) * 60 + min!) * 60 + sec!) * 1000);
 }
 
 function unescape(s: string): string {
@@ -60,6 +70,9 @@ function unescape(s: string): string {
 /** Extracts what the agent uses from a topology response, as apply_dsc_endpoint / apply_certificate_update_endpoint do. */
 export function parseTopologyResponse(xml: string): TopologyResponse {
   const out: TopologyResponse = {};
+  const root = /<\w+\b[^>]*\bqueryInterval="([^"]*)"/.exec(xml);
+  const interval = root ? parseIsoDurationMs(root[1]!) : undefined;
+  if (interval !== undefined) out.queryIntervalMs = interval;
   const dsc = /<DscConfiguration\b[\s\S]*?<\/DscConfiguration>/.exec(xml);
   const ep = dsc && /<Endpoint>([\s\S]*?)<\/Endpoint>/.exec(dsc[0]);
   if (ep) out.dscEndpoint = unescape(ep[1]!.trim());

@@ -11,6 +11,8 @@ export interface PumpHost {
   ledger: Ledger;
   backoff: Backoff;
   batchSize: number;
+  /** Wait at least as long as a Retry-After asks (the `ideal` model). */
+  honourRetryAfter: boolean;
   /** Transmissions after which a record is dropped as `retry-limit`; undefined: never. */
   retryLimit?: number;
   /** Sends one batch (one data type); throws an AgentError on failure. */
@@ -22,20 +24,38 @@ export interface PumpHost {
   delivered(batch: LedgerRecord[]): void;
   /** A post failed; the pump has already requeued or dropped the batch and scheduled the retry. */
   failed(err: AgentError): void;
-  dropped(reason: string, count: number): void;
+  dropped(reason: string, count: number, records: LedgerRecord[]): void;
+}
+
+/** What moves an agent's queued records to the service: a record queue (`ideal`) or a chunked buffer (`omsagent`, `mma`). */
+export interface Uploader {
+  /** New records were created (queued in the ledger). */
+  accept(records: LedgerRecord[]): void;
+  /** Asks for an upload after `delay` ms (never before a pending retry is due). */
+  schedule(delay: number): void;
+  /** Uploads everything queued now, ignoring any wait; rejects with the first failure. */
+  flush(): Promise<void>;
+  /** Epoch ms of the next planned retry, if one is pending. */
+  nextRetryAt(): number | undefined;
+  /** Forgets timers (the agent's close() has cleared them on the clock). */
+  stop(): void;
 }
 
 /**
  * Moves queued records to the service one batch at a time: on a failure the batch goes back to
  * the head of the queue and no upload starts before the backoff (or a longer Retry-After) ends.
  */
-export class UploadPump {
+export class UploadPump implements Uploader {
   private pumping?: Promise<void>;
   private retryTimer?: TimerHandle;
   private retryAt?: number;
   private blockedUntil = 0;
 
   constructor(private readonly host: PumpHost) {}
+
+  accept(): void {
+    this.schedule(0);
+  }
 
   /** Epoch ms before which no scheduled upload starts, if that is in the future. */
   nextRetryAt(): number | undefined {
@@ -103,10 +123,10 @@ export class UploadPump {
           const exhausted = h.retryLimit !== undefined && !h.closed() ? batch.filter((r) => r.attempts >= h.retryLimit!) : [];
           if (exhausted.length) {
             h.ledger.drop(exhausted, 'retry-limit');
-            h.dropped('retry-limit', exhausted.length);
+            h.dropped('retry-limit', exhausted.length, exhausted);
           }
           h.ledger.requeue(batch);
-          const delay = h.backoff.next(err.retryAfterMs);
+          const delay = h.backoff.next(h.honourRetryAfter ? err.retryAfterMs : undefined);
           this.blockedUntil = h.clock.now() + delay;
           if (h.started() && !h.closed()) this.schedule(delay);
           h.failed(err);

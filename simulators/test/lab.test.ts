@@ -148,7 +148,8 @@ test('a gateway outage in the middle of a run loses nothing', async () => {
   fleet.start();
   await fleet.waitFor({ onboarded: 'all' });
   await fleet.waitFor({ registered: 'all' });
-  await clock.advance(60_000);
+  // The first collection (60 s) goes out on the next 20-s flush tick of the agents' buffers (omsagent, mma).
+  await clock.advance(80_000);
   await fleet.waitFor((s) => s.total.created > 0 && s.total.queued === 0);
   const before = fleet.summary().acknowledged;
   expect(before).toBeGreaterThan(0);

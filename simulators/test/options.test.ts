@@ -67,7 +67,7 @@ describe('agent options schema (ajv)', () => {
 
   test('the schema lists exactly the data options (the type check in options.ts keeps them in step)', () => {
     expect(Object.keys(agentSettingsSchema.properties!).sort()).toEqual(
-      ['batchSize', 'bindAddress', 'caPem', 'connectTimeoutMs', 'index', 'keepAlive', 'os', 'proxy', 'queueLimit', 'requestTimeoutMs', 'retry', 'schedule', 'seed', 'tld', 'tls', 'volume', 'workspaceId', 'workspaceKey'].sort(),
+      ['batchSize', 'behavior', 'bindAddress', 'buffer', 'caPem', 'connectTimeoutMs', 'index', 'keepAlive', 'os', 'proxy', 'queueLimit', 'requestTimeoutMs', 'retry', 'schedule', 'seed', 'tld', 'tls', 'volume', 'workspaceId', 'workspaceKey'].sort(),
     );
   });
 });

@@ -114,7 +114,7 @@ describe('agent schedules on a ManualClock', () => {
     const clock = new ManualClock();
     let refusals = 2;
     lab.cloud.reply = (req) => (req.path.includes('PostJsonDataItems') && refusals-- > 0 ? { status: 503, headers: { 'retry-after': '300' }, body: 'busy' } : undefined);
-    const a = make('windows', clock, { retry: { uploadInitialMs: 30_000, jitter: 0 }, schedule: { topologyHeartbeatMs: 0 } });
+    const a = make('windows', clock, { behavior: 'ideal', retry: { uploadInitialMs: 30_000, jitter: 0 }, schedule: { topologyHeartbeatMs: 0 } });
     a.start();
     await a.waitFor({ onboarded: true });
     await clock.advance(60_000); // first collection
@@ -156,7 +156,7 @@ describe('agent schedules on a ManualClock', () => {
     const replies = [{ status: 503, body: 'first' }, { status: 503, headers: { 'retry-after': '300' }, body: 'second' }];
     lab.cloud.reply = (req) => (req.path.includes('PostJsonDataItems') ? replies.shift() : undefined);
     // No collection or heartbeat timers: only the upload retry can move the queue.
-    const a = make('windows', clock, { retry: { uploadInitialMs: 30_000, jitter: 0 }, schedule: { collectIntervalMs: 0, topologyHeartbeatMs: 0 } });
+    const a = make('windows', clock, { behavior: 'ideal', retry: { uploadInitialMs: 30_000, jitter: 0 }, schedule: { collectIntervalMs: 0, topologyHeartbeatMs: 0 } });
     a.start();
     await a.waitFor({ onboarded: true });
     // runOnce: the scheduled pump fails (backoff 30 s, timer set), then flush() fails with Retry-After 300.
@@ -214,7 +214,7 @@ describe('agent schedules on a ManualClock', () => {
   test('retryLimit: a batch refused that many times is dropped as retry-limit, counted and reported, never half-lost', async () => {
     const clock = new ManualClock();
     lab.cloud.reply = (req) => (req.path.includes('PostJsonDataItems') ? { status: 500, body: 'broken' } : undefined);
-    const a = make('windows', clock, { retry: { retryLimit: 2, uploadInitialMs: 1000, jitter: 0 }, schedule: { collectIntervalMs: 0, topologyHeartbeatMs: 0 } });
+    const a = make('windows', clock, { behavior: 'ideal', retry: { retryLimit: 2, uploadInitialMs: 1000, jitter: 0 }, schedule: { collectIntervalMs: 0, topologyHeartbeatMs: 0 } });
     const reported: number[] = [];
     a.on('dropped', (d) => reported.push(d.reason === 'retry-limit' ? d.count : NaN));
     a.start();
