@@ -11,7 +11,7 @@ import { spawnReady, type ReadyChild } from '../bench/child.js';
 import { freeLoopbackPort } from '../bench/peers/free-port.js';
 import { spawnGateway, type GatewayProcess } from '../gateway/process.js';
 import { createFakeCloud, type FakeCloud } from '../fake-oms-endpoints/index.js';
-import { createFleet, type Fleet, type SimulatedAgent } from '../simulators/agent-core/index.js';
+import { createFleet, type AgentBehavior, type Fleet, type SimulatedAgent } from '../simulators/agent-core/index.js';
 import { checkRecords, compareCounters, type AccuracyReport, type AccuracySample, type GatewayCounterValues, type TruthValues } from './accuracy.js';
 import { assertLoopback, expandSourceRange } from './driver/loopback.js';
 import { spawnDriver, type SpawnedDriver } from './driver/spawn.js';
@@ -44,6 +44,8 @@ export interface LoadOptions {
   /** Time compression for the agents profile: an interval lasts intervalMs / speed of real time. */
   speed: number;
   mix: { windows: number; linux: number };
+  /** Agents' behaviour model (default: the faithful one per OS). */
+  behavior?: AgentBehavior;
   /** Any CONNECT proxy instead of starting omsgw. */
   gateway?: Endpoint;
   /** Management API of that gateway (for counters); without it the accuracy table is skipped. */
@@ -339,6 +341,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
         concurrency: Math.min(o.concurrency, 64),
         keyCacheDir: join(tmpdir(), 'omsgw-load-keys'),
         volume: { perfSamples: 10, logRows, messageBytes },
+        behavior: o.behavior,
         batchSize: 100_000,
       });
       fleet.on('delivered', (_ev, agent) => void (agent.bindAddress && sources.add(agent.bindAddress)));

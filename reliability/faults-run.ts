@@ -75,6 +75,9 @@ export async function runFaultsNoLoss(options: FaultsOptions = {}): Promise<Faul
       seed: options.seed ?? 77,
       clock,
       bindRange: '127.0.9.0/24',
+      // The ideal agent (Retry-After honoured, no retry limit): these runs test the gateway and the
+      // nothing-lost accounting; what the real agents' retry limits lose is scenario linux-outage-data-loss.
+      behavior: 'ideal',
       schedule: { collectIntervalMs: COLLECT_MS },
       connectTimeoutMs: 2000,
       requestTimeoutMs: 1500,

@@ -111,6 +111,9 @@ export async function runHaFailover(options: HaFailoverOptions = {}): Promise<Ha
       seed: options.seed ?? 2016,
       clock,
       bindRange: '127.0.8.0/24',
+      // The ideal agent (Retry-After honoured, no retry limit): these runs test the gateway and the
+      // nothing-lost accounting; what the real agents' retry limits lose is scenario linux-outage-data-loss.
+      behavior: 'ideal',
       schedule: { collectIntervalMs: COLLECT_MS },
       connectTimeoutMs: 5000,
       requestTimeoutMs: 10_000,

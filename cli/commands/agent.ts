@@ -15,6 +15,8 @@ import {
   parseProxyString,
   sumSummaries,
   validateWorkspaceId,
+  BEHAVIORS,
+  type AgentBehavior,
   type AgentLogEntry,
   type AgentOs,
   type Fleet,
@@ -37,6 +39,7 @@ interface AgentFlags {
   tlsMaxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
   sni?: string;
   queueLimit: string;
+  behavior?: AgentBehavior;
   keyCache?: string;
   verbose?: boolean;
   json?: boolean;
@@ -94,6 +97,7 @@ export function fleetFromFlags(os: AgentOs, f: AgentFlags): { fleet: Fleet; coun
     dateClock: systemClock,
     tls: { minVersion: f.tlsMinVersion, maxVersion: f.tlsMaxVersion, servername: f.sni },
     queueLimit,
+    behavior: f.behavior,
     keyCacheDir: f.keyCache,
     logger,
   });
@@ -215,6 +219,7 @@ function addAgentCommand(parent: Command, os: AgentOs): void {
     .addOption(new Option('--tls-max-version <v>', 'highest TLS version offered (default TLSv1.2, like the 2016 agents)').choices(TLS_VERSIONS))
     .option('--sni <name>', 'send this SNI instead of the target host name')
     .option('--queue-limit <n>', 'records each agent buffers before dropping new ones', '10000')
+    .addOption(new Option('--behavior <model>', 'how the agents buffer, retry and drop (default: omsagent for linux, mma for windows; ideal honours Retry-After and never gives up)').choices(BEHAVIORS))
     .option('--key-cache <dir>', 'keep the generated RSA keys here and reuse them next time')
     .option('--verbose', 'print every agent log line (on stderr)')
     .option('--json', 'print the final status and ledger as JSON')

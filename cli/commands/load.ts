@@ -1,4 +1,5 @@
-import type { Command } from '@commander-js/extra-typings';
+import { Option, type Command } from '@commander-js/extra-typings';
+import { BEHAVIORS, type AgentBehavior } from '../../simulators/agent-core/behavior.js';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../../lib/errors.js';
@@ -37,7 +38,7 @@ function parseHostPort(text: string): { host: string; port: number } {
 }
 
 /** Flags that only mean something for some runs: given elsewhere they would be ignored without a word. */
-const AGENTS_ONLY = ['agents', 'rampUp', 'kbPerUpload', 'interval', 'speed', 'mix'] as const;
+const AGENTS_ONLY = ['agents', 'rampUp', 'kbPerUpload', 'interval', 'speed', 'mix', 'behavior'] as const;
 const TUNNELS_ONLY = ['connections'] as const;
 const NOT_WITH_SOAK = [...AGENTS_ONLY, ...TUNNELS_ONLY, 'profile', 'duration', 'concurrency', 'forbiddenRate', 'errorRate', 'httpRefusals', 'admin', 'targetPort', 'seed', 'report'] as const;
 
@@ -84,6 +85,7 @@ export function registerLoadCommands(program: Command): void {
     .option('--interval <time>', 'agents: time between uploads (sizing profile: 6s)', '6s')
     .option('--speed <factor>', 'agents: run intervals this many times faster than real time', '1')
     .option('--mix <weights>', 'agents: OS mix', 'windows=1,linux=1')
+    .addOption(new Option('--behavior <model>', 'agents: behaviour model (default: omsagent for Linux agents, mma for Windows agents)').choices(BEHAVIORS))
     .option('--gateway <host:port>', 'load any CONNECT proxy instead of starting omsgw (it must route the fake cloud / bench hosts itself)')
     .option('--admin <url>', 'management API of --gateway, to compare its counters')
     .option('--target-port <port>', 'fixed loopback port for the fake cloud (agents) or the bench upstream, for routing an external --gateway there')
@@ -128,6 +130,7 @@ Examples:
         intervalMs: parseDuration(opts.interval, '--interval'),
         speed: parseNumber(opts.speed, '--speed'),
         mix: parseMix(opts.mix),
+        behavior: opts.behavior as AgentBehavior | undefined,
         gateway: opts.gateway ? parseHostPort(opts.gateway) : undefined,
         adminUrl: opts.admin,
         targetPort: opts.targetPort === undefined ? undefined : parseNumber(opts.targetPort, '--target-port'),

@@ -108,6 +108,10 @@ export interface AgentsStartStep {
   seed?: number;
   /** "once": one onboarding + upload attempt now; "scheduled": also keep running on the clock. */
   run?: 'once' | 'scheduled';
+  /** Behaviour model: omsagent (Linux default), mma (Windows default), ideal (Retry-After honoured, no retry limit). */
+  behavior?: 'omsagent' | 'mma' | 'ideal';
+  /** Upload retry parameters (clock ms), overriding the model's. */
+  retry?: { uploadInitialMs?: number; uploadMaxMs?: number; retryLimit?: number };
   /** Which proxy the agents use: "balancer", or a gateway name (default: the only / default gateway). */
   via?: string;
 }
@@ -129,6 +133,11 @@ export interface AgentsWaitStep {
 export interface ClockAdvanceStep {
   do: 'clock.advance';
   by: Duration;
+  /**
+   * Advance in steps of this size, waiting after each until every agent's calls in flight have
+   * ended, so retries are planned from the clock time they happened at (default: one jump).
+   */
+  step?: Duration;
   /** Also move the gateway's clock (gateway started with clock: manual). Default true when it is. */
   gateway?: boolean;
 }
@@ -202,6 +211,12 @@ export interface ExpectAgentsStep {
   queued?: Range;
   delivered?: Range;
   dropped?: Range;
+  /** Dropped records per reason, e.g. { retry-limit: { min: 1 }, queue-full: 0 }. */
+  droppedBy?: Record<string, Range>;
+  /** Failed calls so far (any phase). */
+  errors?: Range;
+  /** Each agent's books balance: created = delivered + queued + dropped (each drop with a reason), and the cloud holds every delivered record. */
+  ledger?: boolean;
   state?: string;
 }
 

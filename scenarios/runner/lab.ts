@@ -36,6 +36,8 @@ export interface AgentStatusLike {
   queued: number;
   delivered: number;
   dropped: number;
+  /** Failed calls so far. */
+  errors: number;
   lastError?: string;
 }
 
@@ -51,7 +53,11 @@ export interface AgentHandle {
   createdRecordIds(): string[];
   /** Every record it created with its state (queued, in flight, acknowledged, dropped). */
   /** Every record the agent created, with its state and how many times it was sent. */
-  records(): { id: string; state: string; attempts: number; dropReason?: string }[];
+  records(): { id: string; state: string; attempts: number; dropReason?: string; createdAt: number }[];
+  /** The agent's behaviour model (omsagent, mma, ideal; ama for the Azure Monitor Agent). */
+  behavior: string;
+  /** Resolves once no call of the agent is in flight (agents that cannot tell are not waited for). */
+  settled?(): Promise<void>;
 }
 
 export interface AgentSpec {
@@ -63,6 +69,8 @@ export interface AgentSpec {
   bindAddress: string;
   clock: ManualClock;
   tls?: AgentTlsDef;
+  behavior?: 'omsagent' | 'mma' | 'ideal';
+  retry?: { uploadInitialMs?: number; uploadMaxMs?: number; retryLimit?: number };
   /** Position of the agent in the lab (0-based), for key sharing. */
   index: number;
 }

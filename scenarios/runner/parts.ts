@@ -49,6 +49,8 @@ export const realParts: PartsFactory = {
       bindAddress: spec.bindAddress,
       clock: spec.clock,
       tls: spec.tls,
+      behavior: spec.behavior,
+      retry: spec.retry,
       // RSA key generation is the slow part of a new agent: share a few keys process-wide
       // (each agent still has its own certificate, subject and thumbprint).
       keyPool: sharedKeyPool(8),
@@ -62,7 +64,9 @@ export const realParts: PartsFactory = {
       close: () => agent.close(),
       status: () => agent.status(),
       createdRecordIds: () => [...agent.ledger.records()].map((r) => r.id),
-      records: () => [...agent.ledger.records()].map((r) => ({ id: r.id, state: r.state, attempts: r.attempts, dropReason: r.dropReason })),
+      records: () => [...agent.ledger.records()].map((r) => ({ id: r.id, state: r.state, attempts: r.attempts, dropReason: r.dropReason, createdAt: r.createdAt })),
+      behavior: agent.behavior.name,
+      settled: () => agent.settled(),
     };
     return handle;
   },
@@ -109,6 +113,7 @@ function amaHandle(spec: AgentSpec): AgentHandle {
     close: () => agent.close(),
     status: () => agent.status(),
     createdRecordIds: () => [...agent.ledger.records()].map((r) => r.id),
-    records: () => [...agent.ledger.records()].map((r) => ({ id: r.id, state: r.state, attempts: r.attempts })),
+    records: () => [...agent.ledger.records()].map((r) => ({ id: r.id, state: r.state, attempts: r.attempts, dropReason: r.dropReason, createdAt: r.createdAt })),
+    behavior: 'ama',
   };
 }

@@ -105,6 +105,16 @@ export const stepSchemas: Record<string, Record<string, unknown>> = {
     bindRange: { type: 'string', pattern: '^127\\.\\d+\\.\\d+\\.\\d+/(2[4-9]|3[0-2])$', description: 'a loopback range like 127.0.1.0/24' },
     seed: { type: 'integer' },
     run: { enum: ['once', 'scheduled'] },
+    behavior: { enum: ['omsagent', 'mma', 'ideal'] },
+    retry: {
+      type: 'object',
+      properties: {
+        uploadInitialMs: { type: 'integer', minimum: 1, description: 'first retry wait in milliseconds (> 0)' },
+        uploadMaxMs: { type: 'integer', minimum: 1, description: 'longest retry wait in milliseconds (> 0)' },
+        retryLimit: { type: 'integer', minimum: 1, description: 'attempts before a chunk is dropped (>= 1)' },
+      },
+      additionalProperties: false,
+    },
     via: { type: 'string', pattern: '^[a-z][a-z0-9-]*$', description: '"balancer" or a gateway name' },
   }, ['os']),
   'agents.run-once': step('agents.run-once', { agents: agentsSelector }),
@@ -117,7 +127,7 @@ export const stepSchemas: Record<string, Record<string, unknown>> = {
     attempted: hostName,
     timeout: duration,
   }),
-  'clock.advance': step('clock.advance', { by: duration, gateway: { type: 'boolean' } }, ['by']),
+  'clock.advance': step('clock.advance', { by: duration, step: duration, gateway: { type: 'boolean' } }, ['by']),
   'probe.http': step('probe.http', {
     as: { type: 'string' },
     method: { type: 'string', pattern: '^[A-Z]+$' },
@@ -169,6 +179,9 @@ export const stepSchemas: Record<string, Record<string, unknown>> = {
     queued: range,
     delivered: range,
     dropped: range,
+    droppedBy: { type: 'object', propertyNames: { pattern: '^[a-z][a-z-]*$' }, additionalProperties: range, minProperties: 1 },
+    errors: range,
+    ledger: { type: 'boolean' },
     state: { type: 'string' },
   }),
 };

@@ -12,7 +12,7 @@ import { endpointsFor, type AgentProtocol, type Endpoints, type NewRecord } from
 import { parseProxyString, type ProxySetting } from './proxy-string.js';
 import { postDataItems, registerAgentService, topologyRequest, type CallContext } from './requests.js';
 import { decodeSharedKey, validateWorkspaceId } from './signing.js';
-import { waitForCondition, type AgentCondition, type AgentEvents, type AgentFailure, type AgentState, type AgentStatus } from './status.js';
+import { failureOf, waitForCondition, type AgentCondition, type AgentEvents, type AgentFailure, type AgentState, type AgentStatus } from './status.js';
 import { AgentTimers, RetryTimer } from './timers.js';
 import { ChunkPump } from './chunk-pump.js';
 import { TopologyHeartbeat } from './heartbeats.js';
@@ -369,15 +369,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     (e as AgentError & { reported?: boolean }).reported = true;
     this.errors++;
     if (phase !== 'heartbeat') this.lastCallFailed = true;
-    this.lastFailure = {
-      phase,
-      kind: e.kind,
-      message: e.message,
-      target: e.details.target,
-      proxyStatus: e.proxyStatus,
-      statusCode: e.statusCode,
-      time: new Date(this.clock.now()).toISOString(),
-    };
+    this.lastFailure = failureOf(phase, e, this.clock.now());
     this.log(phase === 'heartbeat' ? 'warning' : 'error', e.message, phase);
     this.emit('failed', { phase, error: e });
     this.emit('status', this.status());

@@ -10,6 +10,8 @@ import { Fleet, type FleetOptions } from './fleet.js';
 
 export * from './agent.js';
 export * from './backoff.js';
+export * from './behavior.js';
+export * from './chunk-pump.js';
 export * from './certificate.js';
 export * from './cidr.js';
 export * from './errors.js';
@@ -23,6 +25,9 @@ export * from './proxy-string.js';
 export * from './signing.js';
 export * from './topology.js';
 export * from './tunnel.js';
+export * from './timers.js';
+export * from './upload-pump.js';
+export * from './heartbeats.js';
 export { createLinuxAgent, linuxProtocol, LINUX_PERF_BLOB, LINUX_SYSLOGS_BLOB, HEALTH_ASSESSMENT_BLOB } from '../linux-agent/index.js';
 export { createWindowsAgent, windowsProtocol, GENERIC_EVENT_BLOB, WINDOWS_PERF_BLOB } from '../windows-agent/index.js';
 

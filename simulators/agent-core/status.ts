@@ -17,6 +17,11 @@ export interface AgentFailure {
   time: string;
 }
 
+/** The failure as status() reports it. */
+export function failureOf(phase: AgentPhase, e: AgentError, now: number): AgentFailure {
+  return { phase, kind: e.kind, message: e.message, target: e.details.target, proxyStatus: e.proxyStatus, statusCode: e.statusCode, time: new Date(now).toISOString() };
+}
+
 export interface AgentStatus {
   agentId: string;
   hostname: string;

@@ -38,7 +38,7 @@ export async function closeAgent(agent: LabAgent): Promise<void> {
 }
 
 export const agentsStart: StepImpl<AgentsStartStep> = {
-  explain: (s) => `start ${s.count ?? 1} ${s.os} agent(s)${s.via ? ` via ${s.via}` : ''}${s.proxyAuth ? ' with proxy credentials' : ''}${s.tls ? ` (TLS ${JSON.stringify(s.tls)})` : ''}`,
+  explain: (s) => `start ${s.count ?? 1} ${s.os} agent(s)${s.behavior ? ` (behavior ${s.behavior})` : ''}${s.via ? ` via ${s.via}` : ''}${s.proxyAuth ? ' with proxy credentials' : ''}${s.tls ? ` (TLS ${JSON.stringify(s.tls)})` : ''}`,
   async run(step, lab) {
     if (!lab.cloud) throw new Error('start the cloud first (cloud.start): agents need its CA certificate');
     const group = step.group ?? step.os;
@@ -59,6 +59,8 @@ export const agentsStart: StepImpl<AgentsStartStep> = {
         bindAddress,
         clock: lab.clock,
         tls: step.tls,
+        behavior: step.behavior,
+        retry: step.retry,
         index: lab.agents.length,
       });
       const agent: LabAgent = { name: `${group}-${i}`, group, os: step.os, bindAddress, workspaceId: ws.id, handle };
