@@ -105,6 +105,8 @@ describe('createAgent options', () => {
     [{ tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.1' } }, /tls.minVersion TLSv1.2 is above tls.maxVersion TLSv1.1: raise/],
     [{ tls: { maxVersion: 'SSLv3' } }, /tls.maxVersion must be one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3, got "SSLv3"/],
     [{ tls: { servername: '' } }, /tls.servername must be a host name/],
+    [{ behavior: 'ideal', buffer: { chunkLimitBytes: 1000 } }, /^buffer applies to behavior omsagent or mma \(chunked buffers\), not ideal/],
+    [{ behavior: 'omsagent', retry: { uploadInitialMs: 60_000, uploadMaxMs: 30_000 } }, /retry.uploadMaxMs \(30000\) must not be below retry.uploadInitialMs \(60000\)/],
   ])('%j is an InputError', (extra, msg) => {
     let err: unknown;
     try {

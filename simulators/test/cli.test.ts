@@ -92,6 +92,15 @@ describe('flag validation: InputError (exit 2) with a message that says what to 
     const missing = await omsgw(['agent', 'windows', ...base()]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe("omsgw: required option '--proxy <url>' not specified (run omsgw agent windows --help for usage)\n");
+    const model = await omsgw(['agent', 'linux', ...base(), '--proxy', '127.0.0.1:8080', '--behavior', 'fluentd']);
+    expect(model.code).toBe(2);
+    expect(model.stderr).toMatch(/--behavior.*'fluentd' is invalid\. Allowed choices are omsagent, mma, ideal/);
+    const load = await omsgw(['load', '--agents', '2', '--behavior', 'smart']);
+    expect(load.code).toBe(2);
+    expect(load.stderr).toMatch(/--behavior.*'smart' is invalid\. Allowed choices are omsagent, mma, ideal/);
+    const notAgents = await omsgw(['load', '--profile', 'idle', '--behavior', 'ideal']);
+    expect(notAgents.code).toBe(2);
+    expect(notAgents.stderr).toMatch(/--behavior has no effect with --profile idle/);
     const help = await omsgw(['agent', 'windows', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Examples:/);

@@ -50,10 +50,23 @@ describe('agent options schema (ajv)', () => {
     [{ seed: true }, /^seed must be a number or a string, got true$/],
     [{ keepAlive: 'yes' }, /^keepAlive must be boolean, got "yes"$/],
     [{ workspaceId: undefined }, /^workspaceId is required$/],
+    [{ behavior: 'fluentd' }, /^behavior must be one of omsagent, mma, ideal, got "fluentd"$/],
+    [{ retry: { uploadInitialMs: 0 } }, /^retry.uploadInitialMs must be a number of milliseconds > 0, got 0$/],
+    [{ retry: { uploadMaxMs: -30_000 } }, /^retry.uploadMaxMs must be a number of milliseconds > 0, got -30000$/],
+    [{ retry: { retryLimit: 0 } }, /^retry.retryLimit must be a whole number >= 1, got 0$/],
+    [{ retry: { retryLimit: -6 } }, /^retry.retryLimit must be a whole number >= 1, got -6$/],
+    [{ buffer: { chunkLimitBytes: 0 } }, /^buffer.chunkLimitBytes must be a whole number of bytes >= 1, got 0$/],
+    [{ buffer: { flushIntervalMs: 0 } }, /^buffer.flushIntervalMs must be a number of milliseconds > 0, got 0$/],
   ])('%j is an InputError naming the field', (extra, msg) => {
     const err = errorOf({ ...good(), ...extra });
     expect(isInputError(err)).toBe(true);
     expect(err!.message).toMatch(msg);
+  });
+
+  test('behaviour models: each is accepted, buffer sizes only with a chunked model', () => {
+    for (const behavior of ['omsagent', 'mma', 'ideal'] as const) expect(errorOf({ ...good(), behavior, retry: { uploadInitialMs: 1000, retryLimit: 1 } })).toBeUndefined();
+    expect(errorOf({ ...good(), behavior: 'mma', buffer: { queueLimitBytes: 1024 } })).toBeUndefined();
+    // Cross-field rules are checked when the settings are resolved (createAgent): see agent-wire.test.ts.
   });
 
   test('every bad field is named at once', () => {
