@@ -45,6 +45,11 @@ export interface ChunkModel {
   retryCounting: 'fluentd' | 'per-chunk';
   /** Wait after a successful chunk before the next queued one (fluentd queued_chunk_flush_interval, 1 s). */
   queuedChunkFlushIntervalMs: number;
+  /**
+   * What chunks are keyed by: `none` (fluentd BufferedOutput's key "": one chunk mixes data types,
+   * so a chunk whose second post fails is sent again whole, first type included) or `dataType`.
+   */
+  chunkKey: 'none' | 'dataType';
 }
 
 export interface BehaviorModel {
@@ -73,6 +78,7 @@ export const BEHAVIOR_MODELS: Record<AgentBehavior, BehaviorModel> = {
       retryLimit: 6,
       retryCounting: 'fluentd',
       queuedChunkFlushIntervalMs: 1_000,
+      chunkKey: 'none',
     },
     queryIntervalBoundsMs: { min: 1_000, max: 7 * 24 * 3_600_000 },
   },
@@ -91,6 +97,8 @@ export const BEHAVIOR_MODELS: Record<AgentBehavior, BehaviorModel> = {
       retryLimit: 10,
       retryCounting: 'per-chunk',
       queuedChunkFlushIntervalMs: 0,
+      // Assumption: each data type is its own chunk (the MMA's upload unit is not documented).
+      chunkKey: 'dataType',
     },
   },
   ideal: { name: 'ideal', honourRetryAfter: true },

@@ -19,7 +19,8 @@ interface Chunk {
  * out_oms groups records); any failure fails the whole chunk, which is retried whole.
  */
 export class ChunkPump implements Uploader {
-  private staged: Chunk;
+  /** The chunks being filled, by key ('' when chunks are not keyed). */
+  private readonly staged = new Map<string, Chunk>();
   private readonly queue: Chunk[] = [];
   private seq = 0;
   private nextFlushTime: number;
@@ -35,22 +36,28 @@ export class ChunkPump implements Uploader {
     private readonly model: ChunkModel,
     private readonly random: () => number,
   ) {
-    this.staged = this.newChunk();
     this.nextFlushTime = host.clock.now() + model.flushIntervalMs;
   }
 
   /** Queued chunks and the staged one (for tests and reports). */
   chunks(): { queued: { seq: number; records: number; bytes: number }[]; staged: { records: number; bytes: number } } {
-    return { queued: this.queue.map((c) => ({ seq: c.seq, records: c.records.length, bytes: c.bytes })), staged: { records: this.staged.records.length, bytes: this.staged.bytes } };
+    const staged = [...this.staged.values()];
+    return { queued: this.queue.map((c) => ({ seq: c.seq, records: c.records.length, bytes: c.bytes })), staged: { records: staged.reduce((n, c) => n + c.records.length, 0), bytes: this.stagedBytes() } };
   }
 
   accept(records: LedgerRecord[]): void {
     for (const r of records) {
       if (r.state !== 'queued') continue;
       const size = Buffer.byteLength(JSON.stringify(r.item ?? {}));
-      if (this.staged.records.length > 0 && this.staged.bytes + size > this.model.chunkLimitBytes) this.enqueueStaged();
-      this.staged.records.push(r);
-      this.staged.bytes += size;
+      const key = this.model.chunkKey === 'dataType' ? r.dataType : '';
+      let chunk = this.staged.get(key);
+      if (chunk && chunk.records.length > 0 && chunk.bytes + size > this.model.chunkLimitBytes) {
+        this.enqueue(chunk);
+        chunk = undefined;
+      }
+      if (!chunk) this.staged.set(key, (chunk = this.newChunk()));
+      chunk.records.push(r);
+      chunk.bytes += size;
     }
     this.enforceByteLimit();
     this.schedule(0);
@@ -88,7 +95,7 @@ export class ChunkPump implements Uploader {
   async flush(): Promise<void> {
     for (;;) {
       if (this.flushing) await this.flushing;
-      if (this.staged.records.length) this.enqueueStaged();
+      this.enqueueStaged();
       if (this.queue.length === 0) return;
       if (this.host.closed()) throw new AgentError(`Agent closed while flushing: ${this.host.ledger.waitingCount} records stay queued`, 'protocol', { phase: 'upload' });
       const err = await this.tryFlush(true);
@@ -105,22 +112,33 @@ export class ChunkPump implements Uploader {
     return { seq: ++this.seq, records: [], bytes: 0, retries: 0 };
   }
 
-  /** Moves the staged chunk to the queue; a full queue first loses its oldest chunk (drop_oldest_chunk). */
+  private stagedBytes(): number {
+    let n = 0;
+    for (const c of this.staged.values()) n += c.bytes;
+    return n;
+  }
+
+  /** Moves every non-empty staged chunk to the queue (fluentd enqueue_buffer). */
   private enqueueStaged(): void {
+    for (const c of [...this.staged.values()]) if (c.records.length) this.enqueue(c);
+  }
+
+  /** Moves a staged chunk to the queue; a full queue first loses its oldest chunk (drop_oldest_chunk). */
+  private enqueue(chunk: Chunk): void {
     const limit = this.model.queueLimitChunks;
     if (limit !== undefined && this.queue.length >= limit) {
       // A chunk being posted cannot be taken (fluentd pop(nil) fails on a locked chunk): the next oldest goes.
       const victim = this.queue.findIndex((c) => !c.records.some((r) => r.state === 'sent'));
       if (victim >= 0) this.dropChunks(this.queue.splice(victim, 1), 'queue-full');
     }
-    this.queue.push(this.staged);
-    this.staged = this.newChunk();
+    for (const [k, c] of this.staged) if (c === chunk) this.staged.delete(k);
+    this.queue.push(chunk);
   }
 
   private enforceByteLimit(): void {
     const limit = this.model.queueLimitBytes;
     if (limit === undefined) return;
-    const total = () => this.queue.reduce((n, c) => n + c.bytes, 0) + this.staged.bytes;
+    const total = () => this.queue.reduce((n, c) => n + c.bytes, 0) + this.stagedBytes();
     while (total() > limit) {
       const victim = this.queue.findIndex((c) => !c.records.some((r) => r.state === 'sent'));
       if (victim < 0) break;
@@ -155,7 +173,7 @@ export class ChunkPump implements Uploader {
     const queueEmpty = this.queue.length === 0;
     // fluentd queues the staged chunk on the flush tick only when nothing is queued; the MMA model on every tick.
     if ((queueEmpty || m.retryCounting === 'per-chunk') && time >= this.nextFlushTime) {
-      if (this.staged.records.length) this.enqueueStaged();
+      this.enqueueStaged();
       this.nextFlushTime = time + m.flushIntervalMs;
     }
     const chunk = this.queue[0];

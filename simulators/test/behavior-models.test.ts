@@ -7,7 +7,7 @@ function rig(model: ChunkModel, random: () => number = () => 0.5) {
   const ledger = new Ledger({ agentGuid: 'g', queueLimit: Number.MAX_SAFE_INTEGER, now: () => clock.now() });
   const posts: { t: number; ids: string[] }[] = [];
   const drops: { t: number; reason: string; ids: string[] }[] = [];
-  let failing = true;
+  let failing: (batch: LedgerRecord[]) => boolean = () => true;
   const host: PumpHost = {
     clock,
     timers: new AgentTimers(clock),
@@ -18,7 +18,7 @@ function rig(model: ChunkModel, random: () => number = () => 0.5) {
     upload: async (batch) => {
       posts.push({ t: clock.now(), ids: batch.map((r) => r.id) });
       // The cloud asks for 5 minutes; the chunked models do not listen.
-      if (failing) throw new AgentError('HTTP Error: (code=429)', 'http', { statusCode: 429, retryAfterMs: 300_000 });
+      if (failing(batch)) throw new AgentError('HTTP Error: (code=429)', 'http', { statusCode: 429, retryAfterMs: 300_000 });
     },
     mayUpload: () => true,
     started: () => true,
@@ -33,7 +33,7 @@ function rig(model: ChunkModel, random: () => number = () => 0.5) {
     pump.accept(recs);
     return recs;
   };
-  return { clock, ledger, posts, drops, pump, add, setFailing: (f: boolean) => void (failing = f) };
+  return { clock, ledger, posts, drops, pump, add, setFailing: (f: boolean | ((batch: LedgerRecord[]) => boolean)) => void (failing = typeof f === 'function' ? f : () => f) };
 }
 
 const s = 1000;
@@ -92,6 +92,29 @@ describe('omsagent model (fluentd 0.12 BufferedOutput, out_oms settings)', () =>
     const t0 = r.posts[r.posts.length - 1]!.t;
     await r.clock.advance(30 * s);
     expect(r.posts[r.posts.length - 1]!.t - t0).toBe(30 * s);
+  });
+
+  test('a chunk mixes data types: when its second post fails the whole chunk is sent again (at-least-once), the mma model keys chunks by data type', async () => {
+    const r = rig(omsagent);
+    const perf = r.add(2, 'LINUX_PERF_BLOB');
+    const sys = r.add(2, 'LINUX_SYSLOGS_BLOB');
+    r.setFailing((batch) => batch[0]!.dataType === 'LINUX_SYSLOGS_BLOB');
+    await r.clock.advance(20 * s);
+    expect(r.posts.map((p) => p.ids)).toEqual([perf.map((x) => x.id), sys.map((x) => x.id)]);
+    r.setFailing(false);
+    await r.clock.advance(30 * s);
+    expect(r.posts.map((p) => p.ids)).toEqual([perf.map((x) => x.id), sys.map((x) => x.id), perf.map((x) => x.id), sys.map((x) => x.id)]);
+    expect([...perf, ...sys].map((x) => [x.state, x.attempts])).toEqual([...perf, ...sys].map(() => ['acknowledged', 2]));
+    // Control: keyed by data type (mma), the failing type does not take the other with it.
+    const m = rig(mma);
+    const mPerf = m.add(2, 'WINDOWS_PERF_BLOB');
+    const mEvents = m.add(2, 'GENERIC_EVENT_BLOB');
+    m.setFailing((batch) => batch[0]!.dataType === 'GENERIC_EVENT_BLOB');
+    await m.clock.advance(20 * s);
+    m.setFailing(false);
+    await m.clock.advance(30 * s);
+    expect(mPerf.map((x) => [x.state, x.attempts])).toEqual([['acknowledged', 1], ['acknowledged', 1]]);
+    expect(mEvents.map((x) => [x.state, x.attempts])).toEqual([['acknowledged', 2], ['acknowledged', 2]]);
   });
 
   test('jitter follows the seeded stream: each wait is within ±12.5 % of the nominal one', async () => {
