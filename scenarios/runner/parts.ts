@@ -92,6 +92,7 @@ export const realParts: PartsFactory = {
  */
 function amaHandle(spec: AgentSpec): AgentHandle {
   if (spec.tls?.servername) throw new Error('tls.servername is not supported for ama agents (the Azure Monitor Agent sends the real host name)');
+  if (spec.behavior || spec.retry) throw new Error('behavior and retry are for linux and windows agents (omsagent, mma, ideal); the Azure Monitor Agent has its own retry model');
   const p = parseProxyString(spec.proxy);
   const agent = createAmaAgent({
     workspaceId: spec.workspace.id,
