@@ -26,15 +26,15 @@ export interface RetryOptions {
   /** First retry delay of onboarding and the agent-service call (clock ms). Default 15 s. */
   onboardInitialMs?: number;
   onboardMaxMs?: number;
-  /** First retry delay of a failed upload: fluentd's retry_wait, 30 s. */
+  /** First wait after a failed upload (fluentd's retry_wait): 30 s in every model. */
   uploadInitialMs?: number;
-  /** fluentd's max_retry_wait, 9 min. */
+  /** Longest wait between upload attempts (max_retry_wait): omsagent 30 min, mma and ideal 9 min. */
   uploadMaxMs?: number;
-  /** Jitter fraction, default 0.2. */
+  /** Jitter fraction: omsagent and mma 0.125, ideal (and onboarding) 0.2. */
   jitter?: number;
   /**
-   * Transmissions after which a record is dropped (`retry-limit`). The real omsagent.conf uses 10;
-   * the simulator keeps records until delivered unless this is set.
+   * When uploads give up (`retry-limit`): omsagent's retry_limit (6, fluentd counting), mma's
+   * retries per chunk (10); with ideal, transmissions after which a record is dropped (default: never).
    */
   retryLimit?: number;
 }
