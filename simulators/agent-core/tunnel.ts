@@ -4,6 +4,14 @@ import { openTlsTunnel, TunnelError } from '../../lib/connect/index.js';
 import { AgentError, parseRetryAfter } from './errors.js';
 import type { ProxySetting } from './proxy-string.js';
 
+/**
+ * What a person should check when a tunnel closes mid-handshake: an inspecting gateway refused the
+ * TLS session and logged why (105: client certificate not in allowedlist_client.txt, SNI mismatch;
+ * 106: TLS version), and the command that shows it.
+ */
+export const TLS_CLOSE_HINT =
+  'likely the gateway refused the TLS session (event 105: client certificate not allowed or SNI mismatch; 106: TLS version); see it with: omsgw events --id 105,106';
+
 export interface AgentTunnelTlsOptions {
   /** The lab CA; nothing else is trusted. */
   ca: string;
@@ -109,13 +117,13 @@ function agentError(err: TunnelError, target: string, opts: AgentTunnelOptions):
   }
   if (err.phase === 'tls') {
     if (err.failure === 'closed') {
-      return new AgentError(`TLS handshake with ${target} failed: the tunnel was closed during the handshake (a proxy that inspects TLS may have refused it)`, 'network', { target });
+      return new AgentError(`TLS handshake with ${target} failed: the tunnel was closed during the handshake; ${TLS_CLOSE_HINT}`, 'network', { target });
     }
     const cause = err.cause as NodeJS.ErrnoException;
     const reset = cause?.code === 'ECONNRESET' || cause?.code === 'EPIPE';
     return new AgentError(
       reset
-        ? `TLS handshake with ${target} failed: the connection was closed during the handshake (a proxy that inspects TLS may have refused it)`
+        ? `TLS handshake with ${target} failed: the connection was closed during the handshake; ${TLS_CLOSE_HINT}`
         : `TLS handshake with ${target} failed: ${cause?.message ?? err.message}`,
       reset ? 'network' : 'tls',
       { target, cause },

@@ -198,7 +198,7 @@ test('TLS 1.3 only, gateway on the preview-2016 policy: the gateway refuses the 
     () => undefined,
     (e: Error) => e,
   );
-  expect(err).toMatchObject({ kind: 'network', message: expect.stringMatching(/^TLS handshake with .*\.oms\.opinsights\.azure\.com:443 failed: the (connection|tunnel) was closed during the handshake/) });
+  expect(err).toMatchObject({ kind: 'network', message: expect.stringMatching(/^TLS handshake with .*\.oms\.opinsights\.azure\.com:443 failed: the (connection|tunnel) was closed during the handshake; likely the gateway refused the TLS session \(event 105: .*; 106: TLS version\); see it with: omsgw events --id 105,106$/) });
   await until(() => gw.events.list({ ids: [106] }).length > 0, 'event 106');
   expect(gw.events.list({ ids: [103, 106] }).filter((e) => e.clientIp === '127.0.2.13').map((e) => e.id)).toEqual([103, 106]);
   expect(a.status()).toMatchObject({ onboarded: false, lastCallFailed: true });
