@@ -1,8 +1,9 @@
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { InputError } from '../lib/errors.js';
+import { ensureStateDir } from '../lib/state-dir.js';
 
 // @peculiar/x509 is typed against the DOM's Crypto; node's webcrypto implements it.
 x509.cryptoProvider.set(webcrypto as never);
@@ -27,11 +28,8 @@ export interface LabCa {
  * processes racing on a fresh folder end up with one CA.
  */
 export async function loadOrCreateLabCa(stateDir: string): Promise<LabCa> {
-  try {
-    mkdirSync(stateDir, { recursive: true });
-  } catch (err) {
-    throw new InputError(`cannot use ${stateDir} as the state folder for the lab CA: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  // the default .omsgw/cloud needs two new levels; a path missing deeper than that is a typo, refused
+  ensureStateDir(stateDir, 'state folder for the lab CA', 3);
   const certPath = join(stateDir, 'ca.pem');
   const keyPath = join(stateDir, 'ca-key.pem');
   const haveCert = existsSync(certPath);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from '@commander-js/extra-typings';
 import { ScaledClock, systemClock } from '../../lib/clock.js';
 import { InputError } from '../../lib/errors.js';
+import { ensureStateDir } from '../../lib/state-dir.js';
 import {
   bindRangeSize,
   createFleet,
@@ -98,7 +99,7 @@ export function fleetFromFlags(os: AgentOs, f: AgentFlags): { fleet: Fleet; coun
     tls: { minVersion: f.tlsMinVersion, maxVersion: f.tlsMaxVersion, servername: f.sni },
     queueLimit,
     behavior: f.behavior,
-    keyCacheDir: f.keyCache,
+    keyCacheDir: f.keyCache === undefined ? undefined : ensureStateDir(f.keyCache, '--key-cache'),
     logger,
   });
   return { fleet, count, durationMs, speed, seed };

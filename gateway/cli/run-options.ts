@@ -47,6 +47,15 @@ export interface RunFlags {
   debugEvents?: boolean;
 }
 
+/** Date.parse rolls 2016-02-30 over to 03-01: a day or month that does not exist is refused instead. */
+function realCalendarDate(text: string): boolean {
+  const d = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (!d) return true;
+  const [y, mo, day] = [Number(d[1]), Number(d[2]), Number(d[3])];
+  const at = new Date(Date.UTC(y, mo - 1, day));
+  return at.getUTCFullYear() === y && at.getUTCMonth() === mo - 1 && at.getUTCDate() === day;
+}
+
 /** `--clock system | manual | manual=<ISO time>` */
 export function parseClockFlag(value: string | undefined): { clock: Clock; manual: boolean } {
   if (value === undefined || value === 'system') return { clock: systemClock, manual: false };
@@ -54,7 +63,7 @@ export function parseClockFlag(value: string | undefined): { clock: Clock; manua
   if (!m) throw new InputError(`--clock must be "system", "manual" or "manual=<ISO time>" (e.g. manual=2016-03-01T23:59:00Z), got ${JSON.stringify(value)}`);
   if (m[1] === undefined) return { clock: new ManualClock(Date.now()), manual: true };
   const t = Date.parse(m[1]);
-  if (Number.isNaN(t)) throw new InputError(`--clock manual=<time>: ${JSON.stringify(m[1])} is not an ISO time such as 2016-03-01T23:59:00Z`);
+  if (Number.isNaN(t) || !realCalendarDate(m[1])) throw new InputError(`--clock manual=<time>: ${JSON.stringify(m[1])} is not a real ISO time such as 2016-03-01T23:59:00Z`);
   return { clock: new ManualClock(t), manual: true };
 }
 
