@@ -18,7 +18,11 @@ export interface InitOptions {
   /** Azure Monitor Agent: the machines' region (default eastus) and a data collection endpoint name, if any. */
   amaRegion?: string;
   amaDce?: string;
+  /** host=ip:port entries to write as host-map.txt (named by gateway.json's hostMapFile). */
+  hostMap?: string[];
 }
+
+export const HOST_MAP_FILE = 'host-map.txt';
 
 export interface InitResult {
   files: string[];
@@ -88,6 +92,7 @@ export function initGatewayDir(o: InitOptions): InitResult {
   const amaHosts = agent === 'legacy' ? [] : amaAllowlistHosts(ws, region, dce).filter((h) => !legacyHosts.includes(h));
   const serverText = agent === 'ama' ? amaAllowlistText(ws, region, dce) : agent === 'all' ? defaultServerAllowlistText(ws, account) + amaAllowlistText(ws, region, dce).split('\n').filter((l) => !legacyHosts.includes(l)).join('\n') : defaultServerAllowlistText(ws, account);
   const files = [join(o.dir, SERVER_ALLOWLIST_FILE), join(o.dir, CLIENT_ALLOWLIST_FILE), join(o.dir, CONFIG_FILE)];
+  if (o.hostMap) files.push(join(o.dir, HOST_MAP_FILE));
   if (!o.force) {
     const existing = files.filter((f) => existsSync(f));
     if (existing.length) throw new InputError(`${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; use --force to overwrite`);
@@ -96,7 +101,9 @@ export function initGatewayDir(o: InitOptions): InitResult {
     mkdirSync(o.dir, { recursive: true });
     writeFileSync(files[0], serverText);
     writeFileSync(files[1], DEFAULT_CLIENT_ALLOWLIST_TEXT);
-    writeFileSync(files[2], JSON.stringify({ listenHost: '127.0.0.1', listenPort: 8080, adminHost: '127.0.0.1', adminPort: 8081, allowedPorts: [443] }, null, 2) + '\n');
+    const config = { listenHost: '127.0.0.1', listenPort: 8080, adminHost: '127.0.0.1', adminPort: 8081, allowedPorts: [443], ...(o.hostMap ? { hostMapFile: HOST_MAP_FILE } : {}) };
+    writeFileSync(files[2], JSON.stringify(config, null, 2) + '\n');
+    if (o.hostMap) writeFileSync(files[3], ['# host-map.txt: where this gateway sends each host instead of DNS (host=ip:port), from the fake cloud', ...o.hostMap, ''].join('\n'));
   } catch (err) {
     throw new InputError(`cannot write into ${o.dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }

@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { InputError } from '../../lib/errors.js';
 import { Command } from '@commander-js/extra-typings';
 import { createFakeCloud, type Workspace } from '../../fake-oms-endpoints/index.js';
 import { generateWorkspace, parsePortFlag, parseWorkspaceFlag } from '../../fake-oms-endpoints/cli/options.js';
@@ -11,6 +13,20 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 
 function print(line: string): void {
   process.stdout.write(line + '\n');
+}
+
+/** Ready-to-use files in the state folder: env.sh (WS, KEY, CA, CLOUD) and host-map.txt (every host the cloud serves). */
+function writeTourFiles(stateDir: string, ws: Workspace, caPath: string, hostMap: string[], adminUrl: string | undefined): { env: string; hostMap: string; exports: string[] } {
+  const exports = [`export WS=${ws.id}`, `export KEY='${ws.key}'`, `export CA=${caPath}`, ...(adminUrl ? [`export CLOUD=${adminUrl}`] : [])];
+  const env = join(stateDir, 'env.sh');
+  const hostMapFile = join(stateDir, 'host-map.txt');
+  try {
+    writeFileSync(hostMapFile, ['# every host the fake cloud serves (omsgw gateway --host-map-file)', ...hostMap, ''].join('\n'));
+    writeFileSync(env, exports.join('\n') + '\n');
+  } catch (err) {
+    throw new InputError(`cannot write into --state-dir ${stateDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return { env, hostMap: hostMapFile, exports };
 }
 
 export function registerCloudCommands(program: Command): void {
@@ -49,6 +65,7 @@ Lab API: curl http://127.0.0.1:8444/_lab/ingested ; POST /_lab/faults '{"type":"
       );
       const cloud = createFakeCloud({ stateDir: resolve(flags.stateDir), workspaces, port, adminPort, requestClientCertificate: flags.clientCert, tls });
       await cloud.start();
+      const files = writeTourFiles(resolve(flags.stateDir), workspaces[0], cloud.caCertPath, cloud.hostMapEntries(), cloud.adminUrl);
       if (!flags.json) {
         print(`fake cloud listening on 127.0.0.1:${cloud.port} (CONNECT proxy and TLS by SNI)`);
         print(`lab CA (agents must trust it): ${cloud.caCertPath}`);
@@ -56,9 +73,11 @@ Lab API: curl http://127.0.0.1:8444/_lab/ingested ; POST /_lab/faults '{"type":"
         print(`workspaces${given.length ? '' : ' (generated)'}:`);
         for (const w of workspaces) print(`  ${w.id}:${w.key}`);
         print(`as a relay proxy: ${cloud.proxyUrl}`);
-        print('as host-map entries:');
+        print(`as a host-map file covering every host it serves (--host-map-file): ${files.hostMap}`);
         for (const e of cloud.hostMapEntries()) print(`  ${e}`);
-        print(`lab API: ${cloud.adminUrl}/_lab/ingested  /_lab/agents  /_lab/faults`);
+        print(`lab API: ${cloud.adminUrl}/_lab/ingested  /_lab/agents  /_lab/faults  /_lab/info`);
+        print(`paste into your shell (or: . ${files.env}):`);
+        for (const line of files.exports) print(`  ${line}`);
       }
       print(CLOUD_READY_PREFIX + JSON.stringify({ port: cloud.port, adminPort: cloud.adminPort, proxyUrl: cloud.proxyUrl, caCertPath: cloud.caCertPath, workspaces, hostMap: cloud.hostMapEntries(), tls, pid: process.pid }));
       await new Promise<void>((done) => {

@@ -5,7 +5,7 @@ import { registerCounters } from './counters.js';
 import { registerEvents } from './events.js';
 import { registerInit } from './gateway-init.js';
 import { registerRun } from './gateway-run.js';
-import { registerReload } from './gateway-status.js';
+import { registerReload, registerStatus } from './gateway-status.js';
 
 /**
  * The gateway's commands: `gateway` (run), `gateway init|reload`, and the management commands
@@ -17,6 +17,7 @@ export function registerGatewayCommands(program: Command): void {
   registerRun(gateway);
   registerInit(gateway);
   registerReload(gateway);
+  registerStatus(gateway);
   registerAllowlist(program);
   registerConfigCommands(program);
   registerEvents(program);

@@ -77,6 +77,7 @@ export class GatewayManagement {
       config: shown,
       configFile: this.state.configFile ?? null,
       ...extra,
+      live: { hostMap: this.state.live.hostMap.entries, hosts: this.state.live.allowlist.hosts, clientSubjects: this.state.live.clientAllowlist },
       relayProxy: relay ? { address: `http://${relay.host.includes(':') ? `[${relay.host}]` : relay.host}:${relay.port}`, username: relay.username ?? null, password: relay.password ? '****' : null } : null,
       pending: this.state.pending(),
     };
