@@ -22,7 +22,7 @@ export function ensureStateDir(path: string, flag: string, newLevels = 1): strin
       if (code !== 'ENOENT') throw new InputError(`${flag} ${path}: cannot use ${at} (${code ?? (err as Error).message})`);
     }
     missing.unshift(at);
-    if (missing.length > newLevels || dirname(at) === at) throw new InputError(`${flag} ${path}: ${dirname(missing[0])} does not exist; create it first or choose another folder`);
+    if (missing.length > newLevels || dirname(at) === at) throw new InputError(`${flag} ${path}: ${dirname(at) === at ? at : missing[0]} does not exist; create it first or choose another folder`);
     at = dirname(at);
   }
   for (const dir of missing) {

@@ -88,6 +88,13 @@ export async function readEventFile(file: string, onEvent: (e: GatewayEvent) => 
       watcher.close();
       reject(fileProblem(file, err));
     });
+    // lines appended between the first read and the watch starting are read now
+    try {
+      at = readFrom(file, at.offset, at.lineNo, onEvent);
+    } catch (err) {
+      watcher.close();
+      reject(err);
+    }
     void follow.stop.then(() => {
       watcher.close();
       resolve();
