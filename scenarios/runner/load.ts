@@ -6,6 +6,7 @@ import { InputError } from '../../lib/errors.js';
 import type { LoadedScenario, ScenarioDef } from './definitions.js';
 import { STEP_NAMES, scenarioSchema, stepSchemas } from './schema.js';
 import { durationMs } from './duration.js';
+import { referenceProblems } from './references.js';
 import { DEFAULT_GATEWAY } from './gateway-names.js';
 
 let compiled: ValidateFunction | undefined;
@@ -63,13 +64,20 @@ export function parseScenario(text: string, file: string): LoadedScenario {
     );
   }
   const data = doc.toJS() as unknown;
+  // One pass: the schema's problems, the rules it cannot say, and names referred to before they
+  // exist, all at once (semantic rules read a file the schema refused only as far as they can).
   const validate = validator();
-  if (!validate(data)) {
-    throw new ScenarioFileError(dedupe(validate.errors ?? [], (e) => toProblem(e, doc, lineCounter, name)));
-  }
+  const problems: ScenarioProblem[] = validate(data) ? [] : dedupe(validate.errors ?? [], (e) => toProblem(e, doc, lineCounter, name));
   const def = data as unknown as ScenarioDef;
-  const semantic = semanticProblems(def).map(({ path, message }) => ({ ...locate(doc, lineCounter, path), file: name, field: fieldName(path), message }));
-  if (semantic.length > 0) throw new ScenarioFileError(semantic);
+  let rules: { path: (string | number)[]; message: string }[] = [];
+  try {
+    rules = semanticProblems(def);
+  } catch {
+    // a shape the schema already reported
+  }
+  rules.push(...referenceProblems(def));
+  problems.push(...rules.map(({ path, message }) => ({ ...locate(doc, lineCounter, path), file: name, field: fieldName(path), message })));
+  if (problems.length > 0) throw new ScenarioFileError(problems.sort((a, b) => a.line - b.line));
   const stepsNode = doc.get('steps', true);
   const stepLines = def.steps.map((_, i) => {
     const node = isSeq(stepsNode) ? (stepsNode.items[i] as Node | undefined) : undefined;

@@ -39,7 +39,7 @@ function step(name: string, properties: Record<string, unknown> = {}, required: 
 export const stepSchemas: Record<string, Record<string, unknown>> = {
   'gateway.start': step('gateway.start', {
     name: gatewayName,
-    allowlist: { anyOf: [{ const: 'default' }, { type: 'array', items: hostName }] },
+    allowlist: { anyOf: [{ const: 'default' }, { type: 'array', items: hostName }], description: '"default" (the hosts a 2016 install allowed) or a list of host names' },
     settings: {
       type: 'object',
       properties: {

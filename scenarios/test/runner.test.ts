@@ -37,17 +37,20 @@ describe('runner', () => {
     target: ${WS}.oms.opinsights.azure.com:80
     expectStatus: 403
   - do: agents.wait
-    agents: nobody
     onboarded: true
   - do: expect.counters
     counters: { rejectionCount: 1 }
 `;
-    const r = await runScenario(parseScenario(yaml, 'stops.yaml'), { parts: realParts });
+    // Validation refuses a selector no agents.start names; the runner's own check is the second line
+    // of defence, reached here by naming the agents after validation.
+    const loaded = parseScenario(yaml, 'stops.yaml');
+    (loaded.def.steps[4] as { agents?: string }).agents = 'nobody';
+    const r = await runScenario(loaded, { parts: realParts });
     expect(r.steps.map((s) => s.status)).toEqual(['passed', 'passed', 'failed', 'passed', 'failed', 'not-run']);
     expect(r.passed).toBe(false);
     expect(r.steps[2]).toMatchObject({ expected: ['rejectionCount = 5'], actual: ['rejectionCount = 0'] });
     expect(r.steps[4].summary).toContain('no agents match "nobody"');
-    expect(r.steps.map((s) => s.line)).toEqual([6, 7, 9, 11, 14, 17]);
+    expect(r.steps.map((s) => s.line)).toEqual([6, 7, 9, 11, 14, 16]);
     expect(r.teardown).toEqual([]);
     // The gateway child process was stopped, and its last words (102) read from its event log.
     const pid = Number(/pid (\d+)/.exec(r.steps[1].summary ?? '')?.[1]);
@@ -103,7 +106,12 @@ describe('runner', () => {
     client: port-80
     absent: [105]
 `;
-    const r = await runScenario(parseScenario(yaml, 'typo.yaml'), { parts: realParts });
+    // Found before running (issue 17) ...
+    expect(() => parseScenario(yaml, 'typo.yaml')).toThrow('typo.yaml:14:13: steps[3].client: no agent, agent group or probe is called "port80"; this scenario has: port-80');
+    // ... and, should a name get past validation, by the runner too.
+    const loaded = parseScenario(yaml.replace('client: port80', 'client: port-80'), 'typo.yaml');
+    (loaded.def.steps[3] as { client?: string }).client = 'port80';
+    const r = await runScenario(loaded, { parts: realParts });
     expect(r.steps.map((s) => s.status)).toEqual(['passed', 'passed', 'passed', 'failed', 'failed']);
     expect(r.steps[3].summary).toBe('no agent, agent group or probe is called "port80"; known so far: port-80');
     // The right name sees the probe's 105, so the absence fails for the right reason.

@@ -203,14 +203,16 @@ describe('scenario validator', () => {
         [12, 'steps[3].backends'],
         [13, 'steps[3].healthCheck.falls'],
         [13, 'steps[3].healthCheck.interval'],
+        [15, 'steps[4].backend'],
         [16, 'steps[4].state'],
         [18, 'steps[5].name'],
         [21, 'steps[6].whenTunnelsOpen'],
+        [22, 'steps[7]'],
       ]);
       expect(problems.find((p) => p.field === 'steps[4].state')?.message).toBe('must be one of: "UP", "DOWN" (got "down")');
       expect(problems.find((p) => p.field === 'steps[5].name')?.message).toContain('a gateway name: lowercase letters, digits and "-"');
       expect(problems.find((p) => p.field === 'steps[3].healthCheck.falls')?.message).toContain('allowed here: interval, fall, rise');
-      // The ledger check without anything to check is a semantic problem, reported once the schema passes.
+      // Schema problems and the rules the schema cannot say come in one pass (issue 17); alone too:
       const [ledger] = problemsOf(`${head}  - do: expect.ledger
     title: nothing
 `);
@@ -220,5 +222,54 @@ describe('scenario validator', () => {
 
   it('says which file could not be read', () => {
     expect(() => loadScenarioFile(join(__dirname, 'nope.yaml'))).toThrow(/cannot read scenario file .*nope\.yaml/);
+  });
+});
+
+describe('one pass, plain words, names checked before running (issue 17)', () => {
+  const file = `name: typos
+title: typos
+description: every kind of mistake at once
+workspaces:
+  - id: 7a3c2f10-4b1e-4d7a-9c55-2f0e8b6d1a42
+steps:
+  - do: gateway.start
+    allowlist: maybe
+  - do: agents.start
+    os: linux
+    count: 2
+  - do: probe.connect
+    as: sneaky
+    target: example.com:443
+  - do: agents.wait
+    agents: linx
+    onboarded: true
+  - do: expect.counters
+    counters:
+      rejectionCount: { min: 1 }
+      rejectCount: { min: 1 }
+  - do: expect.events
+    client: sneeky
+    sequence: [103, 105]
+  - do: expect.events
+    client: linux-2
+    sequence: [103]
+  - do: clock.advance
+    by: 0s
+`;
+  it('reports schema, rule and reference problems together, each naming what there is', () => {
+    let err: unknown;
+    try {
+      parseScenario(file, 'typos.yaml');
+    } catch (e) {
+      err = e;
+    }
+    const problems = (err as { problems: Array<{ line: number; field: string; message: string }> }).problems;
+    expect(problems.map((p) => [p.line, p.field, p.message])).toEqual([
+      [8, 'steps[0].allowlist', 'must be "default" (the hosts a 2016 install allowed) or a list of host names (got "maybe")'],
+      [16, 'steps[3].agents', 'no agent or agent group is called "linx"; agents.start steps start: linux, linux-1, linux-2'],
+      [21, 'steps[4].counters.rejectCount', expect.stringMatching(/^unknown counter "rejectCount"; the gateway has: activeClientConnections, .*rejectionCount/)],
+      [23, 'steps[5].client', 'no agent, agent group or probe is called "sneeky"; this scenario has: linux, linux-1, linux-2, sneaky'],
+      [29, 'steps[7].by', 'must be more than 0'],
+    ]);
   });
 });
