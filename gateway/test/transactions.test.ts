@@ -131,3 +131,39 @@ describe('50 concurrent adds through each path all survive', () => {
     expect(hosts.filter((h) => !live.includes(h))).toEqual([]);
   }, 60_000);
 });
+
+describe('the edit lock', () => {
+  test('an edit waits for another editor holding the lock, then re-reads: neither change is lost', async () => {
+    const { editAllowlistFile } = await import('../allowlist/allowlist-file.js');
+    const file = join(work.dir, 'allowedlist_server.txt');
+    writeFileSync(file, 'a.example.com\n');
+    // another editor (a live process) holds the lock while it writes its own change
+    const holder = spawn('sleep', ['30']);
+    try {
+      writeFileSync(`${file}.lock`, String(holder.pid));
+      const mine = editAllowlistFile(file, 'hosts', 'add', ['mine.example.com']);
+      let done = false;
+      void mine.then(() => (done = true));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(done).toBe(false); // still waiting for the lock: nothing read yet
+      writeFileSync(file, 'a.example.com\ntheirs.example.com\n');
+      const { unlinkSync } = await import('node:fs');
+      unlinkSync(`${file}.lock`);
+      expect((await mine).changed).toEqual(['mine.example.com']);
+      expect(readFileSync(file, 'utf8')).toBe('a.example.com\ntheirs.example.com\nmine.example.com\n');
+    } finally {
+      holder.kill();
+    }
+  });
+
+  test('a lock left by a process that is gone is taken over', async () => {
+    const { editAllowlistFile } = await import('../allowlist/allowlist-file.js');
+    const file = join(work.dir, 'allowedlist_server.txt');
+    writeFileSync(file, 'a.example.com\n');
+    const gone = spawn(process.execPath, ['-e', '']);
+    await new Promise((r) => gone.once('exit', r));
+    writeFileSync(`${file}.lock`, String(gone.pid));
+    expect((await editAllowlistFile(file, 'hosts', 'add', ['b.example.com'], { lockTimeoutMs: 2000 })).changed).toEqual(['b.example.com']);
+    expect(readFileSync(file, 'utf8')).toBe('a.example.com\nb.example.com\n');
+  });
+});
