@@ -63,7 +63,8 @@ export function parseClockFlag(value: string | undefined): { clock: Clock; manua
   if (!m) throw new InputError(`--clock must be "system", "manual" or "manual=<ISO time>" (e.g. manual=2016-03-01T23:59:00Z), got ${JSON.stringify(value)}`);
   if (m[1] === undefined) return { clock: new ManualClock(Date.now()), manual: true };
   const t = Date.parse(m[1]);
-  if (Number.isNaN(t) || !realCalendarDate(m[1])) throw new InputError(`--clock manual=<time>: ${JSON.stringify(m[1])} is not a real ISO time such as 2016-03-01T23:59:00Z`);
+  if (Number.isNaN(t)) throw new InputError(`--clock manual=<time>: ${JSON.stringify(m[1])} is not an ISO time such as 2016-03-01T23:59:00Z`);
+  if (!realCalendarDate(m[1])) throw new InputError(`--clock manual=<time>: ${JSON.stringify(m[1])} is not a real date (that month has no such day); e.g. 2016-03-01T23:59:00Z`);
   return { clock: new ManualClock(t), manual: true };
 }
 
