@@ -1,14 +1,13 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { listen } from '../lib/listen.js';
-import { headerValue, readRequestHead, type RequestHead } from './connect/request-head.js';
-import { AuthorityError, parseAuthority, type Authority } from './connect/authority.js';
+import { readRequestHead, type RequestHead } from './connect/request-head.js';
+import type { Authority } from './connect/authority.js';
+import { judge, refusalForHead } from './connect/judge.js';
 import type { EventDetails, EventLog } from './events/event-log.js';
 import type { GatewayCounters } from './counters/counters.js';
 import { maskCredential, type LiveSettings } from './live-settings.js';
-import { connectDirect } from './routes/direct.js';
-import { connectViaRelay } from './routes/relay.js';
-import { UpstreamError } from './routes/upstream-error.js';
-import { CONNECTION_ESTABLISHED, REFUSALS, refusalResponse, type RefusalKind } from './statuses.js';
+import { openRoute } from './routes/open-route.js';
+import { CONNECTION_ESTABLISHED, REFUSALS, refusalResponse, type Refusal } from './statuses.js';
 import { startTunnel, type Inspector, type Tunnel } from './tunnel.js';
 import type { TlsPolicy } from './tls/types.js';
 
@@ -36,12 +35,18 @@ interface Conn {
   port: number;
   tunnel?: Tunnel;
   upstream?: Socket;
+  /** Set once the client got its answer (200 or a refusal): nothing else may be written. */
+  answered?: boolean;
 }
 
 /** After a refusal the client gets this long to read the answer and hang up before we do. */
 const LINGER_MS = 2000;
 
-/** Accepts client connections, reads one CONNECT, applies policy and hands accepted ones to a tunnel. */
+/**
+ * Accepts client connections and serves one CONNECT each, top to bottom:
+ * parse (read the head) → judge (policy, a pure function) → route (open the upstream) → tunnel.
+ * Every refusal on the way is a value handed to `refuse`, which logs and answers from the REFUSALS table.
+ */
 export class ProxyServer {
   private readonly server: Server;
   private readonly conns = new Set<Conn>();
@@ -80,12 +85,16 @@ export class ProxyServer {
   }
 
   /**
-   * Stops accepting; connections still reading a request are closed; tunnels keep running.
+   * Stops accepting. Connections not yet answered (still sending their request, or waiting for
+   * their upstream) get 503 "shutting down" and are closed; tunnels keep running.
    * Resolves once the listening socket is gone (net.Server's own close callback would wait for every tunnel).
    */
   async stopAccepting(): Promise<void> {
     this.closing = true;
-    for (const c of this.conns) if (!c.tunnel && !c.upstream) c.socket.destroy();
+    for (const c of this.conns) {
+      if (c.answered) continue;
+      this.answer(c, { kind: 'shutting-down', detail: 'the gateway is shutting down', answer: 'The gateway is shutting down; try again later.' }, { linger: false });
+    }
     if (this.server.listening) this.server.close();
     while (this.server.listening) await new Promise((r) => setImmediate(r));
   }
@@ -118,8 +127,8 @@ export class ProxyServer {
       return;
     }
     if (this.conns.size >= this.o.limits.maxConnections) {
-      this.log(400, `Connection limit (${this.o.limits.maxConnections}) reached; refused connection from ${ip}:${conn.port}`, conn);
-      this.refuse(conn, 'over-capacity', `The gateway is at its connection limit (${this.o.limits.maxConnections}); try again later.`);
+      const limit = this.o.limits.maxConnections;
+      this.refuse(conn, { kind: 'over-capacity', detail: `Connection limit (${limit}) reached`, answer: `The gateway is at its connection limit (${limit}); try again later.` });
       return;
     }
     this.conns.add(conn);
@@ -128,94 +137,50 @@ export class ProxyServer {
       this.conns.delete(conn);
       this.o.counters.clientDisconnected(ip, socket.bytesRead, socket.bytesWritten);
     });
-    this.handle(conn).catch((err: unknown) => {
+    this.serve(conn).catch((err: unknown) => {
       this.log(400, `Unexpected error while serving ${ip}:${conn.port}: ${err instanceof Error ? err.message : String(err)}`, conn);
       conn.upstream?.destroy();
       socket.destroy();
     });
   }
 
-  private async handle(c: Conn): Promise<void> {
+  /** parse → judge → route → tunnel. */
+  private async serve(c: Conn): Promise<void> {
     const { limits } = this.o;
-    const result = await readRequestHead(c.socket, limits.maxHeadBytes, limits.headerTimeoutMs);
-    if (!result.ok) {
-      const f = result.failure;
-      if (f.kind === 'closed') return void c.socket.destroy();
-      this.log(104, `Bad request from ${c.ip}:${c.port}: ${f.reason}`, c, { fields: { outcome: f.kind } });
-      return this.refuse(c, f.kind, `Bad request: ${f.reason}`);
+    const read = await readRequestHead(c.socket, limits.maxHeadBytes, limits.headerTimeoutMs);
+    if (c.answered) return; // answered while reading (shutting down)
+    if (!read.ok) {
+      const refusal = refusalForHead(read.failure);
+      return refusal ? this.refuse(c, refusal) : void c.socket.destroy();
     }
-    const head = result.head;
-    if (head.method !== 'CONNECT') {
-      this.log(104, `Not a CONNECT request from ${c.ip}:${c.port}: ${head.method} ${truncate(head.target)}`, c, { fields: { outcome: 'not-connect', method: head.method } });
-      return this.refuse(c, 'not-connect', 'This gateway only serves CONNECT host:port requests.', { Allow: 'CONNECT' });
-    }
-    const length = headerValue(head.headers, 'content-length');
-    if (headerValue(head.headers, 'transfer-encoding') !== undefined || (length !== undefined && length !== '0')) {
-      // A CONNECT has no body; bytes after the head belong to the tunnel, so a declared body is ambiguous.
-      this.log(104, `Bad request from ${c.ip}:${c.port}: a CONNECT request must not declare a body (Content-Length/Transfer-Encoding)`, c, { fields: { outcome: 'malformed' } });
-      return this.refuse(c, 'malformed', 'Bad request: a CONNECT request must not declare a body (Content-Length/Transfer-Encoding)');
-    }
-    let authority: Authority;
-    try {
-      authority = parseAuthority(head.target);
-    } catch (err) {
-      if (!(err instanceof AuthorityError)) throw err;
-      this.log(104, `Bad request from ${c.ip}:${c.port}: ${err.message}`, c, { fields: { outcome: 'malformed' } });
-      return this.refuse(c, 'malformed', `Bad request: ${err.message}`);
-    }
-    const target = authority.display;
+    const head = read.head;
     const settings = this.o.settings();
-    this.log(103, `Got request from ${c.ip}:${c.port}: CONNECT ${target} ${head.version}${formatHeaders(head)}`, c, {
-      target,
-      fields: { headers: maskedHeaders(head) },
-    });
+    const judgement = judge(head, settings);
+    if (judgement.authority) this.logRequest(c, head, judgement.authority);
+    if (judgement.verdict === 'refuse') return this.refuse(c, judgement.refusal);
 
-    if (settings.proxyAuth && !settings.proxyAuth.matches(headerValue(head.headers, 'proxy-authorization'))) {
-      const why = headerValue(head.headers, 'proxy-authorization') ? 'wrong proxy credentials' : 'no proxy credentials';
-      this.log(104, `Proxy authentication failed for ${c.ip}:${c.port}: CONNECT ${target} (${why})`, c, { target, fields: { outcome: 'proxy-auth-required' } });
-      return this.refuse(c, 'proxy-auth-required', 'Proxy authentication required.', { 'Proxy-Authenticate': 'Basic realm="OMS Gateway"' });
-    }
-    if (!settings.allowlist.allows(authority.host)) {
-      this.log(105, `Target host (${authority.host}) is forbidden`, c, { target, fields: { outcome: 'forbidden-host' } });
-      return this.refuse(c, 'forbidden-host', `Target host (${authority.host}) is forbidden`);
-    }
-    if (!settings.allowedPorts.has(authority.port)) {
-      this.log(105, `Target port (${authority.port}) of host (${authority.host}) is forbidden`, c, { target, fields: { outcome: 'forbidden-port' } });
-      return this.refuse(c, 'forbidden-port', `Target port (${authority.port}) is forbidden; allowed: ${[...settings.allowedPorts].join(', ')}`);
-    }
-    await this.connectUpstream(c, authority, head, settings);
+    const authority = judgement.authority;
+    const started = performance.now();
+    const route = await openRoute(authority, settings, limits.connectTimeoutMs);
+    if (!route.ok) return this.refuse(c, route.refusal);
+    if (c.answered || c.socket.destroyed) return void route.upstream.destroy();
+    this.tunnel(c, head, authority, settings, route.upstream, route.via, performance.now() - started);
   }
 
-  private async connectUpstream(c: Conn, authority: Authority, head: RequestHead, settings: LiveSettings): Promise<void> {
+  /** Event 103: every CONNECT whose target parsed, before it is allowed or refused. */
+  private logRequest(c: Conn, head: RequestHead, authority: Authority): void {
     const target = authority.display;
-    const started = performance.now();
-    const mapped = settings.hostMap.lookup(authority.host);
-    let upstream: Socket;
-    let route: string;
-    try {
-      if (mapped) {
-        route = `host map ${mapped.host}:${mapped.port}`;
-        upstream = await connectDirect({ host: mapped.host, port: mapped.port, label: `${target} (mapped to ${mapped.host}:${mapped.port})`, refusePrivate: false, timeoutMs: this.o.limits.connectTimeoutMs });
-      } else if (settings.relay) {
-        route = `relay ${settings.relay.host}:${settings.relay.port}`;
-        upstream = await connectViaRelay(settings.relay, target, this.o.limits.connectTimeoutMs);
-      } else {
-        route = 'direct';
-        upstream = await connectDirect({ host: authority.host, port: authority.port, label: target, refusePrivate: !settings.allowPrivateUpstream, timeoutMs: this.o.limits.connectTimeoutMs });
-      }
-    } catch (err) {
-      if (!(err instanceof UpstreamError)) throw err;
-      const eventId = REFUSALS[err.kind].eventId;
-      if (eventId !== null) this.log(eventId, err.kind === 'private-upstream' ? err.message : `Cannot reach ${target}: ${err.message}`, c, { target, fields: { outcome: err.kind } });
-      return this.refuse(c, err.kind, err.kind === 'private-upstream' ? err.message : `Cannot reach ${target}: ${err.message}`);
-    }
-    if (c.socket.destroyed) return void upstream.destroy();
+    this.log(103, `Got request from ${c.ip}:${c.port}: CONNECT ${target} ${head.version}${formatHeaders(head)}`, c, { target, fields: { headers: maskedHeaders(head) } });
+  }
+
+  private tunnel(c: Conn, head: RequestHead, authority: Authority, settings: LiveSettings, upstream: Socket, via: string, connectMs: number): void {
+    const target = authority.display;
     c.upstream = upstream;
-    const connectMs = performance.now() - started;
+    c.answered = true;
     this.o.counters.tunnelOpened(connectMs);
     c.socket.write(CONNECTION_ESTABLISHED);
     const inspector = settings.tlsInspection ? this.o.createInspector({ connectHost: authority.host, policy: settings.tlsPolicy, clientAllowlist: settings.clientAllowlist }) : undefined;
-    if (this.o.debugEvents) this.log(200, `Tunnel to ${target} open via ${route} (connect ${connectMs.toFixed(1)} ms)`, c, { target, fields: { route, connectMs } });
+    if (this.o.debugEvents) this.log(200, `Tunnel to ${target} open via ${via} (connect ${connectMs.toFixed(1)} ms)`, c, { target, fields: { route: via, connectMs } });
     c.tunnel = startTunnel({
       client: c.socket,
       upstream,
@@ -244,12 +209,27 @@ export class ProxyServer {
     });
   }
 
-  /** Answers with the refusal's status and closes; the client gets LINGER_MS to read it. */
-  private refuse(c: Conn, kind: RefusalKind, body: string, headers: Record<string, string> = {}): void {
+  /** The one refusal path: the event the table names for the kind (if any), then the answer. */
+  private refuse(c: Conn, r: Refusal): void {
+    const { eventId, event } = REFUSALS[r.kind];
+    if (eventId !== null) this.log(eventId, event(`${c.ip}:${c.port}`, r.detail), c, { ...(r.target !== undefined ? { target: r.target } : {}), fields: { outcome: r.kind, ...r.fields } });
+    this.answer(c, r, { linger: true });
+  }
+
+  /**
+   * Answers with the refusal's status and closes. With `linger` the client gets LINGER_MS to read
+   * the answer and hang up first; without (shutting down) the socket goes once the answer is flushed.
+   */
+  private answer(c: Conn, r: Refusal, o: { linger: boolean }): void {
     const s = c.socket;
-    if (s.destroyed) return;
+    if (c.answered || s.destroyed) return;
+    c.answered = true;
     s.removeAllListeners('data');
-    s.end(refusalResponse(kind, body, headers));
+    if (!o.linger) {
+      s.end(refusalResponse(r.kind, r.answer), () => s.destroy());
+      return;
+    }
+    s.end(refusalResponse(r.kind, r.answer));
     s.resume(); // discard whatever else the client sends until it hangs up
     const t = setTimeout(() => s.destroy(), LINGER_MS);
     t.unref();
@@ -263,10 +243,6 @@ export class ProxyServer {
 
 function normaliseIp(ip: string): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
-}
-
-function truncate(s: string, n = 200): string {
-  return s.length > n ? s.slice(0, n) + '...' : s;
 }
 
 const SECRET_HEADERS = new Set(['proxy-authorization', 'authorization']);

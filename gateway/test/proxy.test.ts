@@ -433,6 +433,37 @@ describe('counters', () => {
 });
 
 describe('shutdown', () => {
+  test('close() answers connections not yet served with 503 "shutting down" (no event); an open tunnel is drained, not answered', async () => {
+    const hung = await startSilentServer(); // a relay that never answers: the second client waits for its upstream
+    const gw = createGateway({ listenPort: 0, adminPort: null, allowlist: ['plain.example.test', 'relayed.example.test'], hostMap: [`plain.example.test=127.0.0.1:${tcpEcho.port}`], relayProxy: `http://127.0.0.1:${hung.port}`, tlsInspection: false, drainTimeoutMs: 200 });
+    await gw.start();
+    const port = gw.proxyAddress.port;
+    // Positive control on the same gateway: a served client has its tunnel, and close() does not answer it.
+    const tunnel = await rawRequest(port, connectRequest('plain.example.test:443'));
+    expect(tunnel.status).toBe(200);
+    const reading = net.connect(port, '127.0.0.1');
+    reading.write('CONNECT plain.example.test:443 HTTP/1.1\r\n'); // the head never ends
+    const waiting = net.connect(port, '127.0.0.1');
+    waiting.write(connectRequest('relayed.example.test:443'));
+    const replies = [reading, waiting, tunnel.socket].map((s) => {
+      const chunks: Buffer[] = [];
+      s.on('data', (c) => chunks.push(c));
+      s.on('error', () => undefined);
+      return new Promise<string>((resolve) => s.once('close', () => resolve(Buffer.concat(chunks).toString('latin1'))));
+    });
+    await eventually(() => gw.counters.snapshot().activeClientConnections === 3 && gw.events.list({ ids: [103] }).length === 2, 'three clients, two requests logged');
+    const seqBefore = gw.events.lastSeq;
+    await gw.close();
+    const [toReading, toWaiting, toTunnel] = await Promise.all(replies);
+    const shuttingDown = /^HTTP\/1\.1 503 Service Unavailable\r\n[^]*\r\n\r\nThe gateway is shutting down; try again later\.\n$/;
+    expect(toReading).toMatch(shuttingDown);
+    expect(toWaiting).toMatch(shuttingDown);
+    expect(toTunnel).toBe(''); // its 200 came before; nothing else was written to it
+    // No refusal event for the shutdown answers: only 102 (stopped) and the drain's 100 for the tunnel.
+    expect(gw.events.list({ since: seqBefore }).map((e) => e.id)).toEqual([102, 100]);
+    await hung.close();
+  });
+
   test('close() logs 102, drains tunnels up to drainTimeoutMs and frees the port', async () => {
     const gw = createGateway({ listenPort: 0, adminPort: null, allowlist: ['plain.example.test'], hostMap: [`plain.example.test=127.0.0.1:${tcpEcho.port}`], tlsInspection: false, drainTimeoutMs: 100 });
     await gw.start();
