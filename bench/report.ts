@@ -1,5 +1,5 @@
 import type { BenchResults } from './run.js';
-import { barChart, escapeXml, htmlPage, htmlTable } from '../load/report/svg.js';
+import { barChart, escapeXml, htmlPage, htmlTable } from '../harness/svg.js';
 
 export const OURS = 'omsgw';
 /** Peers omsgw is compared against (ratio columns), in order. */

@@ -3,8 +3,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../lib/paths.js';
 import { InputError } from '../lib/errors.js';
-import { generateBenchCerts } from './certs.js';
-import { spawnReady, type ReadyChild } from './child.js';
+import { generateBenchCerts } from '../harness/certs.js';
+import { spawnReady, type ReadyChild } from '../harness/child.js';
 import { ALL_PEERS, type BenchContext, type RunningPeer } from './peers/index.js';
 import { ensureDebianPackages } from './peers/install.js';
 import * as w from './workloads.js';
@@ -104,7 +104,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   let upstream: ReadyChild<{ port: number; pid: number }> | undefined;
   const running: RunningPeer[] = [];
   try {
-    upstream = await spawnReady(process.execPath, [join(packageRoot(), 'dist', 'bench', 'upstream', 'main.js'), certs.files.serverCert, certs.files.serverKey], {
+    upstream = await spawnReady(process.execPath, [join(packageRoot(), 'dist', 'harness', 'upstream', 'main.js'), certs.files.serverCert, certs.files.serverKey], {
       prefix: 'omsgw-bench-upstream-ready',
     });
     const ctx: BenchContext = {

@@ -15,7 +15,7 @@ import { TlsInspector } from '../gateway/tls/inspector.js';
 import { DEFAULT_TLS_POLICY } from '../gateway/tls/policy.js';
 import type { TlsInspectorOptions } from '../gateway/tls/inspector.js';
 import { clearCertificateSubjectCache } from '../gateway/tls/certificate-subject.js';
-import { generateBenchCerts } from './certs.js';
+import { generateBenchCerts } from '../harness/certs.js';
 
 interface Chunk {
   client: boolean;

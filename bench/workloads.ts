@@ -1,7 +1,7 @@
-import { expandSourceRange } from '../load/driver/loopback.js';
-import { spawnDriver } from '../load/driver/spawn.js';
-import type { DriverOptions, DriverResult } from '../load/driver/types.js';
-import type { BenchCerts } from './certs.js';
+import { expandSourceRange } from '../harness/driver/loopback.js';
+import { spawnDriver } from '../harness/driver/spawn.js';
+import type { DriverOptions, DriverResult } from '../harness/driver/types.js';
+import type { BenchCerts } from '../harness/certs.js';
 import type { RunningPeer } from './peers/index.js';
 import { rssBytes } from './proc.js';
 

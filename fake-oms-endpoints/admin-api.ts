@@ -1,7 +1,21 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FakeCloud } from './cloud.js';
+import type { FaultSet } from './faults.js';
 import { GUID_RE } from './hosts.js';
+import type { IngestionLedger } from './ledger.js';
+import type { RegisteredAgent } from './registry.js';
+
+/** What the lab API reads and changes: the fake cloud's ledger, agents, faults and routing facts, nothing else. */
+export interface LabApiBackend {
+  readonly ledger: Pick<IngestionLedger, 'totals' | 'summary' | 'reset'>;
+  agents(filter?: { workspaceId?: string }): RegisteredAgent[];
+  readonly faults: Pick<FaultSet, 'list' | 'addAll' | 'clear' | 'remove'>;
+  readonly port: number;
+  readonly proxyUrl: string;
+  readonly caCertPath: string;
+  workspaceIds(): string[];
+  hostMapEntries(): string[];
+}
 
 const MAX_ADMIN_BODY = 64 * 1024;
 
@@ -43,7 +57,7 @@ export class AdminApi {
   private readonly server: http.Server;
   port = 0;
 
-  constructor(private readonly cloud: FakeCloud, private readonly host: string, private readonly wantedPort: number) {
+  constructor(private readonly cloud: LabApiBackend, private readonly host: string, private readonly wantedPort: number) {
     this.server = http.createServer((req, res) => {
       this.route(req, res).catch((err: Error & { status?: number }) => send(res, err.status ?? 400, { error: err.message }));
     });

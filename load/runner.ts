@@ -6,17 +6,17 @@ import { join } from 'node:path';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { InputError } from '../lib/errors.js';
 import { packageRoot } from '../lib/paths.js';
-import { generateBenchCerts } from '../bench/certs.js';
-import { spawnReady, type ReadyChild } from '../bench/child.js';
-import { freeLoopbackPort } from '../bench/peers/free-port.js';
+import { generateBenchCerts } from '../harness/certs.js';
+import { spawnReady, type ReadyChild } from '../harness/child.js';
+import { freeLoopbackPort } from '../harness/free-port.js';
 import { spawnGateway, type GatewayProcess } from '../gateway/process.js';
 import { createFakeCloud, type FakeCloud } from '../fake-oms-endpoints/index.js';
 import { createFleet, type AgentBehavior, type Fleet, type SimulatedAgent } from '../simulators/agent-core/index.js';
 import { checkRecords, compareCounters, type AccuracyReport, type AccuracySample, type GatewayCounterValues, type TruthValues } from './accuracy.js';
-import { assertLoopback, expandSourceRange } from './driver/loopback.js';
-import { spawnDriver, type SpawnedDriver } from './driver/spawn.js';
-import { newHistogram, recordSince, summarize } from './driver/stats.js';
-import type { DriverResult, DriverSample, Endpoint, LatencySummary } from './driver/types.js';
+import { assertLoopback, expandSourceRange } from '../harness/driver/loopback.js';
+import { spawnDriver, type SpawnedDriver } from '../harness/driver/spawn.js';
+import { newHistogram, recordSince, summarize } from '../harness/driver/stats.js';
+import type { DriverResult, DriverSample, Endpoint, LatencySummary } from '../harness/driver/types.js';
 import { emptyProbeTally, probeConnect, type ProbeTally } from './probes.js';
 import { establishedClientConnections } from './truth/proc-net.js';
 
@@ -218,7 +218,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     } else {
       const certs = generateBenchCerts(join(workDir, 'certs'));
       driverTls = { ca: certs.serverCert, cert: certs.clientCert, key: certs.clientKey };
-      upstream = await spawnReady(process.execPath, [join(packageRoot(), 'dist', 'bench', 'upstream', 'main.js'), certs.files.serverCert, certs.files.serverKey, String(o.targetPort ?? 0)], { prefix: 'omsgw-bench-upstream-ready' });
+      upstream = await spawnReady(process.execPath, [join(packageRoot(), 'dist', 'harness', 'upstream', 'main.js'), certs.files.serverCert, certs.files.serverKey, String(o.targetPort ?? 0)], { prefix: 'omsgw-bench-upstream-ready' });
       hostMap.push(`${DRIVER_HOST}=127.0.0.1:${upstream.info.port}`);
       allow.push(DRIVER_HOST);
     }

@@ -1,6 +1,6 @@
 import type tls from 'node:tls';
-import { driverSecureContext, openTunnel } from '../load/driver/tunnel.js';
-import type { DriverOptions } from '../load/driver/types.js';
+import { driverSecureContext, openDriverTunnel } from '../harness/driver/tunnel.js';
+import type { DriverOptions } from '../harness/driver/types.js';
 import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
 
 /**
@@ -78,7 +78,7 @@ export class PacedChurn {
   private async once(): Promise<void> {
     const noop = () => undefined;
     const options = { mode: 'churn', proxy: this.o.proxy, target: this.o.target, tls: this.o.tls, connections: 1, durationMs: 1, timeoutMs: 10_000 } as DriverOptions;
-    const socket = await openTunnel(options, undefined, { opened: noop, closed: noop, connectStatus: noop }, this.context);
+    const socket = await openDriverTunnel(options, undefined, { opened: noop, closed: noop, connectStatus: noop }, this.context);
     this.sockets.add(socket);
     try {
       await new Promise<void>((resolve, reject) => {

@@ -1,10 +1,10 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliPath, packageRoot } from '../../lib/paths.js';
-import type { BenchCerts } from '../certs.js';
-import { spawnListening, spawnReady, type ReadyChild } from '../child.js';
-import type { Endpoint } from '../../load/driver/types.js';
-import { freeLoopbackPort } from './free-port.js';
+import type { BenchCerts } from '../../harness/certs.js';
+import { spawnListening, spawnReady, type ReadyChild } from '../../harness/child.js';
+import type { Endpoint } from '../../harness/driver/types.js';
+import { freeLoopbackPort } from '../../harness/free-port.js';
 import { findExecutable } from './install.js';
 
 export interface BenchContext {

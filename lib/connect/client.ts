@@ -198,7 +198,7 @@ function readAnswer<T>(req: TunnelRequest & { proxy?: Endpoint }, raw: net.Socke
 
 export function parseAnswer(head: string, rest: Buffer): ConnectAnswer {
   const [statusLine, ...headerLines] = head.split('\r\n');
-  const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
+  const m = /^HTTP\/1\.[01] (\d{3})(?:\s+(.*))?/.exec(statusLine);
   const headers: Record<string, string> = {};
   for (const line of headerLines) {
     const colon = line.indexOf(':');

@@ -1,5 +1,5 @@
 import type { LoadReport } from '../runner.js';
-import { escapeXml, htmlPage, htmlTable, lineChart, type Series } from './svg.js';
+import { escapeXml, htmlPage, htmlTable, lineChart, type Series } from '../../harness/svg.js';
 
 /** Self-contained HTML: counters vs truth over time, latency and throughput over time, tables. */
 export function renderLoadHtml(r: LoadReport): string {

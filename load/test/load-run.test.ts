@@ -134,7 +134,7 @@ test.each([
 
 test('--gateway: any CONNECT proxy can be loaded (here the naive proxy routing to --target-port); without --admin no counters are compared', async () => {
   const { NaiveConnectProxy } = await import('../../bench/peers/naive-proxy.js');
-  const { freeLoopbackPort } = await import('../../bench/peers/free-port.js');
+  const { freeLoopbackPort } = await import('../../harness/free-port.js');
   const { FORBIDDEN_HOST } = await import('../runner.js');
   const targetPort = await freeLoopbackPort();
   const proxy = new NaiveConnectProxy({ host: '127.0.0.1', port: targetPort }, [FORBIDDEN_HOST]);

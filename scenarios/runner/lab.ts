@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { ManualClock } from '../../lib/clock.js';
 import type { AgentTlsDef, LoadedScenario, WorkspaceDef } from './definitions.js';
 import { EventCollector } from './events.js';
-import { closeAgent } from './steps/agents.js';
 import { DEFAULT_GATEWAY } from './gateway-names.js';
 
 /** What the runner needs of a gateway child process (gateway/process.ts spawnGateway). */
@@ -94,6 +93,12 @@ export interface LabAgent {
   handle: AgentHandle;
   /** The promise of the agent's last run-once, so waits can see it settle. */
   running?: Promise<unknown>;
+}
+
+/** Lets the agent's last run-once settle, then closes it (queued records are kept). */
+export async function closeAgent(agent: LabAgent): Promise<void> {
+  await agent.running;
+  await agent.handle.close();
 }
 
 /** One named gateway of the lab, across its processes (restarts keep its folder and proxy port). */

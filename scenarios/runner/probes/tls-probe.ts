@@ -1,6 +1,7 @@
 import { connect as tlsConnect } from 'node:tls';
+import { withDeadline } from '../../../lib/connect/index.js';
 import type { ProxyTarget } from './raw-request.js';
-import { openTunnel } from './connect-probe.js';
+import { connectProbeTunnel } from './connect-probe.js';
 
 export interface TlsProbeResult {
   /** 'handshake': TLS completed through the tunnel; 'closed': the tunnel was cut first; 'refused': CONNECT was not answered 200. */
@@ -20,29 +21,23 @@ export async function probeTls(
   opts: { version: 'TLSv1.2' | 'TLSv1.3'; servername?: string },
   timeoutMs = 5000,
 ): Promise<TlsProbeResult> {
-  const tunnel = await openTunnel(proxy, bindAddress, target, timeoutMs);
-  if (tunnel.status !== 200) {
-    tunnel.socket.destroy();
+  const tunnel = await connectProbeTunnel(proxy, bindAddress, target, timeoutMs);
+  if (tunnel.status !== 200 || !tunnel.socket) {
+    tunnel.socket?.destroy();
     return { outcome: 'refused', detail: `CONNECT answered: ${tunnel.statusLine}` };
   }
+  const socket = tunnel.socket;
+  if (tunnel.rest.length) socket.unshift(tunnel.rest);
   const host = target.replace(/:\d+$/, '');
-  return new Promise((resolve) => {
-    const tls = tlsConnect({
-      socket: tunnel.socket,
-      servername: opts.servername ?? host,
-      minVersion: opts.version,
-      maxVersion: opts.version,
-      rejectUnauthorized: false,
-    });
-    const finish = (r: TlsProbeResult) => {
-      clearTimeout(timer);
+  // Every outcome resolves (the deadline too): the probe reports what the proxy did, it does not fail.
+  return withDeadline<TlsProbeResult>({ timeoutMs, onTimeout: (s) => s.resolve({ outcome: 'closed', detail: `no TLS handshake within ${timeoutMs}ms` }) }, (s) => {
+    const tls = tlsConnect({ socket, servername: opts.servername ?? host, minVersion: opts.version, maxVersion: opts.version, rejectUnauthorized: false });
+    s.onSettled(() => {
       tls.destroy();
-      tunnel.socket.destroy();
-      resolve(r);
-    };
-    const timer = setTimeout(() => finish({ outcome: 'closed', detail: `no TLS handshake within ${timeoutMs}ms` }), timeoutMs);
-    tls.once('secureConnect', () => finish({ outcome: 'handshake', detail: `${tls.getProtocol()} handshake completed` }));
-    tls.once('error', (err) => finish({ outcome: 'closed', detail: `tunnel closed during the handshake (${err.message})` }));
-    tls.once('close', () => finish({ outcome: 'closed', detail: 'tunnel closed during the handshake' }));
+      socket.destroy();
+    });
+    tls.once('secureConnect', () => s.resolve({ outcome: 'handshake', detail: `${tls.getProtocol()} handshake completed` }));
+    tls.once('error', (err) => s.resolve({ outcome: 'closed', detail: `tunnel closed during the handshake (${err.message})` }));
+    tls.once('close', () => s.resolve({ outcome: 'closed', detail: 'tunnel closed during the handshake' }));
   });
 }

@@ -1,5 +1,5 @@
 import type { AgentsRunOnceStep, AgentsStartStep, AgentsStopStep, AgentsWaitStep } from '../definitions.js';
-import type { Lab, LabAgent } from '../lab.js';
+import { closeAgent, type Lab, type LabAgent } from '../lab.js';
 import { durationMs } from '../duration.js';
 import { failed, passed, pollUntil, type StepImpl } from '../step-types.js';
 
@@ -32,11 +32,6 @@ function kick(agent: LabAgent): void {
  * when the agent closes), which would freeze the whole runner. The cycles end by themselves
  * (success, or the agent's own connect/request timeouts).
  */
-export async function closeAgent(agent: LabAgent): Promise<void> {
-  await agent.running;
-  await agent.handle.close();
-}
-
 export const agentsStart: StepImpl<AgentsStartStep> = {
   explain: (s) => `start ${s.count ?? 1} ${s.os} agent(s)${s.behavior ? ` (behavior ${s.behavior})` : ''}${s.via ? ` via ${s.via}` : ''}${s.proxyAuth ? ' with proxy credentials' : ''}${s.tls ? ` (TLS ${JSON.stringify(s.tls)})` : ''}`,
   async run(step, lab) {

@@ -4,7 +4,7 @@ import { InputError } from '../../lib/errors.js';
 import { Http1Connection, buildRequest } from './http1.js';
 import { assertLoopback, assertTunnelTarget } from './loopback.js';
 import { ErrorTally, errorKind, newHistogram, recordSince, summarize } from './stats.js';
-import { driverSecureContext, openTunnel, type ConnectionObserver } from './tunnel.js';
+import { driverSecureContext, openDriverTunnel, type ConnectionObserver } from './tunnel.js';
 import type { DriverOptions, DriverResult, DriverSample } from './types.js';
 
 export interface DriverHooks {
@@ -203,7 +203,7 @@ export class TunnelDriver implements ConnectionObserver {
 
   private async connect(): Promise<Http1Connection> {
     const start = process.hrtime.bigint();
-    const socket = await openTunnel(this.options, this.source(), this, this.secureContext);
+    const socket = await openDriverTunnel(this.options, this.source(), this, this.secureContext);
     recordSince(this.setup, start);
     this.tunnels++;
     return new Http1Connection(socket, this.options.timeoutMs ?? 10_000);
@@ -289,7 +289,7 @@ export class TunnelDriver implements ConnectionObserver {
         next++;
         const start = process.hrtime.bigint();
         try {
-          const socket = await openTunnel(o, this.source(), this, this.secureContext);
+          const socket = await openDriverTunnel(o, this.source(), this, this.secureContext);
           recordSince(this.setup, start);
           this.tunnels++;
           this.live.add(socket);

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateBenchCerts, type BenchCerts } from '../../bench/certs.js';
-import { BenchUpstream } from '../../bench/upstream/server.js';
+import { generateBenchCerts, type BenchCerts } from '../certs.js';
+import { BenchUpstream } from '../upstream/server.js';
 import { NaiveConnectProxy } from '../../bench/peers/naive-proxy.js';
 import { TunnelDriver, runDriver } from '../driver/run.js';
 import type { DriverOptions } from '../driver/types.js';

@@ -1,5 +1,5 @@
 /**
- * Process entry of the bench upstream: `node dist/bench/upstream/main.js <certFile> <keyFile> [port]` (port 0 = ephemeral).
+ * Process entry of the bench upstream: `node dist/harness/upstream/main.js <certFile> <keyFile> [port]` (port 0 = ephemeral).
  * Prints `omsgw-bench-upstream-ready {"port":N,"pid":P}` once listening; exits on SIGTERM or when stdin closes.
  */
 import { readFileSync } from 'node:fs';

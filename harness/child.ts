@@ -66,7 +66,7 @@ export function spawnReady<T>(
 
 /** Starts a program that prints no readiness line and waits until it accepts TCP on `port`. */
 export async function spawnListening(command: string, args: string[], port: number, opts: { timeoutMs?: number; cwd?: string } = {}): Promise<ReadyChild<{ port: number }>> {
-  const { waitForPort } = await import('./peers/free-port.js');
+  const { waitForPort } = await import('./free-port.js');
   const child = spawn(command, args, { cwd: opts.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   const tail: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {

@@ -20,10 +20,10 @@ export interface SpawnDriverOptions {
   execArgv?: string[];
 }
 
-/** Runs the driver in its own process (dist/load/driver/worker.js; build first). */
+/** Runs the driver in its own process (dist/harness/driver/worker.js; build first). */
 export function spawnDriver(options: DriverOptions, spawnOpts: SpawnDriverOptions = {}): SpawnedDriver {
   validateDriverOptions(options);
-  const child: ChildProcess = fork(join(packageRoot(), 'dist', 'load', 'driver', 'worker.js'), [], {
+  const child: ChildProcess = fork(join(packageRoot(), 'dist', 'harness', 'driver', 'worker.js'), [], {
     execArgv: spawnOpts.execArgv ?? [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
