@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import type { Endpoint } from '../load/driver/types.js';
+import type { Endpoint } from '../harness/driver/types.js';
 import type { RunningPeer } from './peers/index.js';
 import { keepalive, type KeepaliveMetrics, type WorkloadEnv } from './workloads.js';
 

@@ -166,7 +166,7 @@ export class TunnelDriver implements ConnectionObserver {
       open: this.open,
       requests: this.requests,
       errors: this.errors.total,
-      p99Us: this.interval.totalCount ? this.interval.getValueAtPercentile(99) : 0,
+      p99Us: this.interval.totalCount ? Math.min(this.interval.getValueAtPercentile(99), this.interval.maxValue) : 0,
       sources: this.sources.size,
     };
     this.interval.reset();

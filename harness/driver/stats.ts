@@ -7,16 +7,15 @@ export function newHistogram(): Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
 }
 
+/**
+ * Percentiles and max in µs. A percentile is the top of its HDR bucket (3 significant digits), which
+ * can lie above the largest value recorded: it is capped at max, so p99 ≤ max always holds.
+ */
 export function summarize(h: Histogram): LatencySummary {
   if (h.totalCount === 0) return { count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
-  return {
-    count: h.totalCount,
-    p50: h.getValueAtPercentile(50),
-    p90: h.getValueAtPercentile(90),
-    p99: h.getValueAtPercentile(99),
-    max: h.maxValue,
-    mean: Math.round(h.mean),
-  };
+  const max = h.maxValue;
+  const at = (p: number): number => Math.min(h.getValueAtPercentile(p), max);
+  return { count: h.totalCount, p50: at(50), p90: at(90), p99: at(99), max, mean: Math.round(h.mean) };
 }
 
 /** Records a duration measured with process.hrtime.bigint(), clamped to the histogram's range. */

@@ -1,4 +1,4 @@
-import type { LoadReport } from '../runner.js';
+import type { LoadReport } from './types.js';
 import { escapeXml, htmlPage, htmlTable, lineChart, type Series } from '../../harness/svg.js';
 
 /** Self-contained HTML: counters vs truth over time, latency and throughput over time, tables. */
@@ -32,10 +32,11 @@ export function renderLoadHtml(r: LoadReport): string {
     : '';
   const l = r.latency;
   const body =
-    `<p class="${r.ok ? 'ok' : 'bad'}"><b>${r.ok ? 'OK: counters exact at quiescent points, nothing lost' : 'FAILED: ' + escapeXml(r.verdict.join('; '))}</b></p>` +
+    `<p class="${r.ok ? 'ok' : 'bad'}"><b>${r.ok ? 'OK: ' + escapeXml(r.checks.map((c) => c.detail).join(', ')) : 'FAILED: ' + escapeXml(r.verdict.join('; '))}</b></p>` +
+    r.notChecked.map((n) => `<p>Not checked: ${escapeXml(n)}.</p>`).join('') +
     `<p>Profile ${escapeXml(r.profile)}, ${(r.durationMs / 1000).toFixed(1)} s, started ${escapeXml(r.startedAt)}, gateway ${escapeXml(r.gateway.kind)} at ${escapeXml(`${r.gateway.proxy.host}:${r.gateway.proxy.port}`)}.</p>` +
     htmlTable(['throughput', 'per second', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], [[r.throughput.requests, r.throughput.requestsPerSec, (l.p50 / 1000).toFixed(2), (l.p90 / 1000).toFixed(2), (l.p99 / 1000).toFixed(2), (l.max / 1000).toFixed(2)]]) +
-    `<p>Latency measures ${escapeXml(r.latencyMeasures)}.</p>` +
+    `<p>Latency of ${escapeXml(r.latencyMeasures)}.</p>` +
     `<h2>Counter accuracy</h2>${acc}${rec}` +
     `<h2>Errors by kind</h2>${htmlTable(['kind', 'count'], Object.entries(r.errorsByKind).map(([k, v]) => [k, v]))}` +
     `<p>Caused on purpose: ${r.probes.forbiddenSent} forbidden CONNECTs (${r.probes.rejectionsCaused} rejected), ${r.probes.errorProbesSent} unreachable-upstream CONNECTs (${r.probes.errorsCaused} errors).</p>` +

@@ -1,6 +1,7 @@
-import type { LoadReport } from '../runner.js';
+import type { LoadReport } from './types.js';
 
-const ms = (us: number): string => (us / 1000).toFixed(2);
+/** The report holds µs (latencyUnit); the text shows ms, and says so next to every number. */
+const ms = (us: number): string => `${(us / 1000).toFixed(2)} ms`;
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -16,7 +17,7 @@ export function formatLoadReport(r: LoadReport): string {
     out.push(`warning: ${r.agents.overrunTicks} of ${r.agents.ticks} rounds took longer than their interval, so fewer uploads were offered than the profile asks; the simulator (one process) or the gateway could not keep up — use omsgw bench's agents workload for capacity`);
   }
   out.push(`throughput: ${r.throughput.requests} ${r.profile === 'agents' ? 'agent cycles' : 'requests'} in ${(r.throughput.loadMs / 1000).toFixed(1)} s, ${r.throughput.requestsPerSec}/s${r.throughput.mbPerSec !== undefined ? `, ${r.throughput.mbPerSec} MB/s` : ''}${r.throughput.recordsIngested !== undefined ? `, ${r.throughput.recordsIngested} records ingested` : ''}`);
-  out.push(`latency (${r.latencyMeasures}): p50 ${ms(r.latency.p50)} ms, p90 ${ms(r.latency.p90)} ms, p99 ${ms(r.latency.p99)} ms, max ${ms(r.latency.max)} ms (n=${r.latency.count})`);
+  out.push(`latency of ${r.latencyMeasures}: p50 ${ms(r.latency.p50)}, p90 ${ms(r.latency.p90)}, p99 ${ms(r.latency.p99)}, max ${ms(r.latency.max)} (n=${r.latency.count})`);
   const errs = Object.entries(r.errorsByKind);
   out.push(`errors: ${errs.length ? errs.map(([k, v]) => `${k}=${v}`).join(', ') : 'none'}`);
   out.push(`caused on purpose: ${r.probes.forbiddenSent} forbidden CONNECTs → ${r.probes.rejectionsCaused} rejections; ${r.probes.errorProbesSent} unreachable-upstream CONNECTs → ${r.probes.errorsCaused} errors`);
@@ -35,6 +36,11 @@ export function formatLoadReport(r: LoadReport): string {
     }
     for (const d of r.accuracy.deviations.slice(0, 10)) out.push(`  deviation at ${(d.t / 1000).toFixed(1)} s${d.label ? ` (${d.label})` : ''}: ${d.counter} gateway ${d.gateway} vs truth ${d.truth}`);
   }
-  out.push('', r.ok ? 'RESULT: ok — counters exact at quiescent points, nothing lost' : `RESULT: FAILED — ${r.verdict.join('; ')}`);
+  out.push('');
+  for (const c of r.checks) out.push(`${c.ok ? 'held  ' : 'FAILED'} ${c.what}: ${c.detail}`);
+  for (const n of r.notChecked) out.push(`not checked: ${n}`);
+  const held = r.checks.map((c) => c.detail).join(', ');
+  const notChecked = r.notChecked.length ? `; ${r.notChecked.join('; ')}` : '';
+  out.push(r.ok ? `RESULT: ok — ${held}${notChecked}` : `RESULT: FAILED — ${r.verdict.join('; ')}${notChecked}`);
   return out.join('\n');
 }

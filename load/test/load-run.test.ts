@@ -49,6 +49,19 @@ test('omsgw load, agents profile: a few Windows and Linux agents, expected rejec
   expect(report.accuracy!.records!.created).toBeGreaterThan(0);
   expect(report.accuracy!.records!.ingested).toBe(report.accuracy!.records!.created);
   expect(report.timeline.filter((p) => p.quiescent).length).toBeGreaterThanOrEqual(3);
+  // The asked rates over the asked duration, counted: 10/s and 5/s for 1 s (probes run between upload rounds too).
+  expect(report.probes).toMatchObject({ forbiddenSent: 10, rejectionsCaused: 10, errorProbesSent: 5, errorsCaused: 5 });
+  // --duration is honoured: the load ran at least 1 s (it used to stop a round early).
+  expect(report.throughput.loadMs).toBeGreaterThanOrEqual(1000);
+  expect(report.latencyUnit).toBe('µs');
+  expect(report.latency.p99).toBeLessThanOrEqual(report.latency.max);
+  expect(report.notChecked).toEqual([]);
+  expect(report.checks.map((c) => [c.what, c.ok])).toEqual([
+    ['records', true],
+    ['unexpected errors', true],
+    ['latency', true],
+    ['counters', true],
+  ]);
   expect(readFileSync(html, 'utf8')).toContain('<svg');
 });
 
@@ -89,6 +102,7 @@ test('the HTML report is self-contained: inline SVG, no scripts, no http(s) reso
     gateway: { kind: 'omsgw', proxy: { host: '127.0.0.1', port: 1 } },
     throughput: { requests: 3, loadMs: 2000, requestsPerSec: 1.5 },
     latency: { count: 3, p50: 1000, p90: 2000, p99: 3000, max: 3000, mean: 1500 },
+    latencyUnit: 'µs',
     latencyMeasures: 'x',
     errorsByKind: { 'agent_<script>': 1 },
     unexpectedErrors: 1,
@@ -98,8 +112,10 @@ test('the HTML report is self-contained: inline SVG, no scripts, no http(s) reso
       { t: 1000, quiescent: false, truth: { openConnections: 3, distinctSources: 3, rejectionsCaused: 1, errorsCaused: 0 }, gateway: { activeClientConnections: 3, connectedClients: 3, rejectionCount: 1, errorCount: 0 }, requestsPerSec: 3, p99Us: 3000, errors: 1 },
     ],
     accuracy: null,
+    checks: [{ what: 'unexpected errors', ok: false, detail: '1 unexpected error(s)' }],
     ok: false,
     verdict: ['1 unexpected error(s)'],
+    notChecked: [],
   };
   const html = renderLoadHtml(report);
   expect(html).toMatch(/^<!doctype html>/);
@@ -158,7 +174,8 @@ test('--gateway: any CONNECT proxy can be loaded (here the naive proxy routing t
     });
     expect(report.gateway.kind).toBe('external');
     expect(report.accuracy).toBeNull();
-    expect(report.verdict).toEqual(['counters not compared: no management API (--admin) for this gateway']);
+    expect(report.verdict).toEqual([]);
+    expect(report.notChecked).toEqual(['counters not compared: no management API (--admin) for this gateway']);
     expect(report.throughput.requests).toBeGreaterThan(0);
     expect(report.driver!.tunnelsEstablished).toBe(4);
     expect(report.probes.rejectionsCaused).toBe(report.probes.forbiddenSent);

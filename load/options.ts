@@ -1,0 +1,138 @@
+import type { JSONSchemaType } from 'ajv';
+import type { Clock } from '../lib/clock.js';
+import { InputError } from '../lib/errors.js';
+import { schemaCheck } from '../lib/validate.js';
+import { assertLoopback } from '../harness/driver/loopback.js';
+import type { Endpoint } from '../harness/driver/types.js';
+import { BEHAVIORS, type AgentBehavior } from '../simulators/agent-core/behavior.js';
+
+export type LoadProfile = 'agents' | 'churn' | 'keepalive' | 'idle';
+export const PROFILES: LoadProfile[] = ['agents', 'churn', 'keepalive', 'idle'];
+
+/** The data of a load run (what the JSON report echoes); checked by LOAD_OPTIONS_SCHEMA. */
+export interface LoadSettings {
+  profile: LoadProfile;
+  /** agents: fleet size; churn/keepalive/idle: connections. */
+  count: number;
+  durationMs: number;
+  /** agents: agents join linearly over this time. */
+  rampUpMs: number;
+  /** Most agent cycles (or tunnel openings) in flight at once. */
+  concurrency: number;
+  /** Forbidden-target CONNECTs per second (expected 403 rejections), paced over the whole run. */
+  forbiddenRate: number;
+  /** CONNECTs per second to an allowed host whose upstream is down (expected 502 errors), paced over the whole run. */
+  errorRate: number;
+  /** Plain-HTTP (non-CONNECT) requests sent with autocannon at the end: expected 405 refusals (event 104, no counter). */
+  httpRefusals?: number;
+  /** Sizing profile: about this many KB of data per agent per interval. */
+  kbPerUpload: number;
+  intervalMs: number;
+  /** Time compression for the agents profile: an interval lasts intervalMs / speed of real time. */
+  speed: number;
+  mix: { windows: number; linux: number };
+  /** Agents' behaviour model (default: the faithful one per OS). */
+  behavior?: AgentBehavior;
+  /** Any CONNECT proxy instead of starting omsgw. */
+  gateway?: Endpoint;
+  /** Management API of that gateway (for counters); without it the accuracy table is skipped. */
+  adminUrl?: string;
+  /** Fixed loopback port for the fake cloud (agents) or the bench upstream (other profiles), so an external proxy can be configured to route there. */
+  targetPort?: number;
+  seed: string;
+  gatewayExecArgv?: string[];
+  /** Real ms to let counters catch up at a quiescent point before calling it a deviation. */
+  settleMs?: number;
+}
+
+export interface LoadOptions extends LoadSettings {
+  /** Paces ticks and progress (tests may pass a faster clock). */
+  clock?: Clock;
+  onProgress?: (line: string) => void;
+}
+
+const whole = (minimum: number, maximum: number) => ({ type: 'integer' as const, minimum, maximum });
+
+export const LOAD_OPTIONS_SCHEMA: JSONSchemaType<LoadSettings> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['profile', 'count', 'durationMs', 'rampUpMs', 'concurrency', 'forbiddenRate', 'errorRate', 'kbPerUpload', 'intervalMs', 'speed', 'mix', 'seed'],
+  properties: {
+    profile: { type: 'string', enum: PROFILES },
+    count: { type: 'integer' },
+    durationMs: whole(100, 3_600_000),
+    rampUpMs: whole(0, 3_600_000),
+    concurrency: whole(1, 20_000),
+    forbiddenRate: { type: 'number', minimum: 0, maximum: 1000 },
+    errorRate: { type: 'number', minimum: 0, maximum: 1000 },
+    httpRefusals: { ...whole(0, 1_000_000), nullable: true },
+    kbPerUpload: { type: 'number', exclusiveMinimum: 0, maximum: 10_000 },
+    intervalMs: whole(1, 3_600_000),
+    speed: { type: 'number', exclusiveMinimum: 0, maximum: 10_000 },
+    mix: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['windows', 'linux'],
+      properties: { windows: { type: 'number', minimum: 0 }, linux: { type: 'number', minimum: 0 } },
+    },
+    behavior: { type: 'string', enum: [...BEHAVIORS], nullable: true },
+    gateway: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['host', 'port'],
+      properties: { host: { type: 'string', minLength: 1 }, port: whole(1, 65535) },
+      nullable: true,
+    },
+    adminUrl: { type: 'string', nullable: true },
+    targetPort: { ...whole(1, 65535), nullable: true },
+    seed: { type: 'string' },
+    gatewayExecArgv: { type: 'array', items: { type: 'string' }, nullable: true },
+    settleMs: { ...whole(0, 600_000), nullable: true },
+  },
+  // A fleet of simulated agents lives in this one process: fewer of them than tunnels.
+  if: { properties: { profile: { const: 'agents' } } },
+  then: { properties: { count: whole(1, 4000) } },
+  else: { properties: { count: whole(1, 20_000) } },
+} as JSONSchemaType<LoadSettings>;
+
+/** The flag that sets each field (with the unit the value is checked in when the flag takes a duration). */
+function flagOf(path: string, profile: unknown): string {
+  const flags: Record<string, string> = {
+    '/profile': '--profile',
+    '/count': profile === 'agents' ? '--agents' : '--connections',
+    '/durationMs': '--duration (ms)',
+    '/rampUpMs': '--ramp-up (ms)',
+    '/concurrency': '--concurrency',
+    '/forbiddenRate': '--forbidden-rate (CONNECTs per second)',
+    '/errorRate': '--error-rate (CONNECTs per second)',
+    '/httpRefusals': '--http-refusals',
+    '/kbPerUpload': '--kb-per-upload',
+    '/intervalMs': '--interval (ms)',
+    '/speed': '--speed',
+    '/gateway/port': '--gateway port',
+    '/targetPort': '--target-port',
+    '/seed': '--seed',
+    '/behavior': '--behavior',
+  };
+  return flags[path] ?? (path.startsWith('/mix') ? `--mix ${path.slice(5) || ''}`.trim() : `load option ${path.slice(1).replace(/\//g, '.')}`);
+}
+
+/** Throws an InputError (exit 2) naming the flag, what it allows and what it got; every problem at once. */
+export function validateLoadOptions(o: LoadOptions): void {
+  const { clock: _clock, onProgress: _progress, ...settings } = o;
+  const check = schemaCheck<LoadSettings>(LOAD_OPTIONS_SCHEMA, { name: (p) => flagOf(p, o.profile), makeError: (m) => new InputError(m) });
+  // Absent optional fields arrive as undefined from the CLI: the schema checks what was given.
+  check.assert(Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)));
+  // Beyond a schema: where the load may go (never off this machine) and a mix that can pick an OS.
+  if (o.gateway) assertLoopback(o.gateway.host, '--gateway host');
+  if (o.adminUrl) {
+    let u: URL;
+    try {
+      u = new URL(o.adminUrl);
+    } catch {
+      throw new InputError(`--admin must be a URL like http://127.0.0.1:8081, got "${o.adminUrl}"`);
+    }
+    assertLoopback(u.hostname, '--admin host');
+  }
+  if (o.mix.windows + o.mix.linux <= 0) throw new InputError('--mix needs a positive weight for windows or linux, e.g. windows=1,linux=1');
+}

@@ -1,0 +1,112 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Clock } from '../../lib/clock.js';
+import { createFleet, type SimulatedAgent } from '../../simulators/agent-core/index.js';
+import { checkRecords, type RecordsCheck } from '../accuracy.js';
+import type { LoadOptions } from '../options.js';
+import type { ProbePacer } from '../probes.js';
+import type { LoadReport } from '../report/types.js';
+import type { LoadSampler } from '../sampler.js';
+import type { LoadTargets } from '../targets.js';
+
+/** Runs `fn` over items with at most `limit` in flight. */
+async function limited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((r) => clock.setTimeout(r, Math.max(0, ms)));
+}
+
+export interface AgentsOutcome {
+  records: RecordsCheck;
+  agents: NonNullable<LoadReport['agents']>;
+  /** Closes the fleet (kept open until the final quiescent point so its sockets are part of the truth). */
+  close(): Promise<void>;
+}
+
+/**
+ * The agents profile: a fleet of Windows and Linux agents uploading every interval (time-compressed
+ * by --speed) until the deadline, a quiescent point after each round, then every queued record
+ * flushed and all of them accounted for against the fake cloud's ledger.
+ */
+export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: LoadSampler, probes: ProbePacer, deadline: number, clock: Clock): Promise<AgentsOutcome> {
+  const cloud = t.cloud!;
+  // ~1.2 KB per log row of JSON before deflate; rows per collection sized to kbPerUpload.
+  const messageBytes = 1000;
+  const logRows = Math.max(1, Math.round((o.kbPerUpload * 1024) / (messageBytes + 250)));
+  const fleet = createFleet({
+    count: o.count,
+    mix: o.mix,
+    bindRange: '127.10.0.0/16',
+    workspaceId: t.workspace.id,
+    workspaceKey: t.workspace.key,
+    proxy: `http://${t.proxy.host}:${t.proxy.port}`,
+    caPem: cloud.caCertPem,
+    seed: o.seed,
+    concurrency: Math.min(o.concurrency, 64),
+    keyCacheDir: join(tmpdir(), 'omsgw-load-keys'),
+    volume: { perfSamples: 10, logRows, messageBytes },
+    behavior: o.behavior,
+    batchSize: 100_000,
+  });
+  try {
+    fleet.on('delivered', (_ev, agent) => void (agent.bindAddress && sampler.sources.add(agent.bindAddress)));
+    for (const a of fleet.agents) a.on('tunnel', (info) => void (info.localAddress && sampler.sources.add(info.localAddress)));
+    sampler.agentsUp = () => fleet.status().total.onboarded;
+    await fleet.prepare();
+    let ticks = 0;
+    let overrun = 0;
+    const realTick = o.intervalMs / o.speed;
+    const runStart = Date.now();
+    while (Date.now() < deadline) {
+      const tickStart = Date.now();
+      const elapsed = tickStart - runStart;
+      const active = o.rampUpMs > 0 ? Math.min(o.count, Math.max(1, Math.ceil((o.count * (elapsed + realTick)) / o.rampUpMs))) : o.count;
+      await limited(fleet.agents.slice(0, active), o.concurrency, async (agent: SimulatedAgent) => {
+        const t0 = process.hrtime.bigint();
+        try {
+          await agent.runOnce();
+          sampler.requestDone(t0);
+        } catch (err) {
+          const e = err as { kind?: string; details?: { proxyStatus?: number; statusCode?: number } };
+          sampler.addError(`agent_${e.kind ?? 'error'}${e.details?.proxyStatus ? `_${e.details.proxyStatus}` : e.details?.statusCode ? `_${e.details.statusCode}` : ''}`);
+        }
+      });
+      ticks++;
+      await probes.pause();
+      await sampler.point(true, `tick ${ticks}`);
+      probes.resume();
+      const left = tickStart + realTick - Date.now();
+      if (left < 0) overrun++;
+      // The last round waits out the rest of --duration instead of ending early.
+      else await sleep(clock, Math.min(left, deadline - Date.now()));
+    }
+    // Deliver whatever is still queued (a failed upload leaves records behind).
+    await limited(fleet.agents, o.concurrency, async (a) => {
+      if (a.status().queued > 0 && a.status().onboarded) await a.flush().catch((err: { kind?: string }) => sampler.addError(`agent_final_flush_${err.kind ?? 'error'}`));
+    });
+    const s = fleet.summary();
+    const ingested = cloud.ledger.summary({ workspaceId: t.workspace.id }).reduce((a, e) => a + e.recordIds.length, 0);
+    const dropped = Object.values(s.dropped).reduce((a, b) => a + b, 0);
+    const st = fleet.status();
+    return {
+      records: checkRecords({ created: s.created, acknowledged: s.acknowledged, ingested, dropped, queued: s.queued }),
+      agents: {
+        count: o.count,
+        onboarded: st.total.onboarded,
+        byOs: Object.fromEntries(Object.entries(st.byOs).map(([k, v]) => [k, v!.agents])),
+        ticks,
+        overrunTicks: overrun,
+        kbPerUploadMeasured: Math.round(cloud.ledger.totals().decodedBytes / 1024 / Math.max(1, sampler.requests)),
+      },
+      close: () => fleet.close(),
+    };
+  } catch (err) {
+    await fleet.close().catch(() => undefined);
+    throw err;
+  }
+}

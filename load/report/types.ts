@@ -1,0 +1,59 @@
+import type { DriverResult, Endpoint, LatencySummary } from '../../harness/driver/types.js';
+import type { AccuracyReport, GatewayCounterValues, TruthValues } from '../accuracy.js';
+import type { LoadOptions, LoadProfile } from '../options.js';
+import type { ProbeTally } from '../probes.js';
+
+export interface TimelinePoint {
+  t: number;
+  quiescent: boolean;
+  label?: string;
+  gateway?: GatewayCounterValues;
+  truth: TruthValues;
+  requestsPerSec: number;
+  p99Us: number;
+  errors: number;
+  agentsUp?: number;
+}
+
+/** One measured property of the run and whether it held. */
+export interface VerdictCheck {
+  what: 'records' | 'unexpected errors' | 'latency' | 'counters';
+  ok: boolean;
+  detail: string;
+}
+
+export interface LoadReport {
+  version: 1;
+  profile: LoadProfile;
+  startedAt: string;
+  durationMs: number;
+  options: Omit<LoadOptions, 'clock' | 'onProgress'>;
+  gateway: { kind: 'omsgw' | 'external'; proxy: Endpoint; adminUrl?: string };
+  /** loadMs: time the load itself ran (setup and the final checks excluded). */
+  throughput: { requests: number; loadMs: number; requestsPerSec: number; bytesIngested?: number; recordsIngested?: number; mbPerSec?: number };
+  /** Latency in microseconds (latencyUnit); percentiles never exceed max. */
+  latency: LatencySummary;
+  latencyUnit: 'µs';
+  latencyMeasures: string;
+  errorsByKind: Record<string, number>;
+  /** Errors other than the ones caused on purpose. */
+  unexpectedErrors: number;
+  probes: ProbeTally;
+  /**
+   * autocannon's plain-HTTP refusal phase. `writes` is autocannon's count of requests written; as the
+   * gateway closes after each refusal, autocannon loses the request it wrote on the closing connection,
+   * so `responses` (answered, by status in byStatus) is the number that reached the gateway's parser.
+   */
+  httpRefusals?: { writes: number; responses: number; byStatus: Record<string, number>; errors: number; reqPerSec: number };
+  agents?: { count: number; onboarded: number; byOs: Record<string, number>; ticks: number; overrunTicks: number; kbPerUploadMeasured: number };
+  driver?: Omit<DriverResult, 'samples'>;
+  timeline: TimelinePoint[];
+  accuracy: AccuracyReport | null;
+  /** Every property measured, held or not (a run without --admin has no 'counters' check). */
+  checks: VerdictCheck[];
+  ok: boolean;
+  /** What failed, in words ([] when ok). */
+  verdict: string[];
+  /** What was not checked and why (e.g. counters without a management API). */
+  notChecked: string[];
+}
