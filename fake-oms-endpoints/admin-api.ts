@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FaultSet } from './faults.js';
+import type { FaultSet } from './faults/index.js';
 import { GUID_RE } from './hosts.js';
 import type { IngestionLedger } from './ledger.js';
 import type { RegisteredAgent } from './registry.js';

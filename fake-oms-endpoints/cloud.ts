@@ -5,7 +5,7 @@ import { CLOUD_HOST_PATTERNS, GUID_RE, classifyHost, normalizeHost } from './hos
 import { loadOrCreateLabCa, ServerCertificateIssuer } from './lab-ca.js';
 import { TlsFront, type ConnectionInfo } from './front.js';
 import { AdminApi } from './admin-api.js';
-import { FaultSet } from './faults.js';
+import { applyRequestFaults, FaultSet } from './faults/index.js';
 import { IngestionLedger } from './ledger.js';
 import { AgentRegistry, type RegisteredAgent } from './registry.js';
 import { BlobStore, handleCloudRequest, type CloudState } from './handlers.js';
@@ -148,7 +148,7 @@ class FakeCloudImpl implements FakeCloud {
       issuer: new ServerCertificateIssuer(ca),
       requestClientCertificate: this.opts.requestClientCertificate ?? true,
       tlsVersions: this.tls,
-      refuseTls: (host) => this.faults.fire(['refuse-tls'], host, undefined).length > 0,
+      refuseTls: (host) => this.faults.fire('handshake', { host }).length > 0,
       checkConnectTarget: (host, port) => {
         if (port !== 443) return `the fake cloud serves port 443 only, not ${port}`;
         if (classifyHost(host).kind === 'unknown' && !classifyAmaHost(host)) return `the fake cloud does not serve ${host} (it serves ${[...CLOUD_HOST_PATTERNS, ...AMA_HOST_PATTERNS].join(', ')})`;
@@ -227,24 +227,26 @@ class FakeCloudImpl implements FakeCloud {
     try {
       const host = normalizeHost(req.headers.host ?? conn.sni ?? conn.connectTarget ?? '');
       const url = new URL(req.url ?? '/', 'https://fake-cloud.invalid');
-      const fired = this.faults.fire(['reset', 'hang', 'latency', 'status'], host, url.pathname);
-      const by = (t: string) => fired.find((f) => f.type === t);
-      if (by('reset')) return void conn.raw.resetAndDestroy();
-      if (by('hang')) {
-        this.hung.add(res);
-        res.once('close', () => this.hung.delete(res));
-        return;
-      }
-      const latency = by('latency');
-      if (latency) await this.delay(latency.latencyMs ?? 0);
-      const body = await this.readBody(req);
-      if (body === undefined) return void this.write(res, { status: 413, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Error: 'RequestTooLarge', Message: `request body over ${this.maxBody} bytes` }) });
-      const status = by('status');
-      if (status) {
-        const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-        if (status.retryAfterSeconds !== undefined) headers['retry-after'] = String(status.retryAfterSeconds);
-        return void this.write(res, { status: status.status!, headers, body: JSON.stringify({ Error: 'InjectedFault', Message: `fault ${status.id}: status ${status.status}` }) });
-      }
+      const fired = this.faults.fire('request', { host, path: url.pathname });
+      let body: Buffer | undefined;
+      const outcome = await applyRequestFaults(
+        fired,
+        {
+          reset: () => conn.raw.resetAndDestroy(),
+          hang: () => {
+            this.hung.add(res);
+            res.once('close', () => this.hung.delete(res));
+          },
+          delay: (ms) => this.delay(ms),
+          respond: (status, headers, text) => this.write(res, { status, headers, body: text }),
+        },
+        async () => {
+          body = await this.readBody(req);
+          if (body === undefined) this.write(res, { status: 413, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Error: 'RequestTooLarge', Message: `request body over ${this.maxBody} bytes` }) });
+          return body !== undefined;
+        },
+      );
+      if (outcome === 'handled' || body === undefined) return;
       const reply = handleCloudRequest({ host, method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, peer: conn.peer }, this.state);
       this.write(res, reply);
     } catch (err) {

@@ -2,7 +2,7 @@
 export { createFakeCloud, type FakeCloud, type FakeCloudOptions, type Workspace } from './cloud.js';
 export type { RegisteredAgent } from './registry.js';
 export type { LedgerEntry, LedgerTotals } from './ledger.js';
-export { validateFaultSpec, FAULT_TYPES, type Fault, type FaultSpec, type FaultType } from './faults.js';
+export { validateFaultSpec, FAULT_TYPES, type Fault, type FaultSpec, type FaultType } from './faults/index.js';
 export {
   AGENT_SERVICE_HOST,
   ADVISOR_HOST,

@@ -125,7 +125,7 @@ describe('admin API', () => {
 
   test('bad input gets a JSON error saying what to fix', async () => {
     expect(await admin('POST', '/_lab/faults', '{nope')).toMatchObject({ status: 400, json: { error: expect.stringMatching(/not JSON/) } });
-    expect(await admin('POST', '/_lab/faults', { type: 'status', status: 418 })).toMatchObject({ status: 400, json: { error: expect.stringMatching(/status one of/) } });
+    expect(await admin('POST', '/_lab/faults', { type: 'status', status: 418 })).toMatchObject({ status: 400, json: { error: expect.stringMatching(/fault status must be one of 429, 500, 502, 503, 504, got 418/) } });
     expect(await admin('GET', '/_lab/nothing')).toMatchObject({ status: 404, json: { error: expect.stringMatching(/no such lab endpoint/) } });
     expect(await admin('PUT', '/_lab/ingested')).toMatchObject({ status: 405 });
     expect(await admin('GET', '/_lab/ingested?workspace=contoso')).toMatchObject({ status: 400, json: { error: 'workspace must be a workspace id (GUID), got "contoso"' } });

@@ -3,7 +3,7 @@ import { contentHash, dataCollectorSignature, onboardingSignature, parseOnboardi
 import { parseTopologyRequest, topologyResponseXml, errorXml } from '../protocol/topology.js';
 import { decodeBody, parseOdsPayload, RECORD_ID_FIELD } from '../protocol/ods.js';
 import { verifyOnboardingHeaders } from '../protocol/onboarding.js';
-import { FaultSet, validateFaultSpec } from '../faults.js';
+import { FaultSet, validateFaultSpec } from '../faults/index.js';
 import { IngestionLedger } from '../ledger.js';
 import { classifyHost, globMatch, workspaceHostnames } from '../hosts.js';
 import { makeAgentCert, signedHeaders, topologyXml } from './helpers.js';
@@ -128,24 +128,24 @@ describe('ODS bodies', () => {
 describe('faults, ledger, hosts', () => {
   test('fault validation names the problem', () => {
     expect(() => validateFaultSpec({ type: 'boom' })).toThrow(/type must be one of/);
-    expect(() => validateFaultSpec({ type: 'status', status: 404 })).toThrow(/status one of 429, 500/);
+    expect(() => validateFaultSpec({ type: 'status', status: 404 })).toThrow(/fault status must be one of 429, 500, 502, 503, 504, got 404/);
     expect(() => validateFaultSpec({ type: 'latency' })).toThrow(/latencyMs/);
     expect(() => validateFaultSpec({ type: 'reset', probability: 2 })).toThrow(/probability/);
     expect(() => validateFaultSpec({ type: 'reset', count: 0 })).toThrow(/count/);
-    expect(() => validateFaultSpec({ type: 'reset', colour: 'red' })).toThrow(/unknown fault field "colour"/);
+    expect(() => validateFaultSpec({ type: 'reset', colour: 'red' })).toThrow(/fault has an unknown field "colour"/);
   });
   test.each([
     [{ type: 'reset', latencyMs: 100 }, /"latencyMs" applies only to latency faults, not reset/],
     [{ type: 'latency', latencyMs: 10, status: 503 }, /"status" applies only to status faults, not latency/],
     [{ type: 'hang', retryAfterSeconds: 5 }, /"retryAfterSeconds" applies only to status faults, not hang/],
-    [{ type: 'refuse-tls', path: '/x' }, /"path" applies only to latency, status, reset, hang faults, not refuse-tls/],
+    [{ type: 'refuse-tls', path: '/x' }, /"path" applies only to reset, hang, latency, status faults, not refuse-tls/],
   ])('a field the fault type would ignore is refused: %j', (spec, msg) => {
     expect(() => validateFaultSpec(spec)).toThrow(msg);
   });
   test('addAll adds every fault or none', () => {
     const f = new FaultSet();
     f.add({ id: 'taken', type: 'hang' });
-    expect(() => f.addAll([{ type: 'reset' }, { type: 'status', status: 418 }])).toThrow(/^fault 2 of 2: a status fault needs status one of/);
+    expect(() => f.addAll([{ type: 'reset' }, { type: 'status', status: 418 }])).toThrow(/^fault 2 of 2: fault status must be one of 429, 500, 502, 503, 504, got 418$/);
     expect(() => f.addAll([{ id: 'n', type: 'reset' }, { id: 'n', type: 'hang' }])).toThrow(/a fault with id n already exists/);
     expect(() => f.addAll([{ type: 'reset' }, { id: 'taken', type: 'reset' }])).toThrow(/a fault with id taken already exists/);
     expect(f.list().map((x) => x.id)).toEqual(['taken']);
@@ -156,15 +156,20 @@ describe('faults, ledger, hosts', () => {
     const rolls = [0.9, 0.1];
     const f = new FaultSet(() => rolls.shift() ?? 0);
     f.add({ id: 'a', type: 'reset', host: '*.ods.opinsights.azure.com', path: '/OperationalData.svc/*', count: 2 });
-    f.add({ id: 'b', type: 'status', status: 503, probability: 0.5 });
-    expect(f.fire(['reset'], 'x.oms.opinsights.azure.com', '/OperationalData.svc/PostJsonDataItems')).toEqual([]);
-    expect(f.fire(['reset'], 'x.ods.opinsights.azure.com', '/api/logs')).toEqual([]);
-    expect(f.fire(['reset'], 'X.ODS.opinsights.azure.com', '/OperationalData.svc/PostJsonDataItems')).toHaveLength(1);
-    expect(f.fire(['reset'], 'x.ods.opinsights.azure.com', '/OperationalData.svc/PostJsonDataItems')).toHaveLength(1);
-    expect(f.fire(['reset'], 'x.ods.opinsights.azure.com', '/OperationalData.svc/PostJsonDataItems')).toHaveLength(0);
+    const fire = (host: string, path: string) => f.fire('request', { host, path }).map((x) => x.id);
+    expect(fire('x.oms.opinsights.azure.com', '/OperationalData.svc/PostJsonDataItems')).toEqual([]);
+    expect(fire('x.ods.opinsights.azure.com', '/api/logs')).toEqual([]);
+    expect(fire('X.ODS.opinsights.azure.com', '/OperationalData.svc/PostJsonDataItems')).toEqual(['a']);
+    expect(fire('x.ods.opinsights.azure.com', '/OperationalData.svc/PostJsonDataItems')).toEqual(['a']);
+    expect(fire('x.ods.opinsights.azure.com', '/OperationalData.svc/PostJsonDataItems')).toEqual([]);
     expect(f.list().find((x) => x.id === 'a')).toMatchObject({ hits: 2, remaining: 0 });
-    expect(f.fire(['status'], 'h', '/')).toHaveLength(0); // roll 0.9 >= 0.5
-    expect(f.fire(['status'], 'h', '/')[0]).toMatchObject({ status: 503, retryAfterSeconds: 30 }); // roll 0.1
+    f.add({ id: 'b', type: 'status', status: 503, probability: 0.5 });
+    expect(f.fire('request', { host: 'h', path: '/' })).toHaveLength(0); // roll 0.9 >= 0.5
+    expect(f.fire('request', { host: 'h', path: '/' })[0]).toMatchObject({ status: 503, retryAfterSeconds: 30 }); // roll 0.1
+    // A handshake fault is judged on the SNI alone and never fires for a request (nor a request fault for a handshake).
+    f.add({ id: 'c', type: 'refuse-tls', host: 'x.oms.opinsights.azure.com' });
+    expect(f.fire('handshake', { host: 'X.oms.opinsights.azure.com' }).map((x) => x.id)).toEqual(['c']);
+    expect(f.fire('request', { host: 'x.oms.opinsights.azure.com', path: '/' }).map((x) => x.id)).toEqual(['b']);
     expect(() => f.add({ id: 'b', type: 'hang' })).toThrow(/already exists/);
     expect(f.remove('b')).toBe(true);
     f.clear();
