@@ -4,12 +4,14 @@ import type { FaultSet } from './faults/index.js';
 import { GUID_RE } from './hosts.js';
 import type { IngestionLedger } from './ledger.js';
 import type { RegisteredAgent } from './registry.js';
+import type { AmaState } from './ama/state.js';
 
 /** What the lab API reads and changes: the fake cloud's ledger, agents, faults and routing facts, nothing else. */
 export interface LabApiBackend {
   readonly ledger: Pick<IngestionLedger, 'totals' | 'summary' | 'reset'>;
   agents(filter?: { workspaceId?: string }): RegisteredAgent[];
   readonly faults: Pick<FaultSet, 'list' | 'addAll' | 'clear' | 'remove'>;
+  readonly ama: Pick<AmaState, 'settings' | 'machines' | 'update'>;
   readonly port: number;
   readonly proxyUrl: string;
   readonly caCertPath: string;

@@ -119,11 +119,13 @@ export function compareCounters(samples: AccuracySample[], records?: RecordsChec
 }
 
 /**
- * Records from creation to ingestion: every created record must have been ingested by the cloud
- * (distinct record ids) unless the agent reports it dropped (then it is lost too: nothing may be
- * dropped in a load run) or still queued at the end.
+ * Records from creation to ingestion, from the harness's one accounting (lib/records): every created
+ * record must have been ingested by the cloud (distinct record ids). A load run allows nothing
+ * dropped and nothing still queued at the end; `unaccounted` (the accounting's lost records:
+ * acknowledged but missing, dropped, queued without a reason) counts as lost too.
  */
-export function checkRecords(r: { created: number; acknowledged: number; ingested: number; dropped: number; queued: number }): RecordsCheck {
-  const lost = Math.max(0, r.created - r.ingested - r.queued) ;
-  return { ...r, lost, ok: lost === 0 && r.dropped === 0 && r.queued === 0 && r.acknowledged <= r.ingested };
+export function checkRecords(r: { created: number; acknowledged: number; ingested: number; dropped: number; queued: number; unaccounted?: number }): RecordsCheck {
+  const { unaccounted = 0, ...counts } = r;
+  const lost = Math.max(unaccounted, r.created - r.ingested - r.queued, 0);
+  return { ...counts, lost, ok: lost === 0 && r.dropped === 0 && r.queued === 0 && r.acknowledged <= r.ingested };
 }

@@ -1,7 +1,8 @@
 import { inflateRawSync, inflateSync, gunzipSync } from 'node:zlib';
+import { RECORD_ID_FIELD } from '../../lib/records/index.js';
 
-/** The DataItems field the simulators stamp with their own ledger record id ("created = ingested"). */
-export const RECORD_ID_FIELD = 'omsgwRecordId';
+/** The DataItems field the simulators stamp with their own ledger record id ("created = ingested"): one definition, in lib/records. */
+export { RECORD_ID_FIELD };
 
 export type DecodeResult = { ok: true; body: Buffer } | { ok: false; status: number; reason: string };
 

@@ -114,6 +114,15 @@ export class TunnelDriver implements ConnectionObserver {
     return [...this.sources];
   }
 
+  private released = false;
+  private onRelease: () => void = () => undefined;
+
+  /** idle with holdUntilReleased: the caller is done measuring; the hold may end (now, or once durationMs is up). */
+  release(): void {
+    this.released = true;
+    this.onRelease();
+  }
+
   /** Ends the run early (idle: releases the held tunnels). */
   stop(): void {
     if (this.stopping) return;
@@ -307,7 +316,16 @@ export class TunnelDriver implements ConnectionObserver {
     this.sample();
     this.hooks.onIdleReady?.(this.open);
     if (this.stopping) return;
-    const hold = this.clock.setTimeout(() => this.stop(), o.durationMs);
+    // With holdUntilReleased the tunnels stay open past durationMs until release(): the caller
+    // measures them (reads the gateway's counters) first, however slow the machine is.
+    let held = false;
+    const hold = this.clock.setTimeout(() => {
+      held = true;
+      if (!o.holdUntilReleased || this.released) this.stop();
+    }, o.durationMs);
+    this.onRelease = () => {
+      if (held) this.stop();
+    };
     await new Promise<void>((resolve) => this.stopWaiters.push(resolve));
     this.clock.clearTimeout(hold);
   }

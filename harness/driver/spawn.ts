@@ -10,6 +10,8 @@ export interface SpawnedDriver {
   result: Promise<DriverResult>;
   /** idle mode: resolves with the number of open tunnels once all are open. */
   idleReady: Promise<number>;
+  /** idle with holdUntilReleased: measuring is done, the hold may end. */
+  release(): void;
   stop(): void;
   kill(): void;
 }
@@ -62,6 +64,9 @@ export function spawnDriver(options: DriverOptions, spawnOpts: SpawnDriverOption
     pid: child.pid ?? -1,
     result,
     idleReady,
+    release: () => {
+      if (child.connected) child.send({ type: 'release' });
+    },
     stop: () => {
       if (child.connected) child.send({ type: 'stop' });
     },

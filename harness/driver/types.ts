@@ -45,6 +45,8 @@ export interface DriverOptions {
   bodyBytes?: number;
   /** bulk: response size each request asks the upstream to send (GET /bulk?bytes=N). */
   bulkBytes?: number;
+  /** idle: keep the tunnels open past durationMs until release() (the caller reads counters first). */
+  holdUntilReleased?: boolean;
   /** idle: most tunnels being opened at the same moment. */
   openConcurrency?: number;
   /** keepalive/churn: cap on requests started per second across all connections (0/undefined = as fast as possible). */

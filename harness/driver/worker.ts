@@ -1,13 +1,13 @@
 /**
  * Child-process entry of the tunnel driver (forked with IPC), so the driver never shares a
  * CPU-bound event loop with the proxy it measures.
- * parent → child: {type:'run', options} | {type:'stop'}
+ * parent → child: {type:'run', options} | {type:'stop'} | {type:'release'}
  * child → parent: {type:'sample'} | {type:'idle-ready', open} | {type:'result', result} | {type:'error', message}
  */
 import { TunnelDriver } from './run.js';
 import type { DriverOptions } from './types.js';
 
-type Msg = { type: 'run'; options: DriverOptions } | { type: 'stop' };
+type Msg = { type: 'run'; options: DriverOptions } | { type: 'stop' } | { type: 'release' };
 
 let driver: TunnelDriver | undefined;
 
@@ -18,6 +18,10 @@ function send(msg: unknown): void {
 process.on('message', (msg: Msg) => {
   if (msg.type === 'stop') {
     driver?.stop();
+    return;
+  }
+  if (msg.type === 'release') {
+    driver?.release();
     return;
   }
   if (msg.type !== 'run' || driver) return;

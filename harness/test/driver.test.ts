@@ -87,6 +87,27 @@ test('idle: holds N tunnels until stopped, reporting the open count', async () =
   expect(r.errorTotal).toBe(0);
 });
 
+test('idle with holdUntilReleased: the tunnels outlive durationMs until release(), then the hold ends', async () => {
+  const { ManualClock } = await import('../../lib/clock.js');
+  const clock = new ManualClock();
+  let ready!: () => void;
+  const isReady = new Promise<void>((r) => (ready = r));
+  const driver = new TunnelDriver(base({ mode: 'idle', connections: 5, durationMs: 1000, holdUntilReleased: true }), { clock, onIdleReady: () => ready() });
+  let finished = false;
+  const done = driver.run().then((r) => {
+    finished = true;
+    return r;
+  });
+  await isReady;
+  await clock.advance(5000); // five times durationMs: without a release the tunnels stay
+  expect(finished).toBe(false);
+  expect(driver.openNow()).toBe(5);
+  driver.release();
+  const r = await done;
+  expect(r.tunnelsEstablished).toBe(5);
+  expect(r.errorTotal).toBe(0);
+});
+
 test('CONNECT refusals are counted by status and source', async () => {
   const r = await runDriver(base({ mode: 'churn', connections: 1, maxRequests: 3, target: { host: 'forbidden.example.com', port: 443 } }));
   expect(r.errors).toEqual({ connect_403: 3 });

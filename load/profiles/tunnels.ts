@@ -24,6 +24,7 @@ export async function runTunnelProfile(o: LoadOptions, t: LoadTargets, sampler: 
       localAddresses,
       sampleIntervalMs: 500,
       bodyBytes: 256,
+      holdUntilReleased: o.profile === 'idle',
     },
     {
       onSample: (s) => {
@@ -34,11 +35,12 @@ export async function runTunnelProfile(o: LoadOptions, t: LoadTargets, sampler: 
   );
   started(driver);
   if (o.profile === 'idle') {
+    // The driver sends a sample right before idle-ready (IPC keeps the order), and holds every tunnel
+    // until release(): the point sees them all open however long reading the counters takes.
     await driver.idleReady;
     await probes.pause();
-    // The driver samples every 500 ms: wait for one taken after the last tunnel opened.
-    await new Promise((r) => setTimeout(r, 600));
     await sampler.point(true, 'all tunnels open');
+    driver.release();
     probes.resume();
   }
   const result = await driver.result;

@@ -49,6 +49,8 @@ test('agents through tinyproxy (upstream = the fake cloud on --target-port), no 
   });
   expect(report.gateway.kind).toBe('external');
   expect(report.accuracy).toBeNull();
+  // First what failed, in words (errors by kind included), so a failure here says why.
+  expect({ verdict: report.verdict, errors: report.errorsByKind }).toEqual({ verdict: [], errors: {} });
   expect(report.agents!.onboarded).toBe(4);
   expect(report.checks.map((c) => [c.what, c.ok])).toEqual([
     ['records', true],

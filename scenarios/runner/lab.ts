@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../lib/clock.js';
+import type { RecordState } from '../../lib/records/index.js';
 import type { AgentTlsDef, LoadedScenario, WorkspaceDef } from './definitions.js';
 import { EventCollector } from './events.js';
 import { DEFAULT_GATEWAY } from './gateway-names.js';
@@ -52,7 +53,7 @@ export interface AgentHandle {
   createdRecordIds(): string[];
   /** Every record it created with its state (queued, in flight, acknowledged, dropped). */
   /** Every record the agent created, with its state and how many times it was sent. */
-  records(): { id: string; state: string; attempts: number; dropReason?: string; createdAt: number }[];
+  records(): { id: string; state: RecordState; attempts: number; dropReason?: string; createdAt: number }[];
   /** The agent's behaviour model (omsagent, mma, ideal; ama for the Azure Monitor Agent). */
   behavior: string;
   /** Resolves once no call of the agent is in flight (agents that cannot tell are not waited for). */

@@ -12,9 +12,10 @@ import type { LedgerRecord } from './ledger.js';
 import type { AgentProtocol, Endpoints } from './protocol.js';
 import { formatAgentDate, signedTopologyHeaders } from './signing.js';
 import { parseReason, parseTopologyResponse } from './topology.js';
+import { RECORD_ID_FIELD } from '../../lib/records/index.js';
 
-/** The data item field the fake cloud reads record ids from (fake-oms-endpoints/protocol/ods.ts). */
-export const RECORD_ID_FIELD = 'omsgwRecordId';
+/** The data item field the fake cloud reads record ids from: one definition, in lib/records. */
+export { RECORD_ID_FIELD };
 
 /** What the calls need from their agent. */
 export interface CallContext {
