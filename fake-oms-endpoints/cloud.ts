@@ -1,7 +1,7 @@
 import type * as http from 'node:http';
 import { InputError } from '../lib/errors.js';
 import { systemClock, type Clock } from '../lib/clock.js';
-import { CLOUD_HOST_PATTERNS, GUID_RE, classifyHost, normalizeHost } from './hosts.js';
+import { CLOUD_HOST_PATTERNS, GUID_RE, classifyHost, hostWithoutPort } from './hosts.js';
 import { loadOrCreateLabCa, ServerCertificateIssuer } from './lab-ca.js';
 import { TlsFront, type ConnectionInfo } from './front.js';
 import { AdminApi } from './admin-api.js';
@@ -225,7 +225,7 @@ class FakeCloudImpl implements FakeCloud {
 
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse, conn: ConnectionInfo): Promise<void> {
     try {
-      const host = normalizeHost(req.headers.host ?? conn.sni ?? conn.connectTarget ?? '');
+      const host = hostWithoutPort(req.headers.host ?? conn.sni ?? conn.connectTarget ?? '');
       const url = new URL(req.url ?? '/', 'https://fake-cloud.invalid');
       const fired = this.faults.fire('request', { host, path: url.pathname });
       let body: Buffer | undefined;

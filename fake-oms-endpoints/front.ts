@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { certificateInfoFromDer, type CertificateInfo } from './protocol/certificates.js';
-import { normalizeHost } from './hosts.js';
+import { hostWithoutPort } from './hosts.js';
 import type { ServerCertificateIssuer } from './lab-ca.js';
 
 /** What the HTTP layer knows about the connection a request arrived on. */
@@ -119,7 +119,7 @@ export class TlsFront {
     const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(target);
     const refuse = (status: string, msg: string) => socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(msg)}\r\nConnection: close\r\n\r\n${msg}`);
     if (!m) return void refuse('400 Bad Request', `CONNECT target must be host:port, got ${JSON.stringify(target)}\n`);
-    const host = normalizeHost(m[1]);
+    const host = hostWithoutPort(m[1]);
     const problem = this.opts.checkConnectTarget(host, Number(m[2]));
     if (problem) return void refuse('502 Bad Gateway', `${problem}\n`);
     socket.write('HTTP/1.1 200 Connection established\r\n\r\n');

@@ -50,7 +50,7 @@ export function certificateUpdateEndpoint(workspaceId: string): string {
 }
 
 /** Strips a `:port` suffix and lower-cases (Host headers, CONNECT targets). */
-export function normalizeHost(host: string): string {
+export function hostWithoutPort(host: string): string {
   const h = host.trim().toLowerCase();
   if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));
   const colon = h.lastIndexOf(':');
@@ -58,7 +58,7 @@ export function normalizeHost(host: string): string {
 }
 
 export function classifyHost(rawHost: string): HostClass {
-  const host = normalizeHost(rawHost);
+  const host = hostWithoutPort(rawHost);
   const ws = /^([0-9a-f-]{36})\.(oms|ods)\.opinsights\.azure\.com$/.exec(host);
   if (ws && GUID_RE.test(ws[1])) return { kind: ws[2] as 'oms' | 'ods', workspaceId: ws[1] };
   if (host.endsWith('.azure-automation.net')) return { kind: 'agentservice' };

@@ -55,19 +55,25 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     probes = new ProbePacer({ proxy: targets.proxy, forbiddenRate: o.forbiddenRate, errorRate: o.errorRate, clock });
     sampler = new LoadSampler({ started, proxy: targets.proxy, adminUrl: targets.adminUrl, settleMs: o.settleMs ?? 3000, probes, log, agentCount: o.count });
     await sampler.point(true, 'start');
-    // --duration counts from here: setup time does not use it up.
-    const loadStart = Date.now();
-    probes.start(o.durationMs);
-    progress = clock.setInterval(() => void sampler.point(false), 1000);
+    // --duration counts from when the load itself starts (after the fleet is prepared or as the
+    // driver is spawned): setup time does not use it up.
+    let loadStart = 0;
+    const beginLoad = (): number => {
+      loadStart = Date.now();
+      probes!.start(o.durationMs);
+      progress = clock.setInterval(() => void sampler.point(false), 1000);
+      return loadStart + o.durationMs;
+    };
     if (o.profile === 'agents') {
-      agents = await runAgentsProfile(o, targets, sampler, probes, loadStart + o.durationMs, clock);
+      agents = await runAgentsProfile(o, targets, sampler, probes, beginLoad, clock);
       records = agents.records;
       agentsInfo = agents.agents;
     } else {
+      beginLoad();
       driverResult = await runTunnelProfile(o, targets, sampler, probes, (d) => (driver = d));
     }
     loadMs = Date.now() - loadStart;
-    clock.clearInterval(progress);
+    if (progress) clock.clearInterval(progress);
     progress = undefined;
     await probes.finish();
     if (o.httpRefusals) {

@@ -34,7 +34,7 @@ export interface AgentsOutcome {
  * by --speed) until the deadline, a quiescent point after each round, then every queued record
  * flushed and all of them accounted for against the fake cloud's ledger.
  */
-export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: LoadSampler, probes: ProbePacer, deadline: number, clock: Clock): Promise<AgentsOutcome> {
+export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: LoadSampler, probes: ProbePacer, beginLoad: () => number, clock: Clock): Promise<AgentsOutcome> {
   const cloud = t.cloud!;
   // ~1.2 KB per log row of JSON before deflate; rows per collection sized to kbPerUpload.
   const messageBytes = 1000;
@@ -59,6 +59,8 @@ export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: 
     for (const a of fleet.agents) a.on('tunnel', (info) => void (info.localAddress && sampler.sources.add(info.localAddress)));
     sampler.agentsUp = () => fleet.status().total.onboarded;
     await fleet.prepare();
+    // Identities and keys are ready: the load window (and --duration) starts now.
+    const deadline = beginLoad();
     let ticks = 0;
     let overrun = 0;
     const realTick = o.intervalMs / o.speed;

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../lib/clock.js';
+import { unmapIpv4 } from '../../lib/ip.js';
 import type { RecordState } from '../../lib/records/index.js';
 import type { AgentTlsDef, LoadedScenario, WorkspaceDef } from './definitions.js';
 import { EventCollector } from './events.js';
@@ -159,7 +160,7 @@ export class Lab {
     this.clock = new ManualClock(start);
     this.workDir = mkdtempSync(join(tmpdir(), `omsgw-scenario-${scenario.def.name}-`));
     this.workspaces = scenario.def.workspaces.map((w, i) => ({ id: w.id, key: w.key ?? Buffer.from(`omsgw-lab-key-${i}-${w.id}`).toString('base64') }));
-    this.events = new EventCollector(this.startedAt, (ip) => (ip ? this.clientNames.get(normaliseIp(ip)) : undefined));
+    this.events = new EventCollector(this.startedAt, (ip) => (ip ? this.clientNames.get(unmapIpv4(ip)) : undefined));
   }
 
   /**
@@ -231,7 +232,7 @@ export class Lab {
    * gateway (Connected Client) and its events would be told as the other's, so that is an error.
    */
   registerClient(ip: string, name: string): void {
-    const key = normaliseIp(ip);
+    const key = unmapIpv4(ip);
     const taken = this.clientNames.get(key);
     if (taken !== undefined && taken !== name) throw new Error(`source address ${key} is already used by ${taken}; give ${name} a bindRange that does not overlap`);
     this.clientNames.set(key, name);
@@ -318,6 +319,3 @@ export function describeGateway(gw: Pick<GatewayState, 'name'>): string {
   return gw.name === DEFAULT_GATEWAY ? 'the gateway' : `gateway ${gw.name}`;
 }
 
-function normaliseIp(ip: string): string {
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-}
