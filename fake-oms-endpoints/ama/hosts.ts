@@ -3,7 +3,7 @@
  * Agent"): the global and regional handlers, a data collection endpoint's (DCE) handler and
  * ingestion hosts, and the workspace's ODS host the agent shares with the legacy agents.
  */
-import { normalizeHost, odsHost } from '../hosts.js';
+import { hostWithoutPort, odsHost } from '../hosts.js';
 
 export const MONITOR_TLD = 'monitor.azure.com';
 export const GLOBAL_HANDLER_HOST = `global.handler.control.${MONITOR_TLD}`;
@@ -43,7 +43,7 @@ export type AmaHostClass =
   | { kind: 'dce-ingest'; dce: string; region: string };
 
 export function classifyAmaHost(raw: string): AmaHostClass | undefined {
-  const host = normalizeHost(raw);
+  const host = hostWithoutPort(raw);
   if (host === GLOBAL_HANDLER_HOST) return { kind: 'global-handler' };
   const handler = /^([a-z0-9-]+)\.handler\.control\.monitor\.azure\.com$/.exec(host);
   if (handler && REGION_RE.test(handler[1]!)) return { kind: 'regional-handler', region: handler[1]! };
