@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { freeLoopbackPort, waitForPort } from '../../harness/free-port.js';
 import { formatLoadReport } from '../report/text.js';
 import { runLoad } from '../runner.js';
+import { loadOptions } from './helpers.js';
 
 const TINYPROXY = ['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy'].find((p) => existsSync(p));
 
@@ -31,22 +32,7 @@ test('agents through tinyproxy (upstream = the fake cloud on --target-port), no 
   writeFileSync(conf, [`Port ${proxyPort}`, 'Listen 127.0.0.1', 'Timeout 60', 'MaxClients 200', 'Allow 127.0.0.0/8', 'ConnectPort 443', `Upstream http 127.0.0.1:${cloudPort}`, 'LogLevel Warning', ''].join('\n'));
   proxy = spawn(TINYPROXY, ['-d', '-c', conf], { stdio: 'ignore' });
   await waitForPort(proxyPort, 10_000, () => proxy!.exitCode === null);
-  const report = await runLoad({
-    profile: 'agents',
-    count: 4,
-    durationMs: 1000,
-    rampUpMs: 0,
-    concurrency: 4,
-    forbiddenRate: 0,
-    errorRate: 0,
-    kbPerUpload: 20,
-    intervalMs: 6000,
-    speed: 30,
-    mix: { windows: 1, linux: 1 },
-    seed: 'external',
-    gateway: { host: '127.0.0.1', port: proxyPort },
-    targetPort: cloudPort,
-  });
+  const report = await runLoad(loadOptions({ count: 4, durationMs: 1000, concurrency: 4, kbPerUpload: 20, speed: 30, seed: 'external', gateway: { host: '127.0.0.1', port: proxyPort }, targetPort: cloudPort }));
   expect(report.gateway.kind).toBe('external');
   expect(report.accuracy).toBeNull();
   // First what failed, in words (errors by kind included), so a failure here says why.

@@ -6,6 +6,7 @@ import { cliPath } from '../../lib/paths.js';
 import { ScaledClock } from '../../lib/clock.js';
 import { runLoad, type LoadReport } from '../runner.js';
 import { renderLoadHtml } from '../report/html.js';
+import { loadOptions } from './helpers.js';
 
 // Child-process tests: run `npx tsc -p tsconfig.build.json` first (the gateway, upstream and driver run from dist/).
 
@@ -66,21 +67,7 @@ test('omsgw load, agents profile: a few Windows and Linux agents, expected rejec
 });
 
 test('idle profile through the tunnel driver: Active Client Connection equals the open tunnels while they are held', async () => {
-  const report = await runLoad({
-    profile: 'idle',
-    count: 30,
-    durationMs: 1500,
-    rampUpMs: 0,
-    concurrency: 10,
-    forbiddenRate: 0,
-    errorRate: 0,
-    kbPerUpload: 200,
-    intervalMs: 6000,
-    speed: 1,
-    mix: { windows: 1, linux: 1 },
-    seed: 'test',
-    clock: new ScaledClock(1),
-  });
+  const report = await runLoad(loadOptions({ profile: 'idle', count: 30, durationMs: 1500, concurrency: 10, clock: new ScaledClock(1) }));
   expect(report.verdict).toEqual([]);
   expect(report.ok).toBe(true);
   const held = report.timeline.find((p) => p.label === 'all tunnels open')!;
@@ -156,22 +143,7 @@ test('--gateway: any CONNECT proxy can be loaded (here the naive proxy routing t
   const proxy = new NaiveConnectProxy({ host: '127.0.0.1', port: targetPort }, [FORBIDDEN_HOST]);
   await proxy.start();
   try {
-    const report = await runLoad({
-      profile: 'keepalive',
-      count: 4,
-      durationMs: 800,
-      rampUpMs: 0,
-      concurrency: 4,
-      forbiddenRate: 10,
-      errorRate: 0,
-      kbPerUpload: 200,
-      intervalMs: 6000,
-      speed: 1,
-      mix: { windows: 1, linux: 1 },
-      seed: 'test',
-      gateway: { host: '127.0.0.1', port: proxy.port },
-      targetPort,
-    });
+    const report = await runLoad(loadOptions({ profile: 'keepalive', count: 4, durationMs: 800, concurrency: 4, forbiddenRate: 10, gateway: { host: '127.0.0.1', port: proxy.port }, targetPort }));
     expect(report.gateway.kind).toBe('external');
     expect(report.accuracy).toBeNull();
     expect(report.verdict).toEqual([]);

@@ -1,20 +1,8 @@
 import { isInputError } from '../../lib/errors.js';
 import { validateLoadOptions, type LoadOptions } from '../options.js';
+import { loadOptions } from './helpers.js';
 
-const base: LoadOptions = {
-  profile: 'agents',
-  count: 20,
-  durationMs: 30_000,
-  rampUpMs: 0,
-  concurrency: 200,
-  forbiddenRate: 0,
-  errorRate: 0,
-  kbPerUpload: 200,
-  intervalMs: 6000,
-  speed: 1,
-  mix: { windows: 1, linux: 1 },
-  seed: 's',
-};
+const base = loadOptions({ seed: 's' });
 
 function problem(o: Partial<LoadOptions>): string {
   try {
