@@ -85,7 +85,7 @@ test('CA file problems are InputErrors (the CLI exits 2), including a key from a
     expect((half as Error).message).toMatch(/ca.pem is missing while .*ca-key.pem exists/);
     const notDir = await loadOrCreateLabCa(join(b, 'ca-key.pem')).catch((e: unknown) => e);
     expect(isInputError(notDir)).toBe(true);
-    expect((notDir as Error).message).toMatch(/cannot use .*ca-key.pem as the state folder for the lab CA: EEXIST/);
+    expect((notDir as Error).message).toMatch(/state folder for the lab CA .*ca-key\.pem: .*ca-key\.pem is a file, not a folder/);
   } finally {
     rmSync(a, { recursive: true, force: true });
     rmSync(b, { recursive: true, force: true });
