@@ -30,7 +30,8 @@ export interface LoadSettings {
   intervalMs: number;
   /** Time compression for the agents profile: an interval lasts intervalMs / speed of real time. */
   speed: number;
-  mix: { windows: number; linux: number };
+  /** Weights per agent kind; ama: Azure Monitor Agents (simulators/ama-agent). */
+  mix: { windows: number; linux: number; ama?: number };
   /** Agents' behaviour model (default: the faithful one per OS). */
   behavior?: AgentBehavior;
   /** Any CONNECT proxy instead of starting omsgw. */
@@ -73,7 +74,7 @@ export const LOAD_OPTIONS_SCHEMA: JSONSchemaType<LoadSettings> = {
       type: 'object',
       additionalProperties: false,
       required: ['windows', 'linux'],
-      properties: { windows: { type: 'number', minimum: 0 }, linux: { type: 'number', minimum: 0 } },
+      properties: { windows: { type: 'number', minimum: 0 }, linux: { type: 'number', minimum: 0 }, ama: { type: 'number', minimum: 0, nullable: true } },
     },
     behavior: { type: 'string', enum: [...BEHAVIORS], nullable: true },
     gateway: {
@@ -134,5 +135,6 @@ export function validateLoadOptions(o: LoadOptions): void {
     }
     assertLoopback(u.hostname, '--admin host');
   }
-  if (o.mix.windows + o.mix.linux <= 0) throw new InputError('--mix needs a positive weight for windows or linux, e.g. windows=1,linux=1');
+  if (o.behavior !== undefined && (o.mix.ama ?? 0) > 0) throw new InputError('--behavior models the legacy agents (windows, linux); the Azure Monitor Agents in --mix have their own model: drop ama from --mix or --behavior');
+  if (o.mix.windows + o.mix.linux + (o.mix.ama ?? 0) <= 0) throw new InputError('--mix needs a positive weight for windows, linux or ama, e.g. windows=1,linux=1,ama=1');
 }

@@ -21,12 +21,12 @@ function parseNumber(text: string, flag: string): number {
   return Number(text);
 }
 
-function parseMix(text: string): { windows: number; linux: number } {
-  const mix = { windows: 0, linux: 0 };
+function parseMix(text: string): { windows: number; linux: number; ama: number } {
+  const mix = { windows: 0, linux: 0, ama: 0 };
   for (const part of text.split(',')) {
-    const m = /^\s*(windows|linux)\s*=\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
-    if (!m) throw new InputError(`--mix must look like windows=1,linux=1, got "${text}"`);
-    mix[m[1] as 'windows' | 'linux'] = Number(m[2]);
+    const m = /^\s*(windows|linux|ama)\s*=\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
+    if (!m) throw new InputError(`--mix must look like windows=1,linux=1 (or windows=1,linux=1,ama=1 with Azure Monitor Agents), got "${text}"`);
+    mix[m[1] as 'windows' | 'linux' | 'ama'] = Number(m[2]);
   }
   return mix;
 }
@@ -84,7 +84,7 @@ export function registerLoadCommands(program: Command): void {
     .option('--kb-per-upload <kb>', 'agents: data per agent per interval (sizing profile: 200)', '200')
     .option('--interval <time>', 'agents: time between uploads (sizing profile: 6s)', '6s')
     .option('--speed <factor>', 'agents: run intervals this many times faster than real time', '1')
-    .option('--mix <weights>', 'agents: OS mix', 'windows=1,linux=1')
+    .option('--mix <weights>', 'agents: mix of windows, linux and ama (Azure Monitor Agent) by weight', 'windows=1,linux=1')
     .addOption(new Option('--behavior <model>', 'agents: behaviour model (default: omsagent for Linux agents, mma for Windows agents)').choices(BEHAVIORS))
     .option('--gateway <host:port>', 'load any CONNECT proxy instead of starting omsgw (it must route the fake cloud / bench hosts itself)')
     .option('--admin <url>', 'management API of --gateway, to compare its counters')

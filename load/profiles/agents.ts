@@ -1,7 +1,9 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../lib/clock.js';
-import { createFleet, type SimulatedAgent } from '../../simulators/agent-core/index.js';
+import { createFleet, type Fleet } from '../../simulators/agent-core/index.js';
+import { AmaFleet } from '../../simulators/ama-agent/fleet.js';
+import { splitAgentMix } from '../../simulators/ama-agent/mix.js';
 import { accountDelivery } from '../../lib/records/index.js';
 import { checkRecords, type RecordsCheck } from '../accuracy.js';
 import type { LoadOptions } from '../options.js';
@@ -29,8 +31,21 @@ export interface AgentsOutcome {
   close(): Promise<void>;
 }
 
+/** What the profile needs of any agent, legacy or AMA. */
+interface LoadAgent {
+  runOnce(): Promise<unknown>;
+  flush(): Promise<unknown>;
+  status(): { queued: number; onboarded: boolean; lastError?: string };
+  bindAddress?: string;
+  on(event: 'tunnel', fn: (info: { localAddress?: string }) => void): unknown;
+  /** Host name and agent id as the cloud's ledger knows them. */
+  name: string;
+  agentId: string;
+  records(): Iterable<import('../../simulators/agent-core/index.js').LedgerRecord>;
+}
+
 /**
- * The agents profile: a fleet of Windows and Linux agents uploading every interval (time-compressed
+ * The agents profile: a fleet of Windows, Linux and Azure Monitor agents uploading every interval (time-compressed
  * by --speed) until the deadline, a quiescent point after each round, then every queued record
  * flushed and all of them accounted for against the fake cloud's ledger.
  */
@@ -39,26 +54,43 @@ export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: 
   // ~1.2 KB per log row of JSON before deflate; rows per collection sized to kbPerUpload.
   const messageBytes = 1000;
   const logRows = Math.max(1, Math.round((o.kbPerUpload * 1024) / (messageBytes + 250)));
-  const fleet = createFleet({
-    count: o.count,
-    mix: o.mix,
-    bindRange: '127.10.0.0/16',
-    workspaceId: t.workspace.id,
-    workspaceKey: t.workspace.key,
-    proxy: `http://${t.proxy.host}:${t.proxy.port}`,
-    caPem: cloud.caCertPem,
-    seed: o.seed,
-    concurrency: Math.min(o.concurrency, 64),
-    keyCacheDir: join(tmpdir(), 'omsgw-load-keys'),
-    volume: { perfSamples: 10, logRows, messageBytes },
-    behavior: o.behavior,
-    batchSize: 100_000,
-  });
+  const split = splitAgentMix(o.count, o.mix);
+  const legacyCount = split.windows + split.linux;
+  const proxy = `http://${t.proxy.host}:${t.proxy.port}`;
+  // One bind range for the whole run: the legacy fleet takes its first addresses, the AMA agents the next.
+  const bindRange = '127.10.0.0/16';
+  const fleet: Fleet | undefined = legacyCount > 0
+    ? createFleet({
+        count: legacyCount,
+        mix: { windows: split.windows, linux: split.linux },
+        bindRange,
+        workspaceId: t.workspace.id,
+        workspaceKey: t.workspace.key,
+        proxy,
+        caPem: cloud.caCertPem,
+        seed: o.seed,
+        concurrency: Math.min(o.concurrency, 64),
+        keyCacheDir: join(tmpdir(), 'omsgw-load-keys'),
+        volume: { perfSamples: 10, logRows, messageBytes },
+        batchSize: 100_000,
+        behavior: o.behavior,
+      })
+    : undefined;
+  const ama = split.ama > 0
+    ? new AmaFleet({ count: split.ama, bindRange, firstAddress: legacyCount, firstIndex: legacyCount, workspaceId: t.workspace.id, proxy: { mode: 'application', address: proxy, auth: 'false' }, caPem: cloud.caCertPem, seed: o.seed, volume: { syslogRows: logRows }, batchSize: 100_000 })
+    : undefined;
+  const agents: LoadAgent[] = [
+    ...(fleet?.agents ?? []).map((a) => ({ runOnce: () => a.runOnce(), flush: () => a.flush(), status: () => a.status(), bindAddress: a.bindAddress, on: (e: 'tunnel', fn: (i: { localAddress?: string }) => void) => a.on(e, fn), name: a.identity.hostname, agentId: a.identity.agentGuid, records: () => a.ledger.records() })),
+    ...(ama?.agents ?? []).map((a) => ({ runOnce: () => a.runOnce(), flush: () => a.flush(), status: () => a.status(), bindAddress: a.bindAddress, on: (e: 'tunnel', fn: (i: { localAddress?: string }) => void) => a.on(e, fn), name: a.machine.name, agentId: a.agentId, records: () => a.ledger.records() })),
+  ];
+  const closeAll = () => Promise.all([fleet?.close(), ama?.close()]).then(() => undefined);
+  const onboarded = () => (fleet?.status().total.onboarded ?? 0) + (ama?.totals().configured ?? 0);
   try {
-    fleet.on('delivered', (_ev, agent) => void (agent.bindAddress && sampler.sources.add(agent.bindAddress)));
-    for (const a of fleet.agents) a.on('tunnel', (info) => void (info.localAddress && sampler.sources.add(info.localAddress)));
-    sampler.agentsUp = () => fleet.status().total.onboarded;
-    await fleet.prepare();
+    fleet?.on('delivered', (_ev, agent) => void (agent.bindAddress && sampler.sources.add(agent.bindAddress)));
+    for (const a of ama?.agents ?? []) a.on('delivered', () => void (a.bindAddress && sampler.sources.add(a.bindAddress)));
+    for (const a of agents) a.on('tunnel', (info) => void (info.localAddress && sampler.sources.add(info.localAddress)));
+    sampler.agentsUp = onboarded;
+    await fleet?.prepare();
     // Identities and keys are ready: the load window (and --duration) starts now.
     const deadline = beginLoad();
     let ticks = 0;
@@ -69,7 +101,7 @@ export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: 
       const tickStart = Date.now();
       const elapsed = tickStart - runStart;
       const active = o.rampUpMs > 0 ? Math.min(o.count, Math.max(1, Math.ceil((o.count * (elapsed + realTick)) / o.rampUpMs))) : o.count;
-      await limited(fleet.agents.slice(0, active), o.concurrency, async (agent: SimulatedAgent) => {
+      await limited(agents.slice(0, active), o.concurrency, async (agent: LoadAgent) => {
         const t0 = process.hrtime.bigint();
         try {
           await agent.runOnce();
@@ -89,31 +121,32 @@ export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: 
       else await sleep(clock, Math.min(left, deadline - Date.now()));
     }
     // Deliver whatever is still queued (a failed upload leaves records behind).
-    await limited(fleet.agents, o.concurrency, async (a) => {
+    await limited(agents, o.concurrency, async (a) => {
       if (a.status().queued > 0 && a.status().onboarded) await a.flush().catch((err: { kind?: string }) => sampler.addError(`agent_final_flush_${err.kind ?? 'error'}`));
     });
     // The harness's one accounting (lib/records), judged by the load's stricter rule: nothing dropped or left queued.
     const account = accountDelivery(
-      fleet.agents.map((a) => ({ agent: a.identity.hostname, agentId: a.identity.agentGuid, records: a.ledger.records(), lastError: a.status().lastError })),
+      agents.map((a) => ({ agent: a.name, agentId: a.agentId, records: a.records(), lastError: a.status().lastError })),
       cloud.ledger.summary({ workspaceId: t.workspace.id }).map((e) => ({ agentId: e.agentId, recordIds: e.recordIds, duplicates: e.duplicateRecordIds })),
     );
     const dropped = Object.values(account.dropped).reduce((a, b) => a + b, 0);
     const queued = account.perAgent.reduce((n, a) => n + a.queued, 0);
-    const st = fleet.status();
+    const byOs: Record<string, number> = fleet ? Object.fromEntries(Object.entries(fleet.status().byOs).map(([k, v]) => [k, v!.agents])) : {};
+    if (ama) byOs.ama = ama.agents.length;
     return {
       records: checkRecords({ created: account.created, acknowledged: account.acknowledged, ingested: account.ingested, dropped, queued, unaccounted: account.lost }),
       agents: {
         count: o.count,
-        onboarded: st.total.onboarded,
-        byOs: Object.fromEntries(Object.entries(st.byOs).map(([k, v]) => [k, v!.agents])),
+        onboarded: onboarded(),
+        byOs,
         ticks,
         overrunTicks: overrun,
         kbPerUploadMeasured: Math.round(cloud.ledger.totals().decodedBytes / 1024 / Math.max(1, sampler.requests)),
       },
-      close: () => fleet.close(),
+      close: closeAll,
     };
   } catch (err) {
-    await fleet.close().catch(() => undefined);
+    await closeAll().catch(() => undefined);
     throw err;
   }
 }

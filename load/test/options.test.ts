@@ -28,7 +28,7 @@ test.each([
   [{ speed: 0 }, '--speed must be a number above 0 to 10000, got 0'],
   [{ targetPort: 70000 }, '--target-port must be a whole number from 1 to 65535, got 70000'],
   [{ mix: { windows: -1, linux: 1 } }, '--mix windows must be a number from 0, got -1'],
-  [{ mix: { windows: 0, linux: 0 } }, '--mix needs a positive weight for windows or linux, e.g. windows=1,linux=1'],
+  [{ mix: { windows: 0, linux: 0 } }, '--mix needs a positive weight for windows, linux or ama, e.g. windows=1,linux=1,ama=1'],
   [{ gateway: { host: '10.0.0.1', port: 3128 } }, '--gateway host must be a loopback address (127.0.0.0/8, ::1 or localhost), got "10.0.0.1": loads never leave this machine'],
 ])('%j → %s', (o, message) => {
   expect(problem(o)).toBe(message);
