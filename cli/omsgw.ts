@@ -11,6 +11,7 @@ const agent = () => import('./commands/agent.js').then((m) => m.registerAgentCom
 const scenario = () => import('./commands/scenario.js').then((m) => m.registerScenarioCommands);
 const load = () => import('./commands/load.js').then((m) => m.registerLoadCommands);
 const bench = () => import('./commands/bench.js').then((m) => m.registerBenchCommands);
+const conformance = () => import('./commands/conformance.js').then((m) => m.registerConformanceCommands);
 
 /**
  * Top-level command → the module that registers it. Only the module a command needs is loaded,
@@ -30,6 +31,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Registrar>> = {
   lab: scenario,
   load,
   bench,
+  conformance,
 };
 
 /** The CLI for these arguments: only the requested command's module, or every module for help and unknown commands. */

@@ -1,0 +1,89 @@
+import { ALLOWED_CLIENT_CN, ALLOWLIST, SUFFIX } from './hosts.js';
+
+export interface RoutePorts {
+  cloudPort: number;
+  echoPort: number;
+  relayPort: number;
+}
+
+export function omsHostOf(workspaceId: string): string {
+  return `${workspaceId}.oms.opinsights.azure.com`;
+}
+
+/** Hosts the gateway under test must allow: the suite's names and the workspace's OMS host (for the cloud route check). */
+export function requiredAllowlist(workspaceId: string): string[] {
+  return [...ALLOWLIST, omsHostOf(workspaceId)];
+}
+
+/** omsgw `--host-map` entries that send the suite's names to the echo upstream and Azure names to the fake cloud. */
+export function omsgwHostMap(p: RoutePorts): string[] {
+  return [`*.${SUFFIX}=127.0.0.1:${p.echoPort}`, `*.opinsights.azure.com=127.0.0.1:${p.cloudPort}`];
+}
+
+export function relayUrl(p: RoutePorts, relayAuth?: string): string {
+  return `http://${relayAuth ? `${relayAuth}@` : ''}127.0.0.1:${p.relayPort}`;
+}
+
+export interface SquidConfigOptions extends RoutePorts {
+  listenPort: number;
+  /** Folder for squid's pid file and logs. */
+  dir: string;
+  workspaceId: string;
+  relayAuth?: string;
+  headTimeoutSeconds?: number;
+  idleTimeoutSeconds?: number;
+}
+
+/**
+ * squid.conf for a squid standing in for an OMS gateway: an allowlist of destination domains, CONNECT
+ * to port 443 only (squid's own SSL_ports rule), every request sent to the suite's relay as parent
+ * (squid cannot resolve the lab names). What squid has no setting for (TLS inspection, the event
+ * log) is what its graded table shows.
+ */
+export function squidConfig(o: SquidConfigOptions): string {
+  const login = o.relayAuth ? ` login=${o.relayAuth}` : '';
+  return [
+    `http_port 127.0.0.1:${o.listenPort}`,
+    `pid_filename ${o.dir}/squid.pid`,
+    `cache_log ${o.dir}/cache.log`,
+    `access_log stdio:${o.dir}/access.log squid`,
+    'cache deny all',
+    `coredump_dir ${o.dir}`,
+    'visible_hostname omsgw-conformance-squid',
+    'acl SSL_ports port 443',
+    'acl CONNECT method CONNECT',
+    `acl oms_allowed dstdomain ${requiredAllowlist(o.workspaceId).join(' ')}`,
+    'http_access deny CONNECT !SSL_ports',
+    'http_access allow localhost oms_allowed',
+    'http_access deny all',
+    `cache_peer 127.0.0.1 parent ${o.relayPort} 0 no-query no-digest default name=conformance_relay${login}`,
+    'never_direct allow all',
+    `request_timeout ${o.headTimeoutSeconds ?? 10} seconds`,
+    `read_timeout ${o.idleTimeoutSeconds ?? 300} seconds`,
+    'shutdown_lifetime 0 seconds',
+    '',
+  ].join('\n');
+}
+
+/** The text printed before a run: what the gateway under test must be configured with. */
+export function describeRoute(p: RoutePorts, workspaceId: string, relayAuth?: string): string {
+  const hosts = requiredAllowlist(workspaceId);
+  const squid = squidConfig({ ...p, listenPort: 3128, dir: '/var/run/squid-conformance', workspaceId, relayAuth })
+    .split('\n')
+    .filter((l) => /^(acl oms_allowed|http_access|cache_peer|never_direct)/.test(l));
+  return [
+    'The gateway under test needs this route to the suite\'s upstreams:',
+    `  fake cloud ${`127.0.0.1:${p.cloudPort}`}   echo upstream 127.0.0.1:${p.echoPort}   relay (CONNECT) ${relayUrl(p, relayAuth)}`,
+    `  server allowlist: ${hosts.join(' ')}`,
+    `  client certificate allowlist: CN=${ALLOWED_CLIENT_CN}`,
+    '',
+    '  omsgw (host map):',
+    `    omsgw gateway --allowlist allowlist.txt --client-allowlist clients.txt ${omsgwHostMap(p).map((h) => `--host-map '${h}'`).join(' ')}`,
+    `    (allowlist.txt: the hosts above, one per line; clients.txt: CN=${ALLOWED_CLIENT_CN})`,
+    `  omsgw (relay): the same with --relay-proxy ${relayUrl(p, relayAuth)} instead of the --host-map flags`,
+    '  squid (squid.conf):',
+    ...squid.map((l) => `    ${l}`),
+    `  any other proxy: chain it to ${relayUrl(p, relayAuth)} (it answers CONNECT) and allow the hosts above`,
+    '',
+  ].join('\n');
+}
