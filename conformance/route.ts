@@ -50,11 +50,12 @@ export function squidConfig(o: SquidConfigOptions): string {
     'cache deny all',
     `coredump_dir ${o.dir}`,
     'visible_hostname omsgw-conformance-squid',
+    'acl loopback_clients src 127.0.0.0/8 ::1',
     'acl SSL_ports port 443',
     'acl CONNECT method CONNECT',
     `acl oms_allowed dstdomain ${requiredAllowlist(o.workspaceId).join(' ')}`,
     'http_access deny CONNECT !SSL_ports',
-    'http_access allow localhost oms_allowed',
+    'http_access allow loopback_clients oms_allowed',
     'http_access deny all',
     `cache_peer 127.0.0.1 parent ${o.relayPort} 0 no-query no-digest default name=conformance_relay${login}`,
     'never_direct allow all',
@@ -70,7 +71,7 @@ export function describeRoute(p: RoutePorts, workspaceId: string, relayAuth?: st
   const hosts = requiredAllowlist(workspaceId);
   const squid = squidConfig({ ...p, listenPort: 3128, dir: '/var/run/squid-conformance', workspaceId, relayAuth })
     .split('\n')
-    .filter((l) => /^(acl oms_allowed|http_access|cache_peer|never_direct)/.test(l));
+    .filter((l) => /^(acl |http_access|cache_peer|never_direct)/.test(l));
   return [
     'The gateway under test needs this route to the suite\'s upstreams:',
     `  fake cloud ${`127.0.0.1:${p.cloudPort}`}   echo upstream 127.0.0.1:${p.echoPort}   relay (CONNECT) ${relayUrl(p, relayAuth)}`,
