@@ -46,7 +46,9 @@ async function checkRoute(o: SuiteOptions, up: UpstreamSet): Promise<{ viaRelay:
       const pending = readReply(socket, ROUTE_TIMEOUT_MS);
       socket.write(`CONNECT ${host}:443 HTTP/1.1\r\nHost: ${host}:443\r\n${authLine(o.proxyAuth)}\r\n`);
       const reply = await pending;
-      if (!is2xx(reply.status)) throw new InputError(`route check: CONNECT ${host}:443 through ${where} answered ${reply.statusLine}, so the ${label} is not reachable; ${help}`);
+      // squid answers 500 while it holds its parent (the relay) for dead: down when squid started or since the last run.
+      const squidHint = reply.status === 500 && up.relay.requests.length === mark.relay ? ' (if this is squid: its cache_peer was down when it last tried it; squid probes it again within seconds, so run again)' : '';
+      if (!is2xx(reply.status)) throw new InputError(`route check: CONNECT ${host}:443 through ${where} answered ${reply.statusLine}, so the ${label} is not reachable${squidHint}; ${help}`);
       const t = await tlsInTunnel(socket, { servername: host, maxVersion: 'TLSv1.2' }, ROUTE_TIMEOUT_MS);
       if (!t.ok || !t.socket) throw new InputError(`route check: the tunnel to ${host}:443 opened but no TLS handshake with the ${label} followed (${t.error}); ${help}`);
       if (label === 'echo upstream') {
