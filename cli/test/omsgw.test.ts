@@ -13,7 +13,7 @@ function omsgw(args: string[]): Promise<{ code: number | null; stdout: string; s
 test('--help lists every part of the product and exits 0', async () => {
   const r = await omsgw(['--help']);
   expect(r.code).toBe(0);
-  for (const name of ['gateway', 'allowlist', 'config', 'relay-proxy', 'events', 'counters', 'cloud', 'agent', 'scenario', 'lab', 'load', 'bench']) {
+  for (const name of ['gateway', 'allowlist', 'config', 'relay-proxy', 'events', 'counters', 'cloud', 'agent', 'scenario', 'lab', 'load', 'bench', 'conformance']) {
     expect(r.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
   }
 });

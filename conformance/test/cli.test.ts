@@ -123,3 +123,12 @@ describe('omsgw conformance: bad input exits 2 with a clear message and nothing 
     });
   });
 });
+
+describe('docs/conformance.md', () => {
+  test('the specification table lists every case of the catalogue with its behaviour', async () => {
+    const { CASES } = await import('../catalogue/index.js');
+    const doc = readFileSync(join(packageRoot(), 'docs', 'conformance.md'), 'utf8');
+    const missing = CASES.filter((c) => !doc.includes(`| ${c.id} | ${c.behaviour.replace(/\|/g, '\\|')} | `)).map((c) => c.id);
+    expect(missing).toEqual([]);
+  });
+});
