@@ -101,7 +101,7 @@ describe('omsgw conformance: bad input exits 2 with a clear message and nothing 
       const portsOf = { cloudPort: Number(p[1]), echoPort: Number(p[3]), relayPort: Number(p[5]) };
       await lab.upstreams.close();
       lab.upstreams.ports = portsOf;
-      gw = await startOmsgw(lab, { route: 'host-map', allowTls13: true, timeoutsMs: 1500 });
+      gw = await startOmsgw(lab, { route: 'host-map', tlsPolicy: 'current', timeoutsMs: 1500 });
       server = http.createServer((_q, res) => res.writeHead(404).end('not here'));
       await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
       const wrong = await omsgw(['--gateway', `127.0.0.1:${gw.proxyPort}`, '--admin', `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, ...p]);

@@ -17,7 +17,7 @@ describe('omsgw conformance against omsgw\'s own gateway', () => {
 
   test('relay route, proxy and relay credentials, management API: every case of every section passes (100 %)', async () => {
     lab = await startLab('relayuser:relaypass');
-    gw = await startOmsgw(lab, { route: 'relay', relayAuth: 'relayuser:relaypass', proxyAuth: 'agent:secret', allowTls13: true, timeoutsMs: 1500 });
+    gw = await startOmsgw(lab, { route: 'relay', relayAuth: 'relayuser:relaypass', proxyAuth: 'agent:secret', tlsPolicy: 'current', timeoutsMs: 1500 });
     const report = await run(lab, suiteOptions(lab, { host: '127.0.0.1', port: gw.proxyPort }, { admin: gw.adminUrl, proxyAuth: 'agent:secret', relayAuth: 'relayuser:relaypass', tlsPolicy: 'current', headTimeoutMs: 1500, idleTimeoutMs: 1500 }));
     expect(notPassed(report)).toEqual([]);
     // Every case ran, plus one events-and-counters check per section.
@@ -36,7 +36,7 @@ describe('omsgw conformance against omsgw\'s own gateway', () => {
 
   test('host-map route and the 2016 TLS policy (TLS 1.0-1.2): allowlist and TLS sections pass; a TLS 1.3-only client is cut (106)', async () => {
     lab = await startLab();
-    gw = await startOmsgw(lab, { route: 'host-map', allowTls13: false, timeoutsMs: 1500 });
+    gw = await startOmsgw(lab, { route: 'host-map', tlsPolicy: 'preview-2016', timeoutsMs: 1500 });
     const report = await run(lab, suiteOptions(lab, { host: '127.0.0.1', port: gw.proxyPort }, { admin: gw.adminUrl, tlsPolicy: 'preview-2016', headTimeoutMs: 1500 }), selectCases(['5', '9', '8']));
     const failed = report.results.filter((r) => r.verdict.status === 'fail');
     expect(failed.map((r) => r.id)).toEqual([]);
@@ -49,7 +49,7 @@ describe('omsgw conformance against omsgw\'s own gateway', () => {
 
   test('the same TLS 1.3-only case fails when the suite assumes the current policy but the gateway runs the 2016 one', async () => {
     lab = await startLab();
-    gw = await startOmsgw(lab, { route: 'host-map', allowTls13: false, timeoutsMs: 1500 });
+    gw = await startOmsgw(lab, { route: 'host-map', tlsPolicy: 'preview-2016', timeoutsMs: 1500 });
     const report = await run(lab, suiteOptions(lab, { host: '127.0.0.1', port: gw.proxyPort }, { tlsPolicy: 'current', headTimeoutMs: 1500 }), selectCases(['9.2']));
     const r = report.results.find((x) => x.id === '9.2');
     expect(r?.verdict.status).toBe('fail');

@@ -32,7 +32,7 @@ export interface OmsgwRoute {
   route: 'relay' | 'host-map';
   relayAuth?: string;
   proxyAuth?: string;
-  allowTls13: boolean;
+  tlsPolicy: 'current' | 'preview-2016';
   timeoutsMs: number;
 }
 
@@ -43,10 +43,11 @@ export async function startOmsgw(lab: Lab, r: OmsgwRoute): Promise<GatewayProces
   const config = join(lab.dir, 'gateway.json');
   writeFileSync(allowlist, `${requiredAllowlist(DEFAULT_WORKSPACE).join('\n')}\n`);
   writeFileSync(clients, `CN=${ALLOWED_CLIENT_CN}\n`);
-  writeFileSync(config, JSON.stringify({ tls: { allowTls13: r.allowTls13 } }));
+  // TLS 1.3 hides the client certificate: the route lets it through unchecked (docs/conformance.md).
+  writeFileSync(config, JSON.stringify({ tls: { tls13ClientCertificate: 'allow' } }));
   const route = r.route === 'relay' ? ['--relay-proxy', relayUrl(lab.upstreams.ports, r.relayAuth)] : omsgwHostMap(lab.upstreams.ports).flatMap((h) => ['--host-map', h]);
   const ms = String(r.timeoutsMs);
-  return spawnGateway(['--config', config, '--allowlist', allowlist, '--client-allowlist', clients, ...route, ...(r.proxyAuth ? ['--proxy-auth', r.proxyAuth] : []), '--header-timeout-ms', ms, '--idle-timeout-ms', ms, '-q']);
+  return spawnGateway(['--config', config, '--tls-policy', r.tlsPolicy, '--allowlist', allowlist, '--client-allowlist', clients, ...route, ...(r.proxyAuth ? ['--proxy-auth', r.proxyAuth] : []), '--header-timeout-ms', ms, '--idle-timeout-ms', ms, '-q']);
 }
 
 export function suiteOptions(lab: Lab, gateway: { host: string; port: number }, o: Partial<SuiteOptions> & { tlsPolicy: TlsPolicyName; headTimeoutMs: number }): SuiteOptions {
