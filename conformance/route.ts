@@ -24,14 +24,23 @@ export function relayUrl(p: RoutePorts, relayAuth?: string): string {
   return `http://${relayAuth ? `${relayAuth}@` : ''}127.0.0.1:${p.relayPort}`;
 }
 
-export interface SquidConfigOptions extends RoutePorts {
+export interface SquidConfigOptions {
   listenPort: number;
   /** Folder for squid's pid file and logs. */
   dir: string;
-  workspaceId: string;
-  relayAuth?: string;
+  /** The parent every request goes to (the suite's relay, or the fake cloud, which answers CONNECT too). */
+  parentPort: number;
+  /** Destination domains squid allows. */
+  allowlist: string[];
+  /** Credentials for the parent (cache_peer login=). */
+  parentLogin?: string;
   headTimeoutSeconds?: number;
   idleTimeoutSeconds?: number;
+}
+
+/** squid for the conformance suite: the relay as parent, the suite's allowlist. */
+export function conformanceSquid(p: RoutePorts, workspaceId: string, relayAuth?: string): Pick<SquidConfigOptions, 'parentPort' | 'allowlist' | 'parentLogin'> {
+  return { parentPort: p.relayPort, allowlist: requiredAllowlist(workspaceId), parentLogin: relayAuth };
 }
 
 /**
@@ -41,7 +50,7 @@ export interface SquidConfigOptions extends RoutePorts {
  * log) is what its graded table shows.
  */
 export function squidConfig(o: SquidConfigOptions): string {
-  const login = o.relayAuth ? ` login=${o.relayAuth}` : '';
+  const login = o.parentLogin ? ` login=${o.parentLogin}` : '';
   return [
     `http_port 127.0.0.1:${o.listenPort}`,
     `pid_filename ${o.dir}/squid.pid`,
@@ -53,11 +62,11 @@ export function squidConfig(o: SquidConfigOptions): string {
     'acl loopback_clients src 127.0.0.0/8 ::1',
     'acl SSL_ports port 443',
     'acl CONNECT method CONNECT',
-    `acl oms_allowed dstdomain ${requiredAllowlist(o.workspaceId).join(' ')}`,
+    `acl oms_allowed dstdomain ${o.allowlist.join(' ')}`,
     'http_access deny CONNECT !SSL_ports',
     'http_access allow loopback_clients oms_allowed',
     'http_access deny all',
-    `cache_peer 127.0.0.1 parent ${o.relayPort} 0 no-query no-digest default name=conformance_relay${login}`,
+    `cache_peer 127.0.0.1 parent ${o.parentPort} 0 no-query no-digest default name=omsgw_parent${login}`,
     'never_direct allow all',
     `request_timeout ${o.headTimeoutSeconds ?? 10} seconds`,
     `read_timeout ${o.idleTimeoutSeconds ?? 300} seconds`,
@@ -69,7 +78,7 @@ export function squidConfig(o: SquidConfigOptions): string {
 /** The text printed before a run: what the gateway under test must be configured with. */
 export function describeRoute(p: RoutePorts, workspaceId: string, relayAuth?: string): string {
   const hosts = requiredAllowlist(workspaceId);
-  const squid = squidConfig({ ...p, listenPort: 3128, dir: '/var/run/squid-conformance', workspaceId, relayAuth })
+  const squid = squidConfig({ listenPort: 3128, dir: '/var/run/squid-conformance', ...conformanceSquid(p, workspaceId, relayAuth) })
     .split('\n')
     .filter((l) => /^(acl |http_access|cache_peer|never_direct)/.test(l));
   return [

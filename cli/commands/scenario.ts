@@ -5,6 +5,7 @@ import { InputError } from '../../lib/errors.js';
 import type { ScenarioResult } from '../../scenarios/runner/runner.js';
 import type { LoadedScenario } from '../../scenarios/runner/definitions.js';
 import { consoleHooks, parseConsoleFlags, type ConsoleMode } from '../../scenarios/runner/console-mode.js';
+import type { ExternalGateway } from '../../scenarios/runner/external.js';
 
 // The runner pulls in the fake cloud, the agents and ajv: load it only when a scenario command runs,
 // so that other omsgw commands (the gateway child process above all) start fast.
@@ -22,7 +23,8 @@ async function runner() {
     import('../../scenarios/runner/lab-story.js'),
     import('../../scenarios/runner/parts.js'),
   ]);
-  return { ...catalogue, ...load, ...run, ...reporters, ...pretty, ...style, ...story, ...parts };
+  const external = await import('../../scenarios/runner/external.js');
+  return { ...catalogue, ...load, ...run, ...reporters, ...pretty, ...style, ...story, ...parts, ...external };
 }
 
 /** host:port of an external CONNECT proxy; loopback only, like everything this project drives. */
@@ -47,13 +49,27 @@ export function prepareOutDir(dir: string): void {
   }
 }
 
+function parseCloudPort(text: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535) throw new InputError(`--cloud-port must be a port number 1-65535, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
 export function parseReporter(name: string): ReporterName {
   if ((REPORTERS as readonly string[]).includes(name)) return name as ReporterName;
   throw new InputError(`--reporter must be one of ${REPORTERS.join(', ')}, got ${JSON.stringify(name)}`);
 }
 
 /** Runs scenarios one after another; pretty output streams step by step. Returns the results. */
-async function runAll(scenarios: LoadedScenario[], opts: { reporter: ReporterName; out?: string; external?: { host: string; port: number }; console?: ConsoleMode }): Promise<ScenarioResult[]> {
+/** Exit status of a run: 0 all passed, 1 any failed, 3 none failed but some rested only on unverified expectations (2: invalid input). */
+export function exitCodeOf(results: ScenarioResult[]): number {
+  if (results.some((r) => r.verdict === 'failed')) return 1;
+  if (results.some((r) => r.verdict === 'not-verified')) return 3;
+  return 0;
+}
+
+const VERDICT_WORD = { passed: 'PASSED', failed: 'FAILED', 'not-verified': 'NOT VERIFIED' } as const;
+
+async function runAll(scenarios: LoadedScenario[], opts: { reporter: ReporterName; out?: string; external?: ExternalGateway; console?: ConsoleMode }): Promise<ScenarioResult[]> {
   const { makeStyle, colourWanted, runScenario, realParts, TimelinePrinter, REPORT_FILE, render } = await runner();
   const style = makeStyle(!opts.out && colourWanted(process.stdout));
   const stream = opts.reporter === 'pretty' && !opts.out;
@@ -87,12 +103,13 @@ async function runAll(scenarios: LoadedScenario[], opts: { reporter: ReporterNam
     mkdirSync(opts.out, { recursive: true });
     const file = join(opts.out, REPORT_FILE[opts.reporter]);
     writeFileSync(file, render(opts.reporter, results, makeStyle(false)));
-    for (const r of results) process.stdout.write(`${r.passed ? 'PASSED' : 'FAILED'} ${r.name} (${(r.durationMs / 1000).toFixed(1)}s)\n`);
+    for (const r of results) process.stdout.write(`${VERDICT_WORD[r.verdict]} ${r.name} (${(r.durationMs / 1000).toFixed(1)}s)\n`);
     process.stdout.write(`report: ${file}\n`);
   } else if (!stream) process.stdout.write(render(opts.reporter, results, style));
   else if (results.length > 1) {
-    const failed = results.filter((r) => !r.passed).map((r) => r.name);
-    process.stdout.write(`${results.length - failed.length}/${results.length} scenarios passed${failed.length ? `; failed: ${failed.join(', ')}` : ''}\n`);
+    const failed = results.filter((r) => r.verdict === 'failed').map((r) => r.name);
+    const unverified = results.filter((r) => r.verdict === 'not-verified').map((r) => r.name);
+    process.stdout.write(`${results.length - failed.length - unverified.length}/${results.length} scenarios passed${failed.length ? `; failed: ${failed.join(', ')}` : ''}${unverified.length ? `; not verified: ${unverified.join(', ')}` : ''}\n`);
   }
   return results;
 }
@@ -117,25 +134,34 @@ export function registerScenarioCommands(program: Command): void {
 
   scenario
     .command('run')
-    .description('Run scenarios by catalogue name or file; exit 0 when all pass, 1 when any fails, 2 for invalid input')
+    .description('Run scenarios by catalogue name or file; exit 0 when all pass, 1 when any fails, 2 for invalid input, 3 when none failed but some were not verified')
     .argument('<scenario...>', 'catalogue names (see `omsgw scenario list`) or paths to .yaml files')
     .option('--reporter <name>', `output format: ${REPORTERS.join(', ')}`, 'pretty')
     .option('--out <dir>', 'write the report to a file in this folder (scenarios.txt, scenarios.json, junit.xml or scenarios.html)')
-    .option('--gateway <host:port>', 'test an external CONNECT proxy (e.g. squid) instead of starting omsgw\'s gateway; steps needing its management API are skipped')
+    .option('--gateway <host:port>', 'test an external CONNECT proxy (e.g. squid) instead of starting omsgw\'s gateway; expectations it cannot show are "not verified"')
+    .option('--cloud-port <port>', 'fixed port for the fake cloud, so the external proxy can be configured to reach it (printed before the run)')
+    .option('--gateway-log <adapter:path>', 'the external proxy\'s log as events 103/104/105/403, e.g. squid:/var/log/squid/access.log')
     .option('--console', 'print the gateway\'s web console URL, pace the steps (default 1s) and keep the lab running after the story (one scenario)')
     .option('--pace <duration>', 'wait this long before each step, e.g. 1s, so a person can watch')
     .option('--keep <duration>', 'with --console: keep the lab up this long after the story (default: until Ctrl-C)')
     .addHelpText('after', '\nExamples:\n  omsgw scenario run linux-allowlist-bug\n  omsgw scenario run windows-happy-path non-connect-104 --reporter junit --out reports\n  omsgw scenario run my-lab.yaml --gateway 127.0.0.1:3128')
     .action(async (names, o) => {
       const reporter = parseReporter(o.reporter);
-      const external = o.gateway ? parseExternalGateway(o.gateway) : undefined;
+      const target = o.gateway ? parseExternalGateway(o.gateway) : undefined;
+      const cloudPort = o.cloudPort === undefined ? undefined : parseCloudPort(o.cloudPort);
+      if (!target && (cloudPort !== undefined || o.gatewayLog)) throw new InputError('--cloud-port and --gateway-log are for an external proxy: give --gateway host:port too');
       if (o.out !== undefined) prepareOutDir(o.out);
-      const { loadScenarioFile, resolveScenario } = await runner();
+      const { loadScenarioFile, resolveScenario, parseGatewayLog, checkReachable, externalRouteText } = await runner();
       // Validate every file before starting anything: invalid input exits 2 with nothing half-run.
-      const consoleMode = parseConsoleFlags(o, names.length, !!external);
+      const consoleMode = parseConsoleFlags(o, names.length, !!target);
       const loaded = names.map((n) => loadScenarioFile(resolveScenario(n)));
+      const external: ExternalGateway | undefined = target && { ...target, cloudPort, gatewayLog: o.gatewayLog ? parseGatewayLog(o.gatewayLog) : undefined };
+      if (external) {
+        process.stderr.write(externalRouteText(loaded, cloudPort));
+        await checkReachable(external);
+      }
       const results = await runAll(loaded, { reporter, out: o.out, external, console: consoleMode });
-      process.exitCode = results.every((r) => r.passed) ? 0 : 1;
+      process.exitCode = exitCodeOf(results);
     });
 
   program

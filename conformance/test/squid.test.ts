@@ -4,6 +4,7 @@ import { packageRoot } from '../../lib/paths.js';
 import { DEFAULT_WORKSPACE } from '../hosts.js';
 import { SQUID_NOTES } from '../peers/squid-notes.js';
 import { gradedTable } from '../reporters/markdown.js';
+import { conformanceSquid } from '../route.js';
 import { startSquid, type SquidProcess } from '../squid-process.js';
 import { run, startLab, suiteOptions, type Lab } from './support.js';
 
@@ -35,7 +36,7 @@ describe('omsgw conformance against Debian squid (a gateway we did not write)', 
   test('squid, configured as documented, grades exactly as the table committed in docs/conformance.md; its failures are the OMS-specific cases', async () => {
     // Upstreams first: squid marks a parent that is down when it starts as dead.
     lab = await startLab('relayuser:relaypass');
-    squid = await startSquid({ ...lab.upstreams.ports, workspaceId: DEFAULT_WORKSPACE, relayAuth: 'relayuser:relaypass', headTimeoutSeconds: 2, idleTimeoutSeconds: 2 });
+    squid = await startSquid({ ...conformanceSquid(lab.upstreams.ports, DEFAULT_WORKSPACE, 'relayuser:relaypass'), headTimeoutSeconds: 2, idleTimeoutSeconds: 2 });
     const report = await run(lab, suiteOptions(lab, { host: '127.0.0.1', port: squid.port }, { relayAuth: 'relayuser:relaypass', tlsPolicy: 'current', headTimeoutMs: 2000, idleTimeoutMs: 2000 }));
     const table = gradedTable(report, SQUID_NOTES);
     if (process.env.UPDATE_CONFORMANCE_DOCS) {

@@ -91,6 +91,11 @@ export class EventCollector {
     return fresh;
   }
 
+  /** Events an adapter derived from an external proxy's own log (e.g. squid's access log), as gateway `name`. */
+  addExternal(name: string, records: GatewayEventRecord[]): void {
+    for (const e of records) this.all.push({ ...e, gateway: name, generation: 1, atMs: this.when(e.time), client: this.nameOf(e.clientIp) });
+  }
+
   /** Fetch whatever is new from every gateway followed; returns the new events. Concurrent callers share requests. */
   async poll(): Promise<CollectedEvent[]> {
     const lists = await Promise.all(

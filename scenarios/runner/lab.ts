@@ -1,3 +1,4 @@
+import type { ExternalGateway } from './external.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,7 +82,8 @@ export interface PartsFactory {
   /** `omsgw gateway init` into dir: writes the default allowlist and config for workspace. */
   initGateway(dir: string, workspaceId: string): Promise<void>;
   spawnGateway(args: string[]): Promise<GatewayProcessHandle>;
-  startCloud(opts: { stateDir: string; workspaces: { id: string; key: string }[]; clock: ManualClock }): Promise<CloudHandle>;
+  /** port: a fixed port (an external proxy is configured to reach it); default ephemeral. */
+  startCloud(opts: { stateDir: string; workspaces: { id: string; key: string }[]; clock: ManualClock; port?: number }): Promise<CloudHandle>;
   createAgent(spec: AgentSpec): AgentHandle;
   startBalancer(opts: { backends: { name: string; host: string; port: number }[]; checkIntervalMs?: number; fall?: number; rise?: number }): Promise<BalancerHandle>;
 }
@@ -154,7 +156,7 @@ export class Lab {
   constructor(
     readonly scenario: LoadedScenario,
     readonly parts: PartsFactory,
-    readonly external?: { host: string; port: number },
+    readonly external?: ExternalGateway,
   ) {
     const start = scenario.def.clock?.start ? Date.parse(scenario.def.clock.start) : Date.UTC(2016, 2, 1, 9, 0, 0);
     this.clock = new ManualClock(start);

@@ -18,8 +18,8 @@ export const realParts: PartsFactory = {
 
   spawnGateway: (args): Promise<GatewayProcessHandle> => spawnGateway(args),
 
-  async startCloud({ stateDir, workspaces, clock }) {
-    const cloud = createFakeCloud({ stateDir, workspaces, clock });
+  async startCloud({ stateDir, workspaces, clock, port }) {
+    const cloud = createFakeCloud({ stateDir, workspaces, clock, port });
     await cloud.start();
     const handle: CloudHandle = {
       caCertPem: cloud.caCertPem,

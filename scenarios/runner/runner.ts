@@ -7,6 +7,7 @@ import { explainStep, implOf } from './registry.js';
 import type { StepNeed, StepOutcome, StepStatus } from './step-types.js';
 import { lossReport, type LossReport } from './expectations/ledger.js';
 import { adminRequest } from './admin-client.js';
+import { unverifiable, type ExternalGateway } from './external.js';
 
 export interface StepResult {
   index: number;
@@ -30,7 +31,13 @@ export interface ScenarioResult {
   name: string;
   title: string;
   file: string;
+  /** True only when verdict is 'passed'. */
   passed: boolean;
+  /**
+   * passed: no step failed and at least one expectation was checked (or the scenario has none);
+   * failed: a step failed; not-verified: nothing failed, but every expectation was not verified.
+   */
+  verdict: 'passed' | 'failed' | 'not-verified';
   durationMs: number;
   steps: StepResult[];
   events: CollectedEvent[];
@@ -80,7 +87,7 @@ export interface GatewayReport {
 export interface RunOptions {
   parts: PartsFactory;
   /** Test an external CONNECT proxy instead of starting ours. */
-  external?: { host: string; port: number };
+  external?: ExternalGateway;
   /** Called after each step, for live output. */
   /** Called after each step with every event read so far. */
   onStep?: (step: StepResult, events: readonly CollectedEvent[]) => void;
@@ -122,8 +129,11 @@ function agentReports(lab: Lab): AgentReport[] {
   });
 }
 
-function unmetNeed(needs: StepNeed[] | undefined, lab: Lab): string | undefined {
-  if (!lab.external || !needs?.length) return undefined;
+function unmetNeed(needs: StepNeed[] | undefined, lab: Lab, step: StepDef): string | undefined {
+  if (!lab.external) return undefined;
+  // An events expectation may be checkable through the proxy's own log (--gateway-log).
+  if (step.do === 'expect.events') return unverifiable(step, lab.external);
+  if (!needs?.length) return undefined;
   if (needs.includes('management-api')) return `needs omsgw's management API; ${lab.external.host}:${lab.external.port} is an external proxy`;
   if (needs.includes('own-gateway')) return `controls omsgw's own gateway process; ${lab.external.host}:${lab.external.port} is an external proxy`;
   return undefined;
@@ -131,8 +141,9 @@ function unmetNeed(needs: StepNeed[] | undefined, lab: Lab): string | undefined 
 
 async function runStep(step: StepDef, lab: Lab, budgetMs: number): Promise<StepOutcome> {
   const impl = implOf(step);
-  const skip = unmetNeed(impl.needs, lab);
-  if (skip) return { status: 'skipped', summary: skip };
+  const skip = unmetNeed(impl.needs, lab, step);
+  // An expectation that cannot be checked is not verified, never passed; an action is skipped.
+  if (skip) return { status: isExpectation(step) ? 'not-verified' : 'skipped', summary: skip };
   let timer: NodeJS.Timeout | undefined;
   const overtime = new Promise<StepOutcome>((resolve) => {
     timer = setTimeout(() => resolve({ status: 'failed', summary: `did not finish within the scenario's remaining ${Math.round(budgetMs)}ms` }), Math.max(1, budgetMs));
@@ -162,7 +173,13 @@ export async function runScenario(scenario: LoadedScenario, options: RunOptions)
   let outOfTime = false;
   let counters: Record<string, unknown> | undefined;
   // Read events as they happen (not only between steps), so the timeline's times are close to real.
-  const poller = setInterval(() => void lab.events.poll().catch(() => undefined), 50);
+  const readLog = (): void => {
+    if (options.external?.gatewayLog) lab.events.addExternal('gateway', options.external.gatewayLog.read());
+  };
+  const poller = setInterval(() => {
+    readLog();
+    void lab.events.poll().catch(() => undefined);
+  }, 50);
   poller.unref();
   const samples: CounterSample[] = [];
   const sampler = options.sampleCounters ? setInterval(() => sampleCounters(lab, samples), COUNTER_SAMPLE_MS) : undefined;
@@ -211,6 +228,12 @@ export async function runScenario(scenario: LoadedScenario, options: RunOptions)
   const loss = lab.cloud && lab.agents.length ? lossReport(lab) : undefined;
   const agents = lab.agents.length ? agentReports(lab) : undefined;
   if (options.keep) await options.keep(lab).catch(() => undefined);
+  const expectations = steps.filter((s) => s.kind === 'expectation');
+  const verdict: ScenarioResult['verdict'] = steps.some((s) => s.status === 'failed' || s.status === 'not-run')
+    ? 'failed'
+    : expectations.length > 0 && expectations.every((s) => s.status === 'not-verified')
+      ? 'not-verified'
+      : 'passed';
   const teardown = await lab.teardown();
   const gateways: GatewayReport[] = [...lab.gateways.values()].map((gw) => {
     const eventCounts: Record<string, number> = {};
@@ -221,7 +244,8 @@ export async function runScenario(scenario: LoadedScenario, options: RunOptions)
     name: def.name,
     title: def.title,
     file: scenario.file,
-    passed: steps.every((s) => s.status === 'passed' || s.status === 'skipped'),
+    passed: verdict === 'passed',
+    verdict,
     durationMs: Date.now() - lab.startedAt,
     steps,
     events: lab.events.all,

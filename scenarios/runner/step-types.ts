@@ -1,10 +1,11 @@
 import type { StepDef, StepName } from './definitions.js';
 import type { Lab } from './lab.js';
 
-export type StepStatus = 'passed' | 'failed' | 'skipped' | 'not-run';
+/** not-verified: an expectation that could not be checked here (e.g. events of an external proxy without a log adapter). */
+export type StepStatus = 'passed' | 'failed' | 'skipped' | 'not-verified' | 'not-run';
 
 export interface StepOutcome {
-  status: 'passed' | 'failed' | 'skipped';
+  status: 'passed' | 'failed' | 'skipped' | 'not-verified';
   /** One line for the timeline, e.g. "gateway pid 123 on 127.0.0.1:40001 (generation 2)". */
   summary?: string;
   /** Extra lines (reasons, what was checked). */

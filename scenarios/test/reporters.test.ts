@@ -23,6 +23,7 @@ function sample(): ScenarioResult {
     title: 'a demo <scenario> & friends',
     file: '/x/demo.yaml',
     passed: false,
+    verdict: 'failed',
     durationMs: 1500,
     events,
     gateways: [],

@@ -21,7 +21,7 @@ export function renderJunit(results: ScenarioResult[]): string {
   out.push(`<testsuites name="omsgw scenarios" tests="${total}" failures="${failures}" time="${secs(time)}">`);
   for (const r of results) {
     const f = r.steps.filter((s) => s.status === 'failed').length;
-    const skipped = r.steps.filter((s) => s.status === 'skipped' || s.status === 'not-run').length;
+    const skipped = r.steps.filter((s) => s.status === 'skipped' || s.status === 'not-verified' || s.status === 'not-run').length;
     out.push(`  <testsuite name="${xml(r.name)}" tests="${r.steps.length}" failures="${f}" errors="0" skipped="${skipped}" time="${secs(r.durationMs)}" file="${xml(r.file)}">`);
     for (const s of r.steps) {
       const name = `${String(s.index + 1).padStart(2, '0')} ${s.do}: ${s.description}`;
@@ -30,6 +30,7 @@ export function renderJunit(results: ScenarioResult[]): string {
         const body = [...(s.details ?? []), ...(s.expected ? ['expected:', ...s.expected.map((l) => `  ${l}`)] : []), ...(s.actual ? ['actual:', ...s.actual.map((l) => `  ${l}`)] : [])].join('\n');
         out.push(`      <failure message="${xml(s.summary ?? 'failed')}">${xml(body)}</failure>`);
       } else if (s.status === 'skipped') out.push(`      <skipped message="${xml(s.summary ?? '')}"/>`);
+      else if (s.status === 'not-verified') out.push(`      <skipped message="${xml(`not verified: ${s.summary ?? ''}`)}"/>`);
       else if (s.status === 'not-run') out.push('      <skipped message="not run: an earlier step failed"/>');
       out.push('    </testcase>');
     }

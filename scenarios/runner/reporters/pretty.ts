@@ -4,7 +4,7 @@ import type { GatewayReport, ScenarioResult, StepResult } from '../runner.js';
 import { connectionKey } from '../expectations/events.js';
 import { makeStyle, type Style } from './style.js';
 
-const MARK: Record<StepResult['status'], string> = { passed: '✓', failed: '✗', skipped: '-', 'not-run': '·' };
+const MARK: Record<StepResult['status'], string> = { passed: '✓', failed: '✗', skipped: '-', 'not-verified': '?', 'not-run': '·' };
 
 function time(ms: number): string {
   return `${(ms / 1000).toFixed(2)}s`.padStart(7);
@@ -12,7 +12,7 @@ function time(ms: number): string {
 
 function markOf(status: StepResult['status'], st: Style): string {
   const m = MARK[status];
-  return status === 'passed' ? st.green(m) : status === 'failed' ? st.red(m) : status === 'skipped' ? st.yellow(m) : st.dim(m);
+  return status === 'passed' ? st.green(m) : status === 'failed' ? st.red(m) : status === 'skipped' || status === 'not-verified' ? st.yellow(m) : st.dim(m);
 }
 
 const GUID = /\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
@@ -115,7 +115,7 @@ export function sideBySide(expected: string[], actual: string[], st: Style): str
 
 export function timelineHeader(name: string, title: string, external: string | undefined, st: Style): string[] {
   const lines = [`${st.bold(name)} — ${title}`];
-  if (external) lines.push(st.yellow(`external gateway ${external}: steps needing omsgw's own gateway or management API are skipped`));
+  if (external) lines.push(st.yellow(`external gateway ${external}: steps needing omsgw's own gateway are skipped; expectations that cannot be checked there are "not verified"`));
   lines.push(st.dim(`${'time'.padStart(7)}   step / gateway event (id meaning, client → target)`));
   return lines;
 }
@@ -132,10 +132,10 @@ export function gatewaySummary(g: GatewayReport): string {
 
 export function timelineFooter(r: ScenarioResult, st: Style): string[] {
   const lines: string[] = [];
-  const counts = { passed: 0, failed: 0, skipped: 0, 'not-run': 0 };
+  const counts = { passed: 0, failed: 0, skipped: 0, 'not-verified': 0, 'not-run': 0 };
   for (const s of r.steps) counts[s.status]++;
-  const verdict = r.passed ? st.green('PASSED') : st.red('FAILED');
-  lines.push(`${verdict} ${r.name} in ${(r.durationMs / 1000).toFixed(1)}s: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${counts['not-run'] ? `, ${counts['not-run']} not run` : ''}`);
+  const verdict = r.verdict === 'passed' ? st.green('PASSED') : r.verdict === 'not-verified' ? st.yellow('NOT VERIFIED') : st.red('FAILED');
+  lines.push(`${verdict} ${r.name} in ${(r.durationMs / 1000).toFixed(1)}s: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${counts['not-verified'] ? `, ${counts['not-verified']} not verified` : ''}${counts['not-run'] ? `, ${counts['not-run']} not run` : ''}`);
   if (r.error) lines.push(st.red(r.error));
   if (r.gateways.length > 1) for (const g of r.gateways) lines.push(st.dim(gatewaySummary(g)));
   for (const t of r.teardown) lines.push(st.yellow(`teardown: ${t}`));
@@ -226,8 +226,9 @@ export function renderTimeline(r: ScenarioResult, st: Style = makeStyle(false)):
 export function renderPretty(results: ScenarioResult[], st: Style): string {
   const parts = results.map((r) => renderTimeline(r, st));
   if (results.length > 1) {
-    const failed = results.filter((r) => !r.passed);
-    parts.push(`${results.length - failed.length}/${results.length} scenarios passed${failed.length ? `; failed: ${failed.map((r) => r.name).join(', ')}` : ''}`);
+    const failed = results.filter((r) => r.verdict === 'failed');
+    const unverified = results.filter((r) => r.verdict === 'not-verified');
+    parts.push(`${results.length - failed.length - unverified.length}/${results.length} scenarios passed${failed.length ? `; failed: ${failed.map((r) => r.name).join(', ')}` : ''}${unverified.length ? `; not verified: ${unverified.map((r) => r.name).join(', ')}` : ''}`);
   }
   return `${parts.join('\n\n')}\n`;
 }

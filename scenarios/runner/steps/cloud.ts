@@ -7,7 +7,7 @@ export const cloudStart: StepImpl<CloudStartStep> = {
   explain: (s) => `start the fake Azure cloud${s.faults?.length ? ` with ${s.faults.length} fault(s)` : ''}`,
   async run(step, lab) {
     if (lab.cloud) throw new Error('the cloud is already running');
-    lab.cloud = await lab.parts.startCloud({ stateDir: join(lab.workDir, 'cloud'), workspaces: lab.workspaces, clock: lab.clock });
+    lab.cloud = await lab.parts.startCloud({ stateDir: join(lab.workDir, 'cloud'), workspaces: lab.workspaces, clock: lab.clock, port: lab.external?.cloudPort });
     const ids = (step.faults ?? []).map((f) => lab.cloud!.setFault(f));
     return passed(`workspaces ${lab.workspaces.map((w) => w.id.slice(0, 8)).join(', ')}; reachable at ${lab.cloud.proxyUrl}`, ids.length ? [`faults: ${ids.join(', ')}`] : undefined);
   },
