@@ -111,14 +111,14 @@ describe('pretty reporter', () => {
   });
 
   it('adds an overall line for several scenarios', () => {
-    const ok = { ...sample(), name: 'ok', passed: true };
+    const ok = { ...sample(), name: 'ok', passed: true, verdict: 'passed' as const };
     expect(renderPretty([ok, sample()], makeStyle(false))).toMatch(/1\/2 scenarios passed; failed: demo\n$/);
   });
 });
 
 describe('json reporter', () => {
   it('has passed per scenario and overall, and the full event list', () => {
-    const parsed = JSON.parse(renderJson([{ ...sample(), name: 'a', passed: true }, sample()]));
+    const parsed = JSON.parse(renderJson([{ ...sample(), name: 'a', passed: true, verdict: 'passed' as const }, sample()]));
     expect(parsed.passed).toBe(false);
     expect(parsed.scenarios.map((s: ScenarioResult) => [s.name, s.passed])).toEqual([['a', true], ['demo', false]]);
     expect(parsed.scenarios[1].events.map((e: CollectedEvent) => e.id)).toEqual([101, 103, 105]);
