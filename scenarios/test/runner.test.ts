@@ -204,7 +204,7 @@ describe('runner', () => {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('skips what needs omsgw\'s own gateway or management API, with the reason, and runs the rest', async () => {
+    it('skips actions that need omsgw\'s own gateway, runs the rest; an expectation it cannot check is not verified, and a scenario resting only on those is NOT VERIFIED, not passed', async () => {
       const yaml = `${head('external')}  - do: cloud.start
   - do: gateway.start
   - do: probe.connect
@@ -220,10 +220,11 @@ describe('runner', () => {
 `;
       const { port } = external.proxyAddress;
       const r = await runScenario(parseScenario(yaml, 'external.yaml'), { parts: realParts, external: { host: '127.0.0.1', port } });
-      expect(r.steps.map((s) => s.status)).toEqual(['passed', 'skipped', 'passed', 'passed', 'skipped', 'skipped']);
+      expect(r.steps.map((s) => s.status)).toEqual(['passed', 'skipped', 'passed', 'passed', 'skipped', 'not-verified']);
       expect(r.steps[1].summary).toBe(`controls omsgw's own gateway process; 127.0.0.1:${port} is an external proxy`);
-      expect(r.steps[5].summary).toBe(`needs omsgw's management API; 127.0.0.1:${port} is an external proxy`);
-      expect(r.passed).toBe(true);
+      expect(r.steps[5].summary).toBe(`events come from omsgw's management API; 127.0.0.1:${port} has none (give --gateway-log squid:/path/access.log for outcome-level events)`);
+      expect(r.verdict).toBe('not-verified');
+      expect(r.passed).toBe(false);
       expect(r.external).toBe(`127.0.0.1:${port}`);
       // The proxy really was exercised.
       expect(external.events.list({}).map((e) => e.id)).toEqual(expect.arrayContaining([103, 105, 104]));
