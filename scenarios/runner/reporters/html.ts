@@ -19,7 +19,7 @@ th{background:#f6f8fa}tr.failed{background:#ffebe9}ul.lines{margin:0;padding-lef
 code,pre{font-family:ui-monospace,monospace;white-space:pre-wrap;word-break:break-all}
 `;
 
-const STATUS_CLASS: Record<StepResult['status'], string> = { passed: 'pass', failed: 'fail', skipped: 'skip', 'not-run': 'notrun' };
+const STATUS_CLASS: Record<StepResult['status'], string> = { passed: 'pass', failed: 'fail', skipped: 'skip', 'not-verified': 'skip', 'not-run': 'notrun' };
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
 
 function lines(items: string[] | undefined): string {
@@ -63,8 +63,8 @@ function eventsTable(r: ScenarioResult): string {
 }
 
 function scenarioSection(r: ScenarioResult, i: number): string {
-  const verdict = r.passed ? '<span class="pass">PASSED</span>' : '<span class="fail">FAILED</span>';
-  const counts = (['passed', 'failed', 'skipped', 'not-run'] as const).map((s) => `${r.steps.filter((x) => x.status === s).length} ${s}`).join(', ');
+  const verdict = r.verdict === 'passed' ? '<span class="pass">PASSED</span>' : r.verdict === 'not-verified' ? '<span class="skip">NOT VERIFIED</span>' : '<span class="fail">FAILED</span>';
+  const counts = (['passed', 'failed', 'skipped', 'not-verified', 'not-run'] as const).map((s) => `${r.steps.filter((x) => x.status === s).length} ${s}`).join(', ');
   return `<section class="scenario" id="scenario-${i + 1}" aria-labelledby="scenario-${i + 1}-title">
 <h2 id="scenario-${i + 1}-title">${esc(r.name)}: ${verdict}</h2>
 <p>${esc(r.title)}</p>
@@ -96,7 +96,7 @@ export function renderHtml(results: ScenarioResult[]): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>${esc(title)}</title><style>${CSS}</style></head>
 <body><h1>${esc(title)}</h1>
-<nav aria-label="Scenarios"><ul>${results.map((r, i) => `<li><a href="#scenario-${i + 1}">${esc(r.name)}</a> ${r.passed ? '<span class="pass">passed</span>' : '<span class="fail">failed</span>'}</li>`).join('')}</ul></nav>
+<nav aria-label="Scenarios"><ul>${results.map((r, i) => `<li><a href="#scenario-${i + 1}">${esc(r.name)}</a> ${r.verdict === 'passed' ? '<span class="pass">passed</span>' : r.verdict === 'not-verified' ? '<span class="skip">not verified</span>' : '<span class="fail">failed</span>'}</li>`).join('')}</ul></nav>
 ${results.map(scenarioSection).join('\n')}
 </body></html>
 `;
