@@ -51,6 +51,7 @@ describe('scenarios against an external proxy: a real squid', () => {
 
   test('windows-happy-path passes through squid on what can be checked (records ingested, agents onboarded); its event expectations (107) and counters are not verified', async () => {
     const r = await run('windows-happy-path');
+    expect(r.steps.filter((s) => s.status === 'failed').map((s) => `${s.do}: ${s.summary} ${(s.details ?? []).join('; ')}`)).toEqual([]);
     expect(r.verdict).toBe('passed');
     expect(statuses(r)).toEqual(expect.arrayContaining(['expect.ledger:passed', 'expect.agents:passed', 'expect.counters:not-verified']));
     const events = r.steps.filter((s) => s.do === 'expect.events');
