@@ -116,6 +116,7 @@ export async function runSuite(o: SuiteOptions, up: UpstreamSet, hooks: RunHooks
   const { viaRelay } = await checkRoute(o, up);
   const net = sourceNet();
   const results: CaseResult[] = [];
+  let resting: number | undefined;
   for (const section of SECTIONS.filter((s) => s.id < 12)) {
     const cases = selected.filter((c) => c.section === section.id);
     if (!cases.length) continue;
@@ -123,7 +124,11 @@ export async function runSuite(o: SuiteOptions, up: UpstreamSet, hooks: RunHooks
     const bind = `${net}.${section.id}`;
     const expected: EventTally = {};
     let connected = false;
+    // The previous section's last connections may still be closing on the gateway's side: wait until
+    // Active Client Connection is back where the run found it, so this section's baseline is not off by one.
+    if (admin && resting !== undefined) await settle(() => admin.counters(), (c) => c.activeClientConnections <= resting!);
     const before = admin ? { seq: await admin.lastSeq(), counters: await admin.counters() } : undefined;
+    resting ??= before?.counters.activeClientConnections;
     for (const c of cases) {
       const ctx = makeContext(o, up, bind, viaRelay, (t) => addTally(expected, t), () => (connected = true));
       const started = Date.now();
