@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import { classifyHost, type HostClass } from './hosts.js';
 import type { CertificateInfo } from './protocol/certificates.js';
 import { certificateInfoFromPemBody } from './protocol/certificates.js';
@@ -15,22 +14,8 @@ import { handleAmaHandler } from './ama/handler.js';
 import { handleAmaOds, handleDceIngest } from './ama/ingest.js';
 import type { AmaState } from './ama/state.js';
 
-export interface CloudRequest {
-  host: string;
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  /** The client certificate presented in the TLS handshake, if any. */
-  peer?: CertificateInfo;
-}
-
-export interface Reply {
-  status: number;
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-}
+export type { CloudRequest, Reply } from './request.js';
+import type { CloudRequest, Reply } from './request.js';
 
 export interface CloudState {
   keyOf(workspaceId: string): string | undefined;

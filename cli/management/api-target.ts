@@ -1,6 +1,6 @@
 import { InputError } from '../../lib/errors.js';
 import { adminRequest, type AdminTarget } from '../../gateway/cli/admin-client.js';
-import type { ListEditResult, ListName, ManagementTarget, RelayView, SettingsView } from './target.js';
+import type { ListEditResult, ListName, ManagementTarget, RelayView, SettingsView } from './target-types.js';
 
 const PATH: Record<ListName, string> = { hosts: '/api/allowlist/hosts', subjects: '/api/allowlist/client-certificates' };
 const BODY_KEY: Record<ListName, string> = { hosts: 'host', subjects: 'subject' };

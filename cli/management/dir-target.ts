@@ -8,7 +8,7 @@ import { isLiveKey, RESTART_REQUIRED } from '../../gateway/config/live-keys.js';
 import { validatePartialConfig } from '../../gateway/config/schema.js';
 import { parseRelayProxy } from '../../gateway/routes/relay.js';
 import { maskSettings } from './mask.js';
-import type { ListEditResult, ListName, ManagementTarget, RelayView, SettingsView } from './target.js';
+import type { ListEditResult, ListName, ManagementTarget, RelayView, SettingsView } from './target-types.js';
 
 const APPLY_ON_RELOAD = 'a running gateway applies it on `omsgw gateway reload`, SIGHUP or restart';
 

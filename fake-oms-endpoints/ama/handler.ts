@@ -1,4 +1,4 @@
-import type { CloudRequest, Reply } from '../handlers.js';
+import type { CloudRequest, Reply } from '../request.js';
 import { GLOBAL_HANDLER_HOST, dceHandlerHost, regionalHandlerHost, type AmaHostClass } from './hosts.js';
 import { agentConfiguration, dcrIdFor, dceChannelId, HANDLER_API_VERSION } from './agent-config.js';
 import { machineResourceId, workspaceOfResourceGroup, type AmaMachine } from './machine.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CloudRequest, Reply } from '../handlers.js';
+import type { CloudRequest, Reply } from '../request.js';
 import { decodeBody, parseDataCollectorBody, parseOdsPayload, recordIdsOf } from '../protocol/ods.js';
 import { CUSTOM_STREAM, dcrIdFor } from './agent-config.js';
 import { amaError } from './handler.js';

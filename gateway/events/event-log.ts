@@ -5,20 +5,8 @@ import { EVENT_LEVELS, type EventId, type EventLevel } from './event-ids.js';
 import { EventFile } from './event-file.js';
 import { ResourceEpisodes } from '../resources/episodes.js';
 
-export interface GatewayEvent {
-  seq: number;
-  id: EventId;
-  level: EventLevel;
-  time: string;
-  message: string;
-  clientIp?: string;
-  clientPort?: number;
-  target?: string;
-  connectionId?: number;
-  fields?: Record<string, unknown>;
-}
-
-export type EventDetails = Omit<GatewayEvent, 'seq' | 'id' | 'level' | 'time' | 'message'>;
+export type { EventDetails, GatewayEvent } from './event-types.js';
+import type { EventDetails, GatewayEvent } from './event-types.js';
 
 export interface EventFilter {
   /** Only events with seq strictly greater than this. */

@@ -1,4 +1,4 @@
-import type { EventDetails } from '../events/event-log.js';
+import type { EventDetails } from '../events/event-types.js';
 
 type Log = (id: 100 | 400, message: string, details?: EventDetails) => void;
 

@@ -1,8 +1,7 @@
 import type { AmaMachine } from '../../fake-oms-endpoints/ama/machine.js';
 import type { AgentConfiguration } from './configuration.js';
 
-/** The data item field the fake cloud reads record ids from (fake-oms-endpoints/protocol/ods.ts). */
-export const RECORD_ID_FIELD = 'omsgwRecordId';
+export { RECORD_ID_FIELD } from '../../lib/records/index.js';
 export const HEARTBEAT_STREAM = 'HEALTH_ASSESSMENT_BLOB';
 
 const IDENTS = ['sshd', 'cron', 'systemd', 'sudo', 'kernel'];
