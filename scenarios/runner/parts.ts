@@ -1,3 +1,4 @@
+import type { RecordState } from '../../simulators/agent-core/ledger.js';
 import { createFakeCloud, validateFaultSpec } from '../../fake-oms-endpoints/index.js';
 import { createAgent, parseProxyString, sharedKeyPool } from '../../simulators/agent-core/index.js';
 import { createAmaAgent } from '../../simulators/ama-agent/index.js';
@@ -63,8 +64,7 @@ export const realParts: PartsFactory = {
       start: () => agent.start(),
       close: () => agent.close(),
       status: () => agent.status(),
-      createdRecordIds: () => [...agent.ledger.records()].map((r) => r.id),
-      records: () => [...agent.ledger.records()].map((r) => ({ id: r.id, state: r.state, attempts: r.attempts, dropReason: r.dropReason, createdAt: r.createdAt })),
+      ...ledgerViews(agent.ledger),
       behavior: agent.behavior.name,
       settled: () => agent.settled(),
     };
@@ -113,8 +113,15 @@ function amaHandle(spec: AgentSpec): AgentHandle {
     start: () => agent.start(),
     close: () => agent.close(),
     status: () => agent.status(),
-    createdRecordIds: () => [...agent.ledger.records()].map((r) => r.id),
-    records: () => [...agent.ledger.records()].map((r) => ({ id: r.id, state: r.state, attempts: r.attempts, dropReason: r.dropReason, createdAt: r.createdAt })),
+    ...ledgerViews(agent.ledger),
     behavior: 'ama',
+  };
+}
+
+/** What a scenario reads of an agent's ledger, the same for every kind of agent. */
+function ledgerViews(ledger: { records(): Iterable<{ id: string; state: RecordState; attempts: number; dropReason?: string; createdAt: number }> }): Pick<AgentHandle, 'createdRecordIds' | 'records'> {
+  return {
+    createdRecordIds: () => [...ledger.records()].map((r) => r.id),
+    records: () => [...ledger.records()].map((r) => ({ id: r.id, state: r.state, attempts: r.attempts, dropReason: r.dropReason, createdAt: r.createdAt })),
   };
 }

@@ -4,6 +4,7 @@ import { Backoff } from '../agent-core/backoff.js';
 import { AgentError, type AgentPhase } from '../agent-core/errors.js';
 import { seededRandom } from '../agent-core/identity.js';
 import { Ledger, type LedgerSummary } from '../agent-core/ledger.js';
+import { failureOf } from '../agent-core/status.js';
 import { ImdsServer } from '../../fake-oms-endpoints/ama/imds.js';
 import { machineResourceId, type AmaMachine } from '../../fake-oms-endpoints/ama/machine.js';
 import { channelForStream, type AgentConfiguration, type Channel } from './configuration.js';
@@ -125,7 +126,7 @@ export class AmaAgent extends EventEmitter<AmaEvents> {
   private fail(phase: AgentPhase, err: unknown): AgentError {
     const e = err instanceof AgentError ? (err.phase ? err : err.withPhase(phase)) : new AgentError((err as Error).message, 'protocol', { phase });
     this.errors++;
-    this.lastFailure = { phase: e.phase ?? phase, kind: e.kind, message: e.message, target: e.details.target, proxyStatus: e.proxyStatus, statusCode: e.statusCode, time: new Date(this.clock.now()).toISOString() };
+    this.lastFailure = failureOf(e.phase ?? phase, e, this.clock.now());
     this.log('error', `${e.phase ?? phase} failed: ${e.message}`, e.phase ?? phase);
     this.emit('failed', { phase: e.phase ?? phase, error: e });
     this.emit('status', this.status());

@@ -1,19 +1,13 @@
-import type { AgentError, AgentPhase } from '../agent-core/errors.js';
+import type { AgentPhase } from '../agent-core/errors.js';
+import type { AgentFailure } from '../agent-core/status.js';
 import { droppedTotal, type LedgerSummary } from '../agent-core/ledger.js';
 import type { AmaMachine } from '../../fake-oms-endpoints/ama/machine.js';
 
 /** `configuring`: fetching the first configuration; `retrying`: a retry is scheduled. */
 export type AmaState = 'new' | 'configuring' | 'running' | 'retrying' | 'stopped';
 
-export interface AmaFailure {
-  phase: AgentPhase;
-  kind: AgentError['kind'];
-  message: string;
-  target?: string;
-  proxyStatus?: number;
-  statusCode?: number;
-  time: string;
-}
+/** The same failure record as the legacy agents report (agent-core/status.ts). */
+export type AmaFailure = AgentFailure;
 
 export interface AmaStatus {
   agentId: string;
