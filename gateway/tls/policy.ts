@@ -1,3 +1,4 @@
+import { Ajv, type JSONSchemaType, type ValidateFunction } from 'ajv';
 import { InputError } from '../../lib/errors.js';
 import type { TlsPolicy, TlsPolicyName, TlsVersionName } from './types.js';
 import { SSL3, TLS_VERSION_NAMES, tlsVersionName, versionName, versionNumber } from './versions.js';
@@ -41,37 +42,45 @@ export const TLS_POLICY_LIMITS = Object.freeze({
   maxBufferBytes: { min: 2048, max: 16 * 1024 * 1024 },
 });
 
-type FieldCheck = (value: unknown, path: string) => unknown;
-
-function oneOf<T extends string>(allowed: readonly T[]): FieldCheck {
-  return (value, path) => {
-    if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value;
-    throw new InputError(`${path}: must be one of ${allowed.map((a) => `"${a}"`).join(', ')} (got ${describe(value)})`);
-  };
-}
-
-function bool(value: unknown, path: string): boolean {
-  if (typeof value === 'boolean') return value;
-  throw new InputError(`${path}: must be true or false (got ${describe(value)})`);
-}
-
-function integerIn(min: number, max: number, unit: string): FieldCheck {
-  return (value, path) => {
-    if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
-    throw new InputError(`${path}: must be an integer number of ${unit} from ${min} to ${max} (got ${describe(value)})`);
-  };
-}
-
-const FIELDS: Record<keyof TlsPolicy, FieldCheck> = {
-  minVersion: oneOf(TLS_VERSION_NAMES),
-  maxVersion: oneOf(TLS_VERSION_NAMES),
-  tls13ClientCertificate: oneOf(ALLOW_REJECT),
-  requireSniMatch: bool,
-  missingSni: oneOf(ALLOW_REJECT),
-  missingClientCertificate: oneOf(ALLOW_REJECT),
-  inspectionTimeoutMs: integerIn(TLS_POLICY_LIMITS.inspectionTimeoutMs.min, TLS_POLICY_LIMITS.inspectionTimeoutMs.max, 'milliseconds'),
-  maxBufferBytes: integerIn(TLS_POLICY_LIMITS.maxBufferBytes.min, TLS_POLICY_LIMITS.maxBufferBytes.max, 'bytes'),
+/**
+ * The fields of a policy as a JSON Schema (one validation style: JSON Schema + ajv), typed against
+ * TlsPolicy so the two cannot drift. Each field is checked on its own so that every message names
+ * its field and keeps the gateway's wording: `config.tls.minVersion: must be one of ... (got ...)`.
+ */
+export const TLS_POLICY_SCHEMA: JSONSchemaType<TlsPolicy> = {
+  type: 'object',
+  additionalProperties: false,
+  required: [],
+  properties: {
+    minVersion: { type: 'string', enum: [...TLS_VERSION_NAMES] },
+    maxVersion: { type: 'string', enum: [...TLS_VERSION_NAMES] },
+    tls13ClientCertificate: { type: 'string', enum: [...ALLOW_REJECT] },
+    requireSniMatch: { type: 'boolean' },
+    missingSni: { type: 'string', enum: [...ALLOW_REJECT] },
+    missingClientCertificate: { type: 'string', enum: [...ALLOW_REJECT] },
+    inspectionTimeoutMs: { type: 'integer', minimum: TLS_POLICY_LIMITS.inspectionTimeoutMs.min, maximum: TLS_POLICY_LIMITS.inspectionTimeoutMs.max, description: 'milliseconds' },
+    maxBufferBytes: { type: 'integer', minimum: TLS_POLICY_LIMITS.maxBufferBytes.min, maximum: TLS_POLICY_LIMITS.maxBufferBytes.max, description: 'bytes' },
+  },
 };
+
+type FieldSchema = { type: 'string' | 'boolean' | 'integer'; enum?: readonly string[]; minimum?: number; maximum?: number; description?: string };
+const FIELD_SCHEMAS = TLS_POLICY_SCHEMA.properties as unknown as Record<keyof TlsPolicy, FieldSchema>;
+const ajv = new Ajv({ strict: true });
+const FIELD_VALIDATORS = Object.fromEntries(Object.entries(FIELD_SCHEMAS).map(([k, schema]) => [k, ajv.compile(schema)])) as Record<keyof TlsPolicy, ValidateFunction>;
+
+/** What a field must be, in the gateway's words. */
+function expectation(schema: FieldSchema): string {
+  if (schema.enum) return `must be one of ${schema.enum.map((a) => `"${a}"`).join(', ')}`;
+  if (schema.type === 'boolean') return 'must be true or false';
+  return `must be an integer number of ${schema.description} from ${schema.minimum} to ${schema.maximum}`;
+}
+
+function checkField(key: keyof TlsPolicy, value: unknown, path: string): unknown {
+  if (FIELD_VALIDATORS[key](value)) return value;
+  throw new InputError(`${path}: ${expectation(FIELD_SCHEMAS[key])} (got ${describe(value)})`);
+}
+
+const FIELDS = FIELD_SCHEMAS;
 const KNOWN_KEYS = ['policy', ...Object.keys(FIELDS)];
 
 function describe(value: unknown): string {
@@ -113,7 +122,10 @@ export function parseTlsPolicy(value: unknown, where: string, base: Readonly<Tls
   const input = value as Record<string, unknown>;
   const result: TlsPolicy = { ...base };
   if (Object.prototype.hasOwnProperty.call(input, 'policy')) {
-    const name = oneOf(TLS_POLICY_NAMES)(input.policy, `${where}.policy`) as TlsPolicyName;
+    if (!(TLS_POLICY_NAMES as readonly unknown[]).includes(input.policy)) {
+      throw new InputError(`${where}.policy: must be one of ${TLS_POLICY_NAMES.map((a) => `"${a}"`).join(', ')} (got ${describe(input.policy)})`);
+    }
+    const name = input.policy as TlsPolicyName;
     Object.assign(result, TLS_POLICY_PRESETS[name]);
   }
   for (const [key, fieldValue] of Object.entries(input)) {
@@ -124,11 +136,10 @@ export function parseTlsPolicy(value: unknown, where: string, base: Readonly<Tls
         `${where}.allowTls13: replaced by maxVersion (TLS 1.3 is now allowed by default): write "maxVersion": "TLSv1.3" for true, or "policy": "preview-2016" (or "maxVersion": "TLSv1.2") for false`,
       );
     }
-    const check = (FIELDS as Record<string, FieldCheck | undefined>)[key];
-    if (!Object.prototype.hasOwnProperty.call(FIELDS, key) || !check) {
+    if (!Object.prototype.hasOwnProperty.call(FIELDS, key)) {
       throw new InputError(`${where}.${key}: unknown TLS policy field; allowed fields: ${KNOWN_KEYS.join(', ')}`);
     }
-    (result as unknown as Record<string, unknown>)[key] = check(fieldValue, `${where}.${key}`);
+    (result as unknown as Record<string, unknown>)[key] = checkField(key as keyof TlsPolicy, fieldValue, `${where}.${key}`);
   }
   return checkRange(result, where);
 }
