@@ -1,6 +1,11 @@
 import { DURATION_PATTERN } from './duration.js';
+import type { StepDef, StepName } from './definitions.js';
 
-/** JSON Schema (draft-07, ajv) of a scenario file. Keep it in step with definitions.ts. */
+/**
+ * JSON Schema (draft-07, ajv) of a scenario file. The compiler holds it to definitions.ts: the step
+ * map must have exactly one schema per step name, and each step's schema must list exactly the
+ * fields of that step's type (a field added to or removed from either side does not compile).
+ */
 
 const duration = {
   anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: DURATION_PATTERN }],
@@ -27,7 +32,10 @@ const eventIds = { type: 'array', items: { type: 'integer', minimum: 100, maximu
 const gatewayName = { type: 'string', pattern: '^[a-z][a-z0-9-]*$', maxLength: 30, description: 'a gateway name: lowercase letters, digits and "-" (e.g. gw1)' };
 const fault = { type: 'object', properties: { id: { type: 'string' } }, additionalProperties: true };
 
-function step(name: string, properties: Record<string, unknown> = {}, required: string[] = []): Record<string, unknown> {
+/** The fields of one step type, besides `do` and `title`. */
+type FieldsOf<K extends StepName> = Exclude<keyof Extract<StepDef, { do: K }>, 'do' | 'title'>;
+
+function step<K extends StepName>(name: K, properties: { [F in FieldsOf<K>]-?: unknown }, required: Array<FieldsOf<K> & string> = []): Record<string, unknown> {
   return {
     type: 'object',
     properties: { do: { const: name }, title: { type: 'string' }, ...properties },
@@ -36,7 +44,7 @@ function step(name: string, properties: Record<string, unknown> = {}, required: 
   };
 }
 
-export const stepSchemas: Record<string, Record<string, unknown>> = {
+export const stepSchemas: { [K in StepName]: Record<string, unknown> } = {
   'gateway.start': step('gateway.start', {
     name: gatewayName,
     allowlist: { anyOf: [{ const: 'default' }, { type: 'array', items: hostName }], description: '"default" (the hosts a 2016 install allowed) or a list of host names' },
