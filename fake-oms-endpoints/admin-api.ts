@@ -5,6 +5,7 @@ import { GUID_RE } from './hosts.js';
 import type { IngestionLedger } from './ledger.js';
 import type { RegisteredAgent } from './registry.js';
 import type { AmaState } from './ama/state.js';
+import type { LoadResultsStore } from './load-results.js';
 
 /** What the lab API reads and changes: the fake cloud's ledger, agents, faults and routing facts, nothing else. */
 export interface LabApiBackend {
@@ -15,11 +16,17 @@ export interface LabApiBackend {
   readonly port: number;
   readonly proxyUrl: string;
   readonly caCertPath: string;
+  readonly caCertPem: string;
+  readonly loadResults: LoadResultsStore;
   workspaceIds(): string[];
   hostMapEntries(): string[];
 }
 
 const MAX_ADMIN_BODY = 64 * 1024;
+/** A load result carries its timeline (one point a second): hours of it stay well under this. */
+const MAX_RESULT_BODY = 16 * 1024 * 1024;
+/** What GET /_lab/info says it is, so `omsgw load --cloud` can tell an omsgw cloud from any web server. */
+export const LAB_SERVICE = 'omsgw-cloud';
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body, null, 2) + '\n';
@@ -27,12 +34,12 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
+async function readJson(req: http.IncomingMessage, limit = MAX_ADMIN_BODY): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > MAX_ADMIN_BODY) throw Object.assign(new Error(`request body over ${MAX_ADMIN_BODY} bytes`), { status: 413 });
+    if (size > limit) throw Object.assign(new Error(`request body over ${limit} bytes`), { status: 413 });
     chunks.push(c as Buffer);
   }
   try {
@@ -54,6 +61,9 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
  *   GET /_lab/info                         port, CA path, workspaces (ids only), host-map entries
  *   GET /_lab/ama                          Azure Monitor Agent settings and machines served
  *   PUT /_lab/ama                          change AMA settings ({region, dce, configVia, dcr}, partial)
+ *   GET /_lab/ca.pem                       the lab CA certificate (what agents must trust)
+ *   POST /_lab/load-results/<run>/<k>      store shard k's `omsgw load --json` result of run <run>
+ *   GET /_lab/load-results/<run>           every stored result of a run: {runId, results: [{shard, result}]}
  */
 export class AdminApi {
   private readonly server: http.Server;
@@ -113,8 +123,23 @@ export class AdminApi {
     } else if (path === '/_lab/ama') {
       if (method === 'GET') return send(res, 200, { settings: c.ama.settings, machines: c.ama.machines() });
       if (method === 'PUT') return send(res, 200, { settings: c.ama.update(await readJson(req)) });
+    } else if (path === '/_lab/ca.pem') {
+      if (method === 'GET') {
+        res.writeHead(200, { 'content-type': 'application/x-pem-file', 'content-length': Buffer.byteLength(c.caCertPem) });
+        res.end(c.caCertPem);
+        return;
+      }
+    } else if (path.startsWith('/_lab/load-results/')) {
+      const parts = path.slice('/_lab/load-results/'.length).split('/').map(decodeURIComponent);
+      if (parts.length === 2 && method === 'POST') {
+        if (!/^\d+$/.test(parts[1])) return send(res, 400, { error: `shard must be a whole number, got ${JSON.stringify(parts[1])}` });
+        c.loadResults.put(parts[0], Number(parts[1]), await readJson(req, MAX_RESULT_BODY));
+        return send(res, 201, { runId: parts[0], shard: Number(parts[1]) });
+      }
+      if (parts.length === 1 && method === 'GET') return send(res, 200, { runId: parts[0], results: c.loadResults.list(parts[0]) });
+      if (parts.length > 2) return send(res, 404, { error: `no such lab endpoint: ${method} ${url.pathname} (use /_lab/load-results/<run-id>[/<shard>])` });
     } else if (path === '/_lab/info') {
-      if (method === 'GET') return send(res, 200, { port: c.port, proxyUrl: c.proxyUrl, caCertPath: c.caCertPath, workspaces: c.workspaceIds(), hostMapEntries: c.hostMapEntries() });
+      if (method === 'GET') return send(res, 200, { service: LAB_SERVICE, port: c.port, proxyUrl: c.proxyUrl, caCertPath: c.caCertPath, workspaces: c.workspaceIds(), hostMapEntries: c.hostMapEntries() });
     } else {
       return send(res, 404, { error: `no such lab endpoint: ${method} ${url.pathname}` });
     }

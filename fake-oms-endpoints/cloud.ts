@@ -7,6 +7,8 @@ import { TlsFront, type ConnectionInfo } from './front.js';
 import { AdminApi } from './admin-api.js';
 import { applyRequestFaults, FaultSet } from './faults/index.js';
 import { IngestionLedger } from './ledger.js';
+import { LoadResultsStore } from './load-results.js';
+import { isIP } from 'node:net';
 import { AgentRegistry, type RegisteredAgent } from './registry.js';
 import { BlobStore, handleCloudRequest, type CloudState } from './handlers.js';
 import { isValidSharedKey } from './protocol/signatures.js';
@@ -29,7 +31,10 @@ export interface FakeCloudOptions {
   port?: number;
   /** Plain-HTTP admin API port; undefined (default) = no admin API, 0 = ephemeral. */
   adminPort?: number;
-  /** Loopback address to bind (default 127.0.0.1). */
+  /**
+   * Address to bind both ports to (default 127.0.0.1): a loopback address, or an IP literal such as
+   * 0.0.0.0 when the cloud serves other machines (a Kubernetes pod behind a Service).
+   */
   host?: string;
   /** The service clock used for x-ms-Date checks and timestamps. */
   clock?: Clock;
@@ -57,6 +62,8 @@ export interface FakeCloud {
   hostMapEntries(): string[];
   workspaceIds(): string[];
   readonly ledger: IngestionLedger;
+  /** Shard results published by `omsgw load --publish` (lab API /_lab/load-results). */
+  readonly loadResults: LoadResultsStore;
   agents(filter?: { workspaceId?: string }): RegisteredAgent[];
   readonly faults: FaultSet;
   /** Azure Monitor Agent endpoints: settings (update() to change), machines served. */
@@ -90,7 +97,7 @@ function validateOptions(o: FakeCloudOptions): void {
       throw new InputError(`ama: ${(err as Error).message}`);
     }
   }
-  if (o.host !== undefined && !LOOPBACK.test(o.host)) throw new InputError(`host must be a loopback address, got ${o.host}`);
+  if (o.host !== undefined && !LOOPBACK.test(o.host) && isIP(o.host) === 0) throw new InputError(`host must be a loopback address or an IP address to listen on (e.g. 0.0.0.0 in a container), got ${o.host}`);
   resolveCloudTls(o.tls);
 }
 
@@ -110,6 +117,7 @@ export function createFakeCloud(options: FakeCloudOptions): FakeCloud {
 
 class FakeCloudImpl implements FakeCloud {
   readonly ledger = new IngestionLedger();
+  readonly loadResults = new LoadResultsStore();
   readonly faults: FaultSet;
   readonly ama: AmaState;
   readonly tls: Readonly<CloudTlsVersions>;
@@ -187,7 +195,9 @@ class FakeCloudImpl implements FakeCloud {
   }
   /** host:port, with IPv6 in brackets. */
   private hostPort(port: number): string {
-    return `${this.host.includes(':') ? `[${this.host}]` : this.host}:${port}`;
+    // Listening on every address: name the loopback one, which this machine can always reach.
+    const host = this.host === '0.0.0.0' ? '127.0.0.1' : this.host === '::' ? '::1' : this.host;
+    return `${host.includes(':') ? `[${host}]` : host}:${port}`;
   }
   get proxyUrl(): string {
     return `http://${this.hostPort(this.port)}`;

@@ -5,6 +5,8 @@ import { schemaCheck } from '../lib/validate.js';
 import { assertLoopback } from '../harness/driver/loopback.js';
 import type { Endpoint } from '../harness/driver/types.js';
 import { BEHAVIORS, type AgentBehavior } from '../simulators/agent-core/behavior.js';
+import type { RemoteLab } from './shard/lab.js';
+import type { ShardSpec } from './shard/spec.js';
 
 export type LoadProfile = 'agents' | 'churn' | 'keepalive' | 'idle';
 export const PROFILES: LoadProfile[] = ['agents', 'churn', 'keepalive', 'idle'];
@@ -44,9 +46,15 @@ export interface LoadSettings {
   gatewayExecArgv?: string[];
   /** Real ms to let counters catch up at a quiescent point before calling it a deviation. */
   settleMs?: number;
+  /** Shard k of n of a distributed run (--shard, --run-id): disjoint agents, seeds and source ranges. */
+  shard?: ShardSpec;
+  /** Lab API URL of a shared `omsgw cloud` (--cloud) instead of a fake cloud in this process. */
+  cloudUrl?: string;
 }
 
 export interface LoadOptions extends LoadSettings {
+  /** The shared cloud behind cloudUrl, already checked: its CA and the workspace to use (the key is never echoed in a report). */
+  remote?: { lab: RemoteLab; caCertPem: string; workspace: { id: string; key: string } };
   /** Paces ticks and progress (tests may pass a faster clock). */
   clock?: Clock;
   onProgress?: (line: string) => void;
@@ -89,6 +97,14 @@ export const LOAD_OPTIONS_SCHEMA: JSONSchemaType<LoadSettings> = {
     seed: { type: 'string' },
     gatewayExecArgv: { type: 'array', items: { type: 'string' }, nullable: true },
     settleMs: { ...whole(0, 600_000), nullable: true },
+    shard: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['index', 'count', 'runId'],
+      properties: { index: whole(1, 10_000), count: whole(1, 10_000), runId: { type: 'string', minLength: 1 } },
+      nullable: true,
+    },
+    cloudUrl: { type: 'string', nullable: true },
   },
   // A fleet of simulated agents lives in this one process: fewer of them than tunnels.
   if: { properties: { profile: { const: 'agents' } } },
@@ -120,12 +136,21 @@ function flagOf(path: string, profile: unknown): string {
 
 /** Throws an InputError (exit 2) naming the flag, what it allows and what it got; every problem at once. */
 export function validateLoadOptions(o: LoadOptions): void {
-  const { clock: _clock, onProgress: _progress, ...settings } = o;
+  const { clock: _clock, onProgress: _progress, remote: _remote, ...settings } = o;
   const check = schemaCheck<LoadSettings>(LOAD_OPTIONS_SCHEMA, { name: (p) => flagOf(p, o.profile), makeError: (m) => new InputError(m) });
   // Absent optional fields arrive as undefined from the CLI: the schema checks what was given.
   check.assert(Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)));
   // Beyond a schema: where the load may go (never off this machine) and a mix that can pick an OS.
-  if (o.gateway) assertLoopback(o.gateway.host, '--gateway host');
+  // With a shared cloud (--cloud) the run is part of a lab spread over machines: the gateway may be another pod.
+  if (o.gateway && !o.remote) assertLoopback(o.gateway.host, '--gateway host');
+  if (o.cloudUrl && !o.remote) throw new InputError('--cloud needs the cloud opened first (cli: --cloud with --workspace)');
+  if (o.remote && o.profile !== 'agents') throw new InputError(`--cloud is for the agents profile (the fake cloud serves agents), not --profile ${o.profile}`);
+  if (o.shard) {
+    if (!o.remote) throw new InputError('--shard needs --cloud <lab API URL>: every shard must upload to one shared omsgw cloud');
+    if (!o.gateway) throw new InputError('--shard needs --gateway <host:port>: every shard must load one shared gateway');
+    if (o.adminUrl) throw new InputError('--admin has no effect with --shard: one shard cannot compare a shared gateway\'s counters; omsgw load merge --admin does, against every shard\'s truth');
+    if (o.forbiddenRate > 0 || o.errorRate > 0 || o.httpRefusals) throw new InputError('--forbidden-rate, --error-rate and --http-refusals are not supported with --shard (their probe sources would be shared by the shards); drop them');
+  }
   if (o.adminUrl) {
     let u: URL;
     try {

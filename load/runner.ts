@@ -116,8 +116,9 @@ function buildReport(o: LoadOptions, r: RunResults): LoadReport {
   const accuracy = sampler.accuracySamples.length ? compareCounters(sampler.accuracySamples, r.records) : null;
   // idle holds tunnels without requests: what it times is their setup.
   const latency = driverResult ? (o.profile === 'idle' ? driverResult.setupLatency : driverResult.latency) : summarize(sampler.latency);
-  const verdict = judgeLoad({ records: r.records, accuracy, errorsByKind: sampler.errorsByKind, probes: probes.tally, latency, countersReadable: r.targets.adminUrl !== undefined });
-  const { clock: _c, onProgress: _p, ...options } = o;
+  const countersElsewhere = o.shard ? `counters not compared by this shard (${o.shard.index}/${o.shard.count} of run ${o.shard.runId}): omsgw load merge --admin compares the shared gateway's counters with every shard's truth` : undefined;
+  const verdict = judgeLoad({ records: r.records, accuracy, errorsByKind: sampler.errorsByKind, probes: probes.tally, latency, countersReadable: r.targets.adminUrl !== undefined, countersElsewhere });
+  const { clock: _c, onProgress: _p, remote: _r, ...options } = o;
   const { samples: _s, ...driverRest } = driverResult ?? ({ samples: [] } as unknown as DriverResult);
   const requests = sampler.requests;
   return {
@@ -126,6 +127,7 @@ function buildReport(o: LoadOptions, r: RunResults): LoadReport {
     startedAt: new Date(r.started).toISOString(),
     durationMs: Date.now() - r.started,
     options,
+    ...(o.shard ? { shard: o.shard } : {}),
     gateway: { kind: r.targets.kind, proxy: r.targets.proxy, adminUrl: r.targets.adminUrl },
     throughput: {
       requests,
@@ -143,6 +145,7 @@ function buildReport(o: LoadOptions, r: RunResults): LoadReport {
     httpRefusals: r.httpRefusals,
     agents: r.agents,
     driver: driverResult ? (driverRest as Omit<DriverResult, 'samples'>) : undefined,
+    records: r.records,
     timeline: sampler.timeline,
     accuracy,
     checks: verdict.checks,

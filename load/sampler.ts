@@ -33,6 +33,8 @@ export class LoadSampler {
   driverSample?: DriverSample;
   driverResult?: DriverResult;
   agentsUp: () => number | undefined = () => undefined;
+  /** Count only client sockets from this /16 (a shard's agents, when other shards share the machine). */
+  ownSources?: [number, number];
   private lastRequests = 0;
   private lastT = 0;
 
@@ -52,7 +54,7 @@ export class LoadSampler {
   truth(): TruthValues {
     const p = this.o.probes;
     return {
-      openConnections: establishedClientConnections(this.o.proxy.port, this.o.proxy.host) ?? this.driverSample?.open ?? 0,
+      openConnections: establishedClientConnections(this.o.proxy.port, this.o.proxy.host, this.ownSources) ?? this.driverSample?.open ?? 0,
       distinctSources: this.sources.size + p.sources.size + (this.driverSample?.sources ?? 0),
       rejectionsCaused: p.tally.rejectionsCaused + (this.driverResult?.errors['connect_403'] ?? 0),
       errorsCaused: p.tally.errorsCaused,

@@ -20,7 +20,7 @@ export interface Verdict {
  * counters are listed as not checked and cannot fail the run: an external gateway without --admin
  * passes when everything measured held.
  */
-export function judgeLoad(m: { records?: RecordsCheck; accuracy: AccuracyReport | null; errorsByKind: Record<string, number>; probes: ProbeTally; latency: LatencySummary; countersReadable: boolean }): Verdict {
+export function judgeLoad(m: { records?: RecordsCheck; accuracy: AccuracyReport | null; errorsByKind: Record<string, number>; probes: ProbeTally; latency: LatencySummary; countersReadable: boolean; countersElsewhere?: string }): Verdict {
   const checks: VerdictCheck[] = [];
   if (m.records) {
     const r = m.records;
@@ -44,6 +44,8 @@ export function judgeLoad(m: { records?: RecordsCheck; accuracy: AccuracyReport 
   if (m.accuracy) {
     const counterProblems = m.accuracy.problems.filter((p) => !/record\(s\) lost/.test(p));
     checks.push({ what: 'counters', ok: counterProblems.length === 0, detail: counterProblems.length ? counterProblems.join('; ') : 'counters exact at every quiescent point' });
+  } else if (m.countersElsewhere) {
+    notChecked.push(m.countersElsewhere);
   } else if (!m.countersReadable) {
     notChecked.push('counters not compared: no management API (--admin) for this gateway');
   } else {

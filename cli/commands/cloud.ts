@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { InputError } from '../../lib/errors.js';
 import { Command } from '@commander-js/extra-typings';
 import { createFakeCloud, type Workspace } from '../../fake-oms-endpoints/index.js';
+import { isIP } from 'node:net';
 import { generateWorkspace, parsePortFlag, parseWorkspaceFlag } from '../../fake-oms-endpoints/cli/options.js';
 import { DEFAULT_CLOUD_TLS, resolveCloudTls, type CloudTlsVersion } from '../../fake-oms-endpoints/tls-versions.js';
 
@@ -29,12 +30,19 @@ function writeTourFiles(stateDir: string, ws: Workspace, caPath: string, hostMap
   return { env, hostMap: hostMapFile, exports };
 }
 
+/** --listen-host: an IP literal (a name could resolve to an address other machines cannot reach). */
+function parseListenHost(value: string): string {
+  if (isIP(value) === 0) throw new InputError(`--listen-host must be an IP address such as 127.0.0.1 or 0.0.0.0, got "${value}"`);
+  return value;
+}
+
 export function registerCloudCommands(program: Command): void {
   program
     .command('cloud')
     .description('Run the fake Azure Log Analytics cloud: onboarding, ODS ingestion, Data Collector API, DSC, blobs; lab CA; fault injection')
-    .option('--port <port>', 'TLS + CONNECT port on 127.0.0.1 (0 = any free port)', '0')
-    .option('--admin-port <port>', 'plain-HTTP lab API port on 127.0.0.1 (0 = any free port)', '0')
+    .option('--listen-host <address>', 'address both ports listen on: loopback, or 0.0.0.0 / :: to serve other machines (a container behind a Service)', '127.0.0.1')
+    .option('--port <port>', 'TLS + CONNECT port (0 = any free port)', '0')
+    .option('--admin-port <port>', 'plain-HTTP lab API port (0 = any free port)', '0')
     .option('--workspace <id:key>', 'workspace id and base64 shared key; repeat for more (none: one is generated)', collect, [] as string[])
     .option('--state-dir <dir>', 'folder for the lab CA (ca.pem, ca-key.pem), created on first use and reused', '.omsgw/cloud')
     .option('--no-client-cert', 'do not request client certificates in TLS handshakes')
@@ -52,22 +60,25 @@ TLS: TLSv1.2 to TLSv1.3 by default (today's Azure endpoints); --tls-max-version 
 2016 endpoints, --tls-min-version TLSv1 lets TLS 1.0/1.1 agents in.
 Reach it as a relay proxy (gateway: relay proxy http://127.0.0.1:8443) or through host-map
 entries such as *.opinsights.azure.com=127.0.0.1:8443. Agents must trust <state-dir>/ca.pem.
-Lab API: curl http://127.0.0.1:8444/_lab/ingested ; POST /_lab/faults '{"type":"status","status":503}'`,
+Lab API: curl http://127.0.0.1:8444/_lab/ingested ; POST /_lab/faults '{"type":"status","status":503}'
+  GET /_lab/ca.pem (the CA), POST/GET /_lab/load-results/<run-id>[/<shard>] (omsgw load --publish / load merge --from)
+In a container: omsgw cloud --listen-host 0.0.0.0 --port 9443 --admin-port 9444 (docs/deploy.md)`,
     )
     .action(async (flags) => {
       const port = parsePortFlag('--port', flags.port);
       const adminPort = parsePortFlag('--admin-port', flags.adminPort);
       const given = flags.workspace.map(parseWorkspaceFlag);
       const workspaces: Workspace[] = given.length ? given : [generateWorkspace()];
+      const host = parseListenHost(flags.listenHost);
       const tls = resolveCloudTls(
         { minVersion: flags.tlsMinVersion as CloudTlsVersion | undefined, maxVersion: flags.tlsMaxVersion as CloudTlsVersion | undefined },
         { minVersion: '--tls-min-version', maxVersion: '--tls-max-version' },
       );
-      const cloud = createFakeCloud({ stateDir: resolve(flags.stateDir), workspaces, port, adminPort, requestClientCertificate: flags.clientCert, tls });
+      const cloud = createFakeCloud({ host, stateDir: resolve(flags.stateDir), workspaces, port, adminPort, requestClientCertificate: flags.clientCert, tls });
       await cloud.start();
       const files = writeTourFiles(resolve(flags.stateDir), workspaces[0], cloud.caCertPath, cloud.hostMapEntries(), cloud.adminUrl);
       if (!flags.json) {
-        print(`fake cloud listening on 127.0.0.1:${cloud.port} (CONNECT proxy and TLS by SNI)`);
+        print(`fake cloud listening on ${host}:${cloud.port} (CONNECT proxy and TLS by SNI)`);
         print(`lab CA (agents must trust it): ${cloud.caCertPath}`);
         print(`TLS versions: ${tls.minVersion} to ${tls.maxVersion}`);
         print(`workspaces${given.length ? '' : ' (generated)'}:`);

@@ -6,6 +6,10 @@ import { InputError } from '../../lib/errors.js';
 import { PROFILES, runLoad, type LoadOptions, type LoadProfile } from '../../load/runner.js';
 import { formatLoadReport } from '../../load/report/text.js';
 import { renderLoadHtml } from '../../load/report/html.js';
+import { parseWorkspaceFlag } from '../../fake-oms-endpoints/cli/options.js';
+import { labCaPem, openLab, publishResult, type RemoteLab } from '../../load/shard/lab.js';
+import { parseRunId, parseShard, type ShardSpec } from '../../load/shard/spec.js';
+import { registerLoadMergeCommand } from './load-merge.js';
 
 /** "90s", "2m", "1500ms" or plain seconds → ms. */
 export function parseDuration(text: string, flag: string): number {
@@ -69,8 +73,11 @@ export function checkOutputFile(file: string | undefined, flag: string): void {
 }
 
 export function registerLoadCommands(program: Command): void {
-  program
-    .command('load')
+  // `load merge` has flags of the same names as `load` (--run-id, --admin, --json): options are read
+  // where they stand, so the ones after `merge` are merge's (the root too, or it hands them to load first).
+  program.enablePositionalOptions();
+  const load = program.command('load').enablePositionalOptions();
+  load
     .description('Load-test a gateway with simulated agents or tunnels and check its counters against the harness\'s ground truth')
     .option('--profile <name>', `${PROFILES.join(' | ')}`, 'agents')
     .option('--agents <n>', 'agents profile: number of simulated agents', '20')
@@ -90,6 +97,11 @@ export function registerLoadCommands(program: Command): void {
     .option('--admin <url>', 'management API of --gateway, to compare its counters')
     .option('--target-port <port>', 'fixed loopback port for the fake cloud (agents) or the bench upstream, for routing an external --gateway there')
     .option('--seed <seed>', 'seed for agent identities and data', 'omsgw-load')
+    .option('--shard <k/n>', 'run shard k of n (1-based, like jest --shard) of a distributed run: disjoint agents, seeds and source addresses; needs --run-id, --cloud and --gateway')
+    .option('--run-id <id>', 'with --shard: the run the shards belong to (omsgw load merge joins one run)')
+    .option('--cloud <lab-url>', 'agents upload to a running omsgw cloud (its lab API URL, e.g. http://127.0.0.1:9444) instead of one started in this process')
+    .option('--workspace <id:key>', 'with --cloud: the workspace (one of the cloud\'s) the agents onboard to')
+    .option('--publish <lab-url>', 'with --shard: POST the JSON result to this omsgw cloud\'s lab API (/_lab/load-results/<run-id>/<k>) for omsgw load merge --from')
     .option('--json <file>', 'write the full report as JSON')
     .option('--report <file.html>', 'write a self-contained HTML report with SVG charts')
     .option('--quiet', 'no live progress lines', false)
@@ -106,6 +118,8 @@ Examples:
   omsgw load --profile idle --connections 8000 --duration 20s --json idle.json
   omsgw load --profile churn --connections 32 --duration 15s
   omsgw load --soak 30m --json soak.json      # memory and fds must stay flat (exit 1 if not)
+  omsgw load --shard 1/3 --run-id r1 --cloud http://127.0.0.1:9444 --workspace <id:key> \
+    --gateway 127.0.0.1:8080 --agents 300 --publish http://127.0.0.1:9444   # then: omsgw load merge --from ... (docs/deploy.md)
   omsgw load --profile keepalive --gateway 127.0.0.1:3128 --target-port 9443
       # any CONNECT proxy that sends load.omsgw-bench.invalid:443 to 127.0.0.1:9443 (no counters without --admin)`,
     )
@@ -117,6 +131,7 @@ Examples:
       checkOutputFile(opts.report, '--report');
       if (opts.soak !== undefined) return runSoakCommand(opts);
       const count = parseNumber(profile === 'agents' ? opts.agents : opts.connections, profile === 'agents' ? '--agents' : '--connections');
+      const dist = await openDistributed(opts);
       const options: LoadOptions = {
         profile,
         count,
@@ -135,6 +150,9 @@ Examples:
         adminUrl: opts.admin,
         targetPort: opts.targetPort === undefined ? undefined : parseNumber(opts.targetPort, '--target-port'),
         seed: opts.seed,
+        shard: dist.shard,
+        cloudUrl: dist.remote?.lab.url,
+        remote: dist.remote,
         onProgress: opts.quiet ? undefined : (line) => void process.stderr.write(line + '\n'),
       };
       const report = await runLoad(options);
@@ -142,7 +160,50 @@ Examples:
       if (opts.report) writeFileSync(opts.report, renderLoadHtml(report));
       process.stdout.write(formatLoadReport(report) + '\n');
       if (!report.ok) process.exitCode = 1;
+      if (dist.publish && dist.shard) {
+        try {
+          await publishResult(dist.publish, dist.shard.runId, dist.shard.index, report);
+          process.stdout.write(`published shard ${dist.shard.index}/${dist.shard.count} of run ${dist.shard.runId} to ${dist.publish.url}/_lab/load-results/${dist.shard.runId}/${dist.shard.index}\n`);
+        } catch (err) {
+          process.stderr.write(`omsgw load: could not publish the result: ${(err as Error).message}${opts.json ? ` (it is in ${opts.json})` : ''}\n`);
+          process.exitCode = 1;
+        }
+      }
     });
+  registerLoadMergeCommand(load);
+}
+
+interface DistributedFlags {
+  shard?: string;
+  runId?: string;
+  cloud?: string;
+  workspace?: string;
+  publish?: string;
+}
+
+/**
+ * --shard/--run-id/--cloud/--workspace/--publish, checked before the run: a shared cloud must be an
+ * omsgw cloud that serves the workspace (its CA is fetched from GET /_lab/ca.pem).
+ */
+async function openDistributed(f: DistributedFlags): Promise<{ shard?: ShardSpec; remote?: LoadOptions['remote']; publish?: RemoteLab }> {
+  if (f.runId !== undefined && f.shard === undefined) throw new InputError('--run-id names the run of a shard: give --shard k/n too');
+  if (f.publish !== undefined && f.shard === undefined) throw new InputError('--publish sends a shard\'s result for omsgw load merge: give --shard k/n and --run-id too (or use --json)');
+  if (f.workspace !== undefined && f.cloud === undefined) throw new InputError('--workspace chooses a workspace of a shared cloud: give --cloud <lab API URL> too');
+  let shard: ShardSpec | undefined;
+  if (f.shard !== undefined) {
+    if (f.runId === undefined) throw new InputError('--shard needs --run-id <id>: the id that ties the shards of one run together');
+    shard = { ...parseShard(f.shard), runId: parseRunId(f.runId) };
+  }
+  let remote: LoadOptions['remote'];
+  if (f.cloud !== undefined) {
+    if (f.workspace === undefined) throw new InputError('--cloud needs --workspace <id:key>: one of that cloud\'s workspaces (its --workspace)');
+    const workspace = parseWorkspaceFlag(f.workspace);
+    const lab = await openLab(f.cloud, '--cloud');
+    if (!lab.info.workspaces.map((w) => w.toLowerCase()).includes(workspace.id)) throw new InputError(`--workspace ${workspace.id} is not served by the cloud at ${lab.url} (it serves ${lab.info.workspaces.join(', ')})`);
+    remote = { lab, caCertPem: await labCaPem(lab, '--cloud'), workspace };
+  }
+  const publish = f.publish === undefined ? undefined : await openLab(f.publish, '--publish');
+  return { shard, remote, publish };
 }
 
 interface SoakFlags {

@@ -11,6 +11,9 @@ import type { ProbePacer } from '../probes.js';
 import type { LoadReport } from '../report/types.js';
 import type { LoadSampler } from '../sampler.js';
 import type { LoadTargets } from '../targets.js';
+import { judgeCpu, ownCpuMs, processCpuMs } from '../cpu.js';
+import { agentBindRange, shardSeed } from '../shard/spec.js';
+import { isLoopbackHost } from '../../harness/driver/loopback.js';
 
 /** Runs `fn` over items with at most `limit` in flight. */
 async function limited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -58,7 +61,11 @@ export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: 
   const legacyCount = split.windows + split.linux;
   const proxy = `http://${t.proxy.host}:${t.proxy.port}`;
   // One bind range for the whole run: the legacy fleet takes its first addresses, the AMA agents the next.
-  const bindRange = '127.10.0.0/16';
+  // A shard gets its own /16 on loopback; towards a gateway on another machine agents use the default source.
+  const bindRange = agentBindRange(o.shard, isLoopbackHost(t.proxy.host));
+  // A shard on a machine shared with other shards counts only its own sockets as open connections.
+  if (o.shard && bindRange) sampler.ownSources = bindRange.split('.').slice(0, 2).map(Number) as [number, number];
+  const seed = shardSeed(o.seed, o.shard);
   const fleet: Fleet | undefined = legacyCount > 0
     ? createFleet({
         count: legacyCount,
@@ -68,7 +75,7 @@ export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: 
         workspaceKey: t.workspace.key,
         proxy,
         caPem: cloud.caCertPem,
-        seed: o.seed,
+        seed,
         concurrency: Math.min(o.concurrency, 64),
         keyCacheDir: join(tmpdir(), 'omsgw-load-keys'),
         volume: { perfSamples: 10, logRows, messageBytes },
@@ -77,7 +84,7 @@ export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: 
       })
     : undefined;
   const ama = split.ama > 0
-    ? new AmaFleet({ count: split.ama, bindRange, firstAddress: legacyCount, firstIndex: legacyCount, workspaceId: t.workspace.id, proxy: { mode: 'application', address: proxy, auth: 'false' }, caPem: cloud.caCertPem, seed: o.seed, volume: { syslogRows: logRows }, batchSize: 100_000 })
+    ? new AmaFleet({ count: split.ama, bindRange, firstAddress: legacyCount, firstIndex: legacyCount, workspaceId: t.workspace.id, proxy: { mode: 'application', address: proxy, auth: 'false' }, caPem: cloud.caCertPem, seed, volume: { syslogRows: logRows }, batchSize: 100_000 })
     : undefined;
   const agents: LoadAgent[] = [
     ...(fleet?.agents ?? []).map((a) => ({ runOnce: () => a.runOnce(), flush: () => a.flush(), status: () => a.status(), bindAddress: a.bindAddress, on: (e: 'tunnel', fn: (i: { localAddress?: string }) => void) => a.on(e, fn), name: a.identity.hostname, agentId: a.identity.agentGuid, records: () => a.ledger.records() })),
@@ -95,6 +102,10 @@ export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: 
     const deadline = beginLoad();
     let ticks = 0;
     let overrun = 0;
+    const cpu0 = ownCpuMs();
+    const gw0 = t.gatewayPid ? processCpuMs(t.gatewayPid) : undefined;
+    const wall0 = performance.now();
+    const cycles0 = sampler.requests;
     const realTick = o.intervalMs / o.speed;
     const runStart = Date.now();
     while (Date.now() < deadline) {
@@ -120,14 +131,26 @@ export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: 
       // The last round waits out the rest of --duration instead of ending early.
       else await sleep(clock, Math.min(left, deadline - Date.now()));
     }
+    const gw1 = t.gatewayPid ? processCpuMs(t.gatewayPid) : undefined;
+    const cpu = judgeCpu({
+      wallMs: performance.now() - wall0,
+      simulatorCpuMs: ownCpuMs() - cpu0,
+      cycles: sampler.requests - cycles0,
+      gatewayCpuMs: gw0 !== undefined && gw1 !== undefined ? gw1 - gw0 : undefined,
+      overrunTicks: overrun,
+      ticks,
+    });
     // Deliver whatever is still queued (a failed upload leaves records behind).
     await limited(agents, o.concurrency, async (a) => {
       if (a.status().queued > 0 && a.status().onboarded) await a.flush().catch((err: { kind?: string }) => sampler.addError(`agent_final_flush_${err.kind ?? 'error'}`));
     });
     // The harness's one accounting (lib/records), judged by the load's stricter rule: nothing dropped or left queued.
+    // A shared cloud's ledger holds every shard's agents: this run accounts for its own.
+    const own = new Set(agents.map((a) => a.agentId.toLowerCase()));
+    const entries = (await cloud.ledger(t.workspace.id)).filter((e) => own.has(e.agentId.toLowerCase()));
     const account = accountDelivery(
       agents.map((a) => ({ agent: a.name, agentId: a.agentId, records: a.records(), lastError: a.status().lastError })),
-      cloud.ledger.summary({ workspaceId: t.workspace.id }).map((e) => ({ agentId: e.agentId, recordIds: e.recordIds, duplicates: e.duplicateRecordIds })),
+      entries.map((e) => ({ agentId: e.agentId, recordIds: e.recordIds, duplicates: e.duplicateRecordIds })),
     );
     const dropped = Object.values(account.dropped).reduce((a, b) => a + b, 0);
     const queued = account.perAgent.reduce((n, a) => n + a.queued, 0);
@@ -141,7 +164,8 @@ export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: 
         byOs,
         ticks,
         overrunTicks: overrun,
-        kbPerUploadMeasured: Math.round(cloud.ledger.totals().decodedBytes / 1024 / Math.max(1, sampler.requests)),
+        kbPerUploadMeasured: Math.round(entries.reduce((n, e) => n + e.decodedBytes, 0) / 1024 / Math.max(1, sampler.requests)),
+        cpu,
       },
       close: closeAll,
     };

@@ -1,7 +1,8 @@
 import type { DriverResult, Endpoint, LatencySummary } from '../../harness/driver/types.js';
-import type { AccuracyReport, GatewayCounterValues, TruthValues } from '../accuracy.js';
+import type { AccuracyReport, GatewayCounterValues, RecordsCheck, TruthValues } from '../accuracy.js';
 import type { LoadOptions, LoadProfile } from '../options.js';
 import type { ProbeTally } from '../probes.js';
+import type { CpuShare } from '../cpu.js';
 
 export interface TimelinePoint {
   t: number;
@@ -27,7 +28,9 @@ export interface LoadReport {
   profile: LoadProfile;
   startedAt: string;
   durationMs: number;
-  options: Omit<LoadOptions, 'clock' | 'onProgress'>;
+  options: Omit<LoadOptions, 'clock' | 'onProgress' | 'remote'>;
+  /** Shard k of n of run runId (--shard): `omsgw load merge` joins the shards' reports. */
+  shard?: { index: number; count: number; runId: string };
   gateway: { kind: 'omsgw' | 'external'; proxy: Endpoint; adminUrl?: string };
   /** loadMs: time the load itself ran (setup and the final checks excluded). */
   throughput: { requests: number; loadMs: number; requestsPerSec: number; bytesIngested?: number; recordsIngested?: number; mbPerSec?: number };
@@ -45,8 +48,10 @@ export interface LoadReport {
    * so `responses` (answered, by status in byStatus) is the number that reached the gateway's parser.
    */
   httpRefusals?: { writes: number; responses: number; byStatus: Record<string, number>; errors: number; reqPerSec: number };
-  agents?: { count: number; onboarded: number; byOs: Record<string, number>; ticks: number; overrunTicks: number; kbPerUploadMeasured: number };
+  agents?: { count: number; onboarded: number; byOs: Record<string, number>; ticks: number; overrunTicks: number; kbPerUploadMeasured: number; cpu?: CpuShare };
   driver?: Omit<DriverResult, 'samples'>;
+  /** Agents profile: every record from creation to ingestion (also in accuracy.records when counters were read). */
+  records?: RecordsCheck;
   timeline: TimelinePoint[];
   accuracy: AccuracyReport | null;
   /** Every property measured, held or not (a run without --admin has no 'counters' check). */

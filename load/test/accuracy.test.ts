@@ -70,4 +70,8 @@ test('kernel socket table: counts ESTABLISHED client sockets to the proxy port o
   ].join('\n');
   expect(procAddresses('127.0.0.1', 8080)).toEqual(['0100007F:1F90', '0000000000000000FFFF00000100007F:1F90']);
   expect(countInTable(table, procAddresses('127.0.0.1', 8080))).toBe(2);
+  // One shard's agents only (127.0.x.x here; a shard k uses 127.(9+k).x.x): row 2 is 127.0.0.3, in; 127.11/16 has none.
+  expect(countInTable(table, procAddresses('127.0.0.1', 8080), [127, 0])).toBe(2);
+  expect(countInTable(table + '\n   8: 05000B7F:C354 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 8', procAddresses('127.0.0.1', 8080), [127, 11])).toBe(1);
+  expect(countInTable(table, procAddresses('127.0.0.1', 8080), [127, 11])).toBe(0);
 });

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
  * many thousand rows, a row can be listed twice or skipped. Rows are therefore de-duplicated by
  * their address pair, and the table is read twice, keeping the larger count.
  */
-export function establishedClientConnections(proxyPort: number, proxyHost = '127.0.0.1'): number | undefined {
+export function establishedClientConnections(proxyPort: number, proxyHost = '127.0.0.1', localIpv4Prefix16?: [number, number]): number | undefined {
   const remotes = procAddresses(proxyHost, proxyPort);
   let best: number | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -23,7 +23,7 @@ export function establishedClientConnections(proxyPort: number, proxyHost = '127
         continue;
       }
       read = true;
-      total += countInTable(text, remotes);
+      total += countInTable(text, remotes, localIpv4Prefix16);
     }
     if (!read) return undefined;
     best = Math.max(best ?? 0, total);
@@ -50,15 +50,36 @@ export function procAddresses(host: string, port: number): string[] {
   return [];
 }
 
-/** Distinct rows (by local and remote address) whose remote address is the proxy's and whose state is 01 (ESTABLISHED). */
-export function countInTable(table: string, remotes: string[]): number {
+/**
+ * Distinct rows (by local and remote address) whose remote address is the proxy's and whose state is
+ * 01 (ESTABLISHED); with `localIpv4Prefix16` (e.g. [127, 12]) only rows whose local address is in that
+ * /16 (one shard's agents on a machine shared with other shards).
+ *
+ * Called several times a second on tables of thousands of rows (the whole machine's sockets): it
+ * searches for " <remote> 01 " with indexOf instead of splitting every line, and reads the local
+ * address just before each hit, so the cost is one native scan per remote spelling.
+ */
+export function countInTable(table: string, remotes: string[], localIpv4Prefix16?: [number, number]): number {
   const seen = new Set<string>();
-  const lines = table.split('\n');
-  for (let i = 1; i < lines.length; i++) {
-    const cols = lines[i].trim().split(/\s+/);
-    if (cols.length < 4) continue;
-    const rem = cols[2];
-    if (cols[3] === '01' && remotes.includes(rem)) seen.add(`${cols[1]}>${rem}`);
+  const prefix = localIpv4Prefix16 ? hex2(localIpv4Prefix16[1]) + hex2(localIpv4Prefix16[0]) : undefined;
+  for (const rem of remotes) {
+    const needle = ` ${rem} 01 `;
+    for (let at = table.indexOf(needle); at >= 0; at = table.indexOf(needle, at + needle.length)) {
+      const localStart = table.lastIndexOf(' ', at - 1) + 1;
+      const local = table.slice(localStart, at);
+      // The local address is the second column of its row: "  sl: local remote st ...".
+      if (table.charCodeAt(localStart - 2) !== 58 /* ':' after sl */) continue;
+      if (prefix !== undefined && !localInPrefix(local, prefix)) continue;
+      seen.add(`${local}>${rem}`);
+    }
   }
   return seen.size;
+}
+
+const hex2 = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0');
+
+/** IPv4 (AABBCCDD:port, little-endian) or IPv4-mapped tcp6 (...FFFF0000AABBCCDD:port): the /16 is the last two bytes of the word. */
+function localInPrefix(local: string, prefixLe: string): boolean {
+  const colon = local.indexOf(':');
+  return local.slice(colon - 4, colon) === prefixLe && (colon === 8 || (colon === 32 && local.startsWith('0000000000000000FFFF0000')));
 }

@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+
+/** Kernel clock ticks per second for /proc/<pid>/stat utime/stime (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat; undefined off Linux or when it is gone. */
+export function processCpuMs(pid: number): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may hold spaces: fields are counted after its closing parenthesis.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+}
+
+/** This process's CPU time (user + system, ms), threads included (zlib and TLS work on the libuv pool count). */
+export function ownCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Who used the CPU during the load window, and which side could not keep up when rounds overran. */
+export interface CpuShare {
+  /** Real time of the load window (ms). */
+  wallMs: number;
+  /** CPU of this process (simulated agents, plus the fake cloud when it runs in-process). */
+  simulatorCpuMs: number;
+  /** simulatorCpuMs / wallMs: 1.0 is one core busy the whole time. */
+  simulatorShare: number;
+  /** Agent cycles per CPU-second of this process, and CPU ms per cycle. */
+  cyclesPerCpuSecond: number;
+  cpuMsPerCycle: number;
+  /** The omsgw gateway child (when this run started it). */
+  gatewayCpuMs?: number;
+  gatewayShare?: number;
+  /** Rounds over their interval, and whom the CPU numbers point at. */
+  overrunTicks: number;
+  bottleneck: 'none' | 'simulator' | 'gateway' | 'unclear';
+  explanation: string;
+}
+
+/** A share of one core at or above this counts as saturated (a Node event loop is single-threaded). */
+export const SATURATED_SHARE = 0.85;
+
+export function judgeCpu(m: { wallMs: number; simulatorCpuMs: number; cycles: number; gatewayCpuMs?: number; overrunTicks: number; ticks: number }): CpuShare {
+  const share = (ms: number) => Math.round((ms / Math.max(1, m.wallMs)) * 100) / 100;
+  const simulatorShare = share(m.simulatorCpuMs);
+  const gatewayShare = m.gatewayCpuMs === undefined ? undefined : share(m.gatewayCpuMs);
+  let bottleneck: CpuShare['bottleneck'] = 'none';
+  let explanation = `every round finished within its interval (simulator ${simulatorShare} of a core${gatewayShare !== undefined ? `, gateway ${gatewayShare}` : ''})`;
+  if (m.overrunTicks > 0) {
+    const over = `${m.overrunTicks} of ${m.ticks} rounds overran their interval`;
+    if (simulatorShare >= SATURATED_SHARE && (gatewayShare === undefined || simulatorShare >= gatewayShare)) {
+      bottleneck = 'simulator';
+      explanation = `${over} while the simulator process used ${simulatorShare} of a core: the simulator, not the gateway, limited the load; use fewer agents per process (--shard)`;
+    } else if (gatewayShare !== undefined && gatewayShare >= SATURATED_SHARE) {
+      bottleneck = 'gateway';
+      explanation = `${over} while the gateway used ${gatewayShare} of a core (simulator ${simulatorShare}): the gateway limited the load`;
+    } else {
+      bottleneck = 'unclear';
+      explanation = `${over} but neither the simulator (${simulatorShare} of a core) nor ${gatewayShare !== undefined ? `the gateway (${gatewayShare})` : 'the gateway (not measured: external)'} saturated a core: latency or a busy machine (load average) held the rounds back`;
+    }
+  }
+  return {
+    wallMs: Math.round(m.wallMs),
+    simulatorCpuMs: Math.round(m.simulatorCpuMs),
+    simulatorShare,
+    cyclesPerCpuSecond: Math.round((m.cycles / Math.max(1e-9, m.simulatorCpuMs / 1000)) * 10) / 10,
+    cpuMsPerCycle: m.cycles ? Math.round((m.simulatorCpuMs / m.cycles) * 100) / 100 : 0,
+    ...(m.gatewayCpuMs !== undefined ? { gatewayCpuMs: Math.round(m.gatewayCpuMs), gatewayShare } : {}),
+    overrunTicks: m.overrunTicks,
+    bottleneck,
+    explanation,
+  };
+}
