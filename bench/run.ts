@@ -9,6 +9,7 @@ import { ALL_PEERS, type BenchContext, type RunningPeer } from './peers/index.js
 import { ensureDebianPackages } from './peers/install.js';
 import * as w from './workloads.js';
 import { consoleCost, type ConsoleCostMetrics } from './consoles.js';
+import { simulatorCost, type SimulatorMetrics } from './simulator.js';
 
 export interface BenchOptions {
   quick: boolean;
@@ -24,7 +25,7 @@ export interface BenchOptions {
   ensurePackages?: typeof ensureDebianPackages;
 }
 
-export const WORKLOADS = ['keepalive', 'halfload', 'churn', 'bulk1', 'bulk100', 'idle', 'agents', 'consoles'] as const;
+export const WORKLOADS = ['keepalive', 'halfload', 'churn', 'bulk1', 'bulk100', 'idle', 'agents', 'consoles', 'simulator'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export interface PeerStatus {
@@ -51,6 +52,8 @@ export interface BenchResults {
   agents: Record<string, { steps: w.CapacityStep[]; sustained: number }>;
   /** Kept-alive req/s on omsgw without and with ten web consoles open (absent in older results). */
   consoles?: Record<string, ConsoleCostMetrics>;
+  /** The simulator's CPU per agent cycle (workload simulator). */
+  simulator?: SimulatorMetrics;
   errors: Array<{ peer: string; workload: string; message: string }>;
   durationMs: number;
 }
@@ -219,6 +222,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
           o.log(results.notes[results.notes.length - 1]);
         }
       }
+    }
+    if (workloads.has('simulator')) {
+      const m = await attempt({ name: 'simulator' } as RunningPeer, 'simulator', () => simulatorCost(o.quick ? 60 : 100, o.quick ? 12_000 : 30_000));
+      if (m) results.simulator = m;
     }
   } finally {
     for (const p of running) await p.stop().catch(() => undefined);
