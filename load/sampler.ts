@@ -1,9 +1,10 @@
 import { newHistogram, recordSince } from '../harness/driver/stats.js';
+import { isLoopbackHost } from '../harness/driver/loopback.js';
 import type { DriverResult, DriverSample, Endpoint } from '../harness/driver/types.js';
 import type { AccuracySample, GatewayCounterValues, TruthValues } from './accuracy.js';
 import type { ProbePacer } from './probes.js';
 import type { TimelinePoint } from './report/types.js';
-import { establishedClientConnections } from './truth/proc-net.js';
+import { establishedClientConnectionsViaSs } from './truth/proc-net.js';
 
 async function readCounters(adminUrl: string): Promise<GatewayCounterValues> {
   const res = await fetch(`${adminUrl}/api/counters`);
@@ -51,10 +52,11 @@ export class LoadSampler {
     this.requests++;
   }
 
-  truth(): TruthValues {
+  async truth(): Promise<TruthValues> {
     const p = this.o.probes;
+    const open = isLoopbackHost(this.o.proxy.host) ? await establishedClientConnectionsViaSs(this.o.proxy.port, this.o.proxy.host, this.ownSources) : undefined;
     return {
-      openConnections: establishedClientConnections(this.o.proxy.port, this.o.proxy.host, this.ownSources) ?? this.driverSample?.open ?? 0,
+      openConnections: open ?? this.driverSample?.open ?? 0,
       distinctSources: this.sources.size + p.sources.size + (this.driverSample?.sources ?? 0),
       rejectionsCaused: p.tally.rejectionsCaused + (this.driverResult?.errors['connect_403'] ?? 0),
       errorsCaused: p.tally.errorsCaused,
@@ -68,11 +70,13 @@ export class LoadSampler {
   async point(quiescent: boolean, label?: string): Promise<void> {
     const t = Date.now() - this.o.started;
     let gateway: GatewayCounterValues | undefined;
-    let truth = this.truth();
+    let truth: TruthValues | undefined;
     if (this.o.adminUrl) {
       const until = Date.now() + (quiescent ? this.o.settleMs : 0);
       for (;;) {
-        const before = this.truth();
+        // A quiescent point needs the truth on both sides of the counter read (the previous round's
+        // "after" is this round's "before"); a progress point reads it once.
+        const before = quiescent ? (truth ?? (await this.truth())) : undefined;
         try {
           gateway = await readCounters(this.o.adminUrl);
         } catch (err) {
@@ -80,11 +84,13 @@ export class LoadSampler {
           this.o.log(`cannot read counters: ${(err as Error).message}`);
           gateway = undefined;
         }
-        truth = this.truth();
+        truth = await this.truth();
         const settled = gateway && JSON.stringify(before) === JSON.stringify(truth) && agree(gateway, truth);
         if (!quiescent || settled || !gateway || Date.now() >= until) break;
         await new Promise((r) => setTimeout(r, 50));
       }
+    } else {
+      truth = await this.truth();
     }
     const rps = ((this.requests - this.lastRequests) * 1000) / Math.max(1, t - this.lastT);
     this.lastRequests = this.requests;

@@ -1,5 +1,5 @@
 import { checkRecords, compareCounters, type AccuracySample } from '../accuracy.js';
-import { countInTable, procAddresses } from '../truth/proc-net.js';
+import { countInTable, countSsRows, establishedClientConnections, establishedClientConnectionsViaSs, procAddresses } from '../truth/proc-net.js';
 
 const g = (a: number, c: number, r: number, e: number) => ({ activeClientConnections: a, connectedClients: c, rejectionCount: r, errorCount: e });
 const t = (a: number, c: number, r: number, e: number) => ({ openConnections: a, distinctSources: c, rejectionsCaused: r, errorsCaused: e });
@@ -74,4 +74,35 @@ test('kernel socket table: counts ESTABLISHED client sockets to the proxy port o
   expect(countInTable(table, procAddresses('127.0.0.1', 8080), [127, 0])).toBe(2);
   expect(countInTable(table + '\n   8: 05000B7F:C354 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 8', procAddresses('127.0.0.1', 8080), [127, 11])).toBe(1);
   expect(countInTable(table, procAddresses('127.0.0.1', 8080), [127, 11])).toBe(0);
+});
+
+test('ss output: established rows to the proxy (IPv4 or IPv4-mapped), de-duplicated, optionally one /16 of sources', () => {
+  const out = [
+    '0      0      127.10.0.1:40000   127.0.0.1:8080',
+    '0      0      127.10.0.1:40000   127.0.0.1:8080', // listed twice (a dump taken while sockets change)
+    '0      0      [::ffff:127.11.0.2]:40001   [::ffff:127.0.0.1]:8080',
+    '0      0      127.10.0.3:40002   127.0.0.2:8080', // another proxy address
+    '',
+  ].join('\n');
+  const peers = ['127.0.0.1:8080', '[::ffff:127.0.0.1]:8080'];
+  expect(countSsRows(out, peers)).toBe(2);
+  expect(countSsRows(out, peers, ['127.10.', '[::ffff:127.10.'])).toBe(1);
+  expect(countSsRows(out, peers, ['127.11.', '[::ffff:127.11.'])).toBe(1);
+});
+
+test('ss and /proc/net/tcp agree on real sockets held open to a listener', async () => {
+  const { createServer, connect } = await import('node:net');
+  const server = createServer(() => undefined);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const sockets = await Promise.all([1, 2, 3].map((i) => new Promise<import('node:net').Socket>((r) => { const s = connect({ port, host: '127.0.0.1', localAddress: `127.12.0.${i}` }, () => r(s)); })));
+  try {
+    expect(await establishedClientConnectionsViaSs(port, '127.0.0.1')).toBe(3);
+    expect(establishedClientConnections(port, '127.0.0.1')).toBe(3);
+    expect(await establishedClientConnectionsViaSs(port, '127.0.0.1', [127, 12])).toBe(3);
+    expect(await establishedClientConnectionsViaSs(port, '127.0.0.1', [127, 13])).toBe(0);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+  }
 });
