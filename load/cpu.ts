@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 
 /** Kernel clock ticks per second for /proc/<pid>/stat utime/stime (USER_HZ, 100 on Linux). */
 const USER_HZ = 100;
@@ -38,6 +39,8 @@ export interface CpuShare {
   gatewayShare?: number;
   /** Rounds over their interval, and whom the CPU numbers point at. */
   overrunTicks: number;
+  /** 1-minute load average and cores at the end of the window: a shared machine starves both sides. */
+  machine: { loadavg1: number; cpus: number };
   bottleneck: 'none' | 'simulator' | 'gateway' | 'unclear';
   explanation: string;
 }
@@ -45,7 +48,8 @@ export interface CpuShare {
 /** A share of one core at or above this counts as saturated (a Node event loop is single-threaded). */
 export const SATURATED_SHARE = 0.85;
 
-export function judgeCpu(m: { wallMs: number; simulatorCpuMs: number; cycles: number; gatewayCpuMs?: number; overrunTicks: number; ticks: number }): CpuShare {
+export function judgeCpu(m: { wallMs: number; simulatorCpuMs: number; cycles: number; gatewayCpuMs?: number; overrunTicks: number; ticks: number; machine?: { loadavg1: number; cpus: number } }): CpuShare {
+  const machine = m.machine ?? { loadavg1: Math.round(loadavg()[0] * 10) / 10, cpus: cpus().length };
   const share = (ms: number) => Math.round((ms / Math.max(1, m.wallMs)) * 100) / 100;
   const simulatorShare = share(m.simulatorCpuMs);
   const gatewayShare = m.gatewayCpuMs === undefined ? undefined : share(m.gatewayCpuMs);
@@ -61,7 +65,7 @@ export function judgeCpu(m: { wallMs: number; simulatorCpuMs: number; cycles: nu
       explanation = `${over} while the gateway used ${gatewayShare} of a core (simulator ${simulatorShare}): the gateway limited the load`;
     } else {
       bottleneck = 'unclear';
-      explanation = `${over} but neither the simulator (${simulatorShare} of a core) nor ${gatewayShare !== undefined ? `the gateway (${gatewayShare})` : 'the gateway (not measured: external)'} saturated a core: latency or a busy machine (load average) held the rounds back`;
+      explanation = `${over} but neither the simulator (${simulatorShare} of a core) nor ${gatewayShare !== undefined ? `the gateway (${gatewayShare})` : 'the gateway (not measured: external)'} saturated a core: latency or a busy machine held the rounds back (load average ${machine.loadavg1} on ${machine.cpus} cores${machine.loadavg1 > machine.cpus ? ': other processes were using the CPU' : ''})`;
     }
   }
   return {
@@ -72,6 +76,7 @@ export function judgeCpu(m: { wallMs: number; simulatorCpuMs: number; cycles: nu
     cpuMsPerCycle: m.cycles ? Math.round((m.simulatorCpuMs / m.cycles) * 100) / 100 : 0,
     ...(m.gatewayCpuMs !== undefined ? { gatewayCpuMs: Math.round(m.gatewayCpuMs), gatewayShare } : {}),
     overrunTicks: m.overrunTicks,
+    machine,
     bottleneck,
     explanation,
   };
