@@ -128,7 +128,7 @@ test.each<[string, Partial<FakeCloudOptions>, RegExp]>([
   ['workspace id not a GUID', { workspaces: [{ id: 'contoso', key: KEY }] }, /must be a GUID, got "contoso"/],
   ['key not base64', { workspaces: [{ id: WS, key: 'pa ss' }] }, /key must be base64/],
   ['duplicate workspace', { workspaces: [{ id: WS, key: KEY }, { id: WS.toUpperCase(), key: KEY }] }, /listed twice/],
-  ['non-loopback host', { host: '0.0.0.0' }, /loopback/],
+  ['a host that is neither loopback nor an IP address', { host: 'example.com' }, /host must be a loopback address or an IP address to listen on .*got example.com/],
   ['bad port', { port: 70000 }, /port must be an integer/],
   ['same port twice', { port: 8443, adminPort: 8443 }, /port and adminPort are both 8443/],
   ['body limit 0', { maxBodyBytes: 0 }, /maxBodyBytes must be a whole number >= 1, got 0/],
@@ -141,6 +141,21 @@ test.each<[string, Partial<FakeCloudOptions>, RegExp]>([
   }
   expect(isInputError(err)).toBe(true);
   expect((err as Error).message).toMatch(msg);
+});
+
+test('host 0.0.0.0 (a container) listens on every address: reachable on loopback, the lab CA served at /_lab/ca.pem', async () => {
+  const cloud = createFakeCloud({ stateDir: dir, workspaces: [{ id: WS, key: KEY }], host: '0.0.0.0', adminPort: 0 });
+  await cloud.start();
+  try {
+    expect(cloud.adminUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const res = await fetch(`${cloud.adminUrl}/_lab/ca.pem`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(cloud.caCertPem);
+    const info = (await (await fetch(`${cloud.adminUrl}/_lab/info`)).json()) as { service: string };
+    expect(info.service).toBe('omsgw-cloud');
+  } finally {
+    await cloud.close();
+  }
 });
 
 test('the proxy side: only CONNECT to served hosts on 443', async () => {
