@@ -50,6 +50,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   let httpRefusals: LoadReport['httpRefusals'];
   let agentsInfo: LoadReport['agents'];
   let loadMs = 0;
+  // The clock's timers do not hold the process open; with a shared cloud (--cloud) and an external
+  // gateway nothing else in this process may, and a sleeping round would let it exit mid-run.
+  const keepAlive = setInterval(() => undefined, 60_000);
   try {
     targets = await startTargets(o, workDir, log);
     probes = new ProbePacer({ proxy: targets.proxy, forbiddenRate: o.forbiddenRate, errorRate: o.errorRate, clock });
@@ -89,6 +92,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     agents = undefined;
     await sampler.point(true, 'end');
   } finally {
+    clearInterval(keepAlive);
     if (progress) clock.clearInterval(progress);
     probes?.close();
     driver?.kill();
