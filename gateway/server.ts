@@ -1,3 +1,4 @@
+import { unmapIpv4 } from '../lib/ip.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { listen } from '../lib/listen.js';
 import { readRequestHead, type RequestHead } from './connect/request-head.js';
@@ -119,7 +120,7 @@ export class ProxyServer {
   }
 
   private accept(socket: Socket): void {
-    const ip = normaliseIp(socket.remoteAddress ?? '');
+    const ip = unmapIpv4(socket.remoteAddress ?? '');
     const conn: Conn = { id: this.nextId++, socket, ip, port: socket.remotePort ?? 0 };
     socket.on('error', noop);
     if (this.closing) {
@@ -239,10 +240,6 @@ export class ProxyServer {
       this.lingering.delete(s);
     });
   }
-}
-
-function normaliseIp(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 
 const SECRET_HEADERS = new Set(['proxy-authorization', 'authorization']);

@@ -12,6 +12,7 @@
  *
  * Never throws; the verdict is final and later calls return it at no cost.
  */
+import { normaliseHost } from '../allowlist/host-pattern.js';
 import { certificateSubject } from './certificate-subject.js';
 import { compiledClientAllowlist } from './client-allowlist.js';
 import {
@@ -46,13 +47,6 @@ const SERVER_FLIGHT_TYPES = new Set<number>([
   HandshakeType.SupplementalData,
   HandshakeType.NewSessionTicket,
 ]);
-
-function normaliseHost(host: string): string {
-  let h = host.trim().toLowerCase();
-  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
-  if (h.endsWith('.')) h = h.slice(0, -1);
-  return h;
-}
 
 function rejected(eventId: 105 | 106, message: string): Verdict {
   return { kind: 'rejected', eventId, message };
