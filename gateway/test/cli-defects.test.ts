@@ -6,28 +6,15 @@ import { join } from 'node:path';
 import { cliPath } from '../../lib/paths.js';
 import { ensureStateDir } from '../../lib/state-dir.js';
 import { parseClockFlag } from '../cli/run-options.js';
-import { createGateway, type Gateway } from '../index.js';
-import { startSilentServer, tempDir } from './support.js';
-import { omsgw } from './cli-support.js';
+import type { Gateway, GatewayOptions } from '../index.js';
+import { startSilentServer } from './support.js';
+import { gatewayDirPerTest, omsgw } from './cli-support.js';
 
-let work: ReturnType<typeof tempDir>;
-let gw: Gateway | undefined;
-beforeEach(() => {
-  work = tempDir();
-});
-afterEach(async () => {
-  await gw?.close();
-  gw = undefined;
-  work.cleanup();
-});
+const work = gatewayDirPerTest();
 
-async function gatewayOnDir(extra: Record<string, unknown> = {}): Promise<{ dir: string; admin: string; gw: Gateway }> {
+async function gatewayOnDir(extra: GatewayOptions = {}): Promise<{ dir: string; admin: string; gw: Gateway }> {
   const dir = join(work.dir, 'gw');
-  await omsgw('gateway', 'init', '--workspace', 'ws6', '--dir', dir);
-  const g = createGateway({ listenPort: 0, adminPort: 0, allowlistFile: join(dir, 'allowedlist_server.txt'), clientAllowlistFile: join(dir, 'allowedlist_client.txt'), configFile: join(dir, 'gateway.json'), pinnedKeys: ['listenPort', 'adminPort'], tlsInspection: false, ...extra });
-  await g.start();
-  gw = g;
-  return { dir, admin: `http://127.0.0.1:${g.adminAddress!.port}`, gw: g };
+  return { dir, ...(await work.startOn(dir, 'ws6', extra)) };
 }
 
 describe('5: a setting is applied live or refused with "restart required", and says which', () => {

@@ -8,28 +8,15 @@ import { spawn } from 'node:child_process';
 import { chmodSync, lstatSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliPath } from '../../lib/paths.js';
-import { createGateway, type Gateway } from '../index.js';
+import type { Gateway } from '../index.js';
 import { loadServerAllowlist } from '../allowlist/allowlist-file.js';
-import { eventsOf, tempDir } from './support.js';
-import { omsgw } from './cli-support.js';
+import { eventsOf } from './support.js';
+import { gatewayDirPerTest, omsgw } from './cli-support.js';
 
-let work: ReturnType<typeof tempDir>;
-let gw: Gateway | undefined;
-beforeEach(() => {
-  work = tempDir();
-});
-afterEach(async () => {
-  await gw?.close();
-  gw = undefined;
-  work.cleanup();
-});
+const work = gatewayDirPerTest();
 
-async function gatewayOnDir(dir: string): Promise<{ gw: Gateway; admin: string }> {
-  await omsgw('gateway', 'init', '--workspace', 'ws9', '--dir', dir);
-  const g = createGateway({ listenPort: 0, adminPort: 0, allowlistFile: join(dir, 'allowedlist_server.txt'), clientAllowlistFile: join(dir, 'allowedlist_client.txt'), configFile: join(dir, 'gateway.json'), tlsInspection: false, pinnedKeys: ['listenPort', 'adminPort'] });
-  await g.start();
-  gw = g;
-  return { gw: g, admin: `http://127.0.0.1:${g.adminAddress!.port}` };
+function gatewayOnDir(dir: string): Promise<{ gw: Gateway; admin: string }> {
+  return work.startOn(dir, 'ws9');
 }
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
