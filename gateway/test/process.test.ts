@@ -1,26 +1,17 @@
 /** The gateway as a child process (dist/cli/omsgw.js): readiness, signals, bad config, manual clock, CLI. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliPath } from '../../lib/paths.js';
 import { spawnGateway, GatewayStartError, type GatewayProcess } from '../process.js';
-import { connectRequest, eventually, rawRequest, startTcpEcho, tempDir, type TestServer } from './support.js';
+import { connectRequest, eventually, gatewayProcessesPerTest, rawRequest, startTcpEcho, type TestServer } from './support.js';
 import { omsgw as cli } from './cli-support.js';
 
+const gateways = gatewayProcessesPerTest();
 let echo: TestServer;
-let work: ReturnType<typeof tempDir>;
-const children: GatewayProcess[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(cliPath())) throw new Error(`${cliPath()} is missing: run npx tsc -p tsconfig.build.json first`);
   echo = await startTcpEcho();
-});
-beforeEach(() => {
-  work = tempDir();
-});
-afterEach(async () => {
-  await Promise.all(children.splice(0).map((c) => c.stop()));
-  work.cleanup();
 });
 afterAll(() => echo.close());
 
@@ -29,11 +20,7 @@ function omsgw(args: string[]): { status: number | null; stdout: string; stderr:
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-async function spawn(args: string[]): Promise<GatewayProcess> {
-  const child = await spawnGateway(args);
-  children.push(child);
-  return child;
-}
+const spawn = (args: string[]): Promise<GatewayProcess> => gateways.spawn(args);
 
 async function events(child: GatewayProcess, query = ''): Promise<Array<{ id: number; message: string }>> {
   const res = await fetch(`${child.adminUrl}/api/events${query}`);
@@ -41,7 +28,7 @@ async function events(child: GatewayProcess, query = ''): Promise<Array<{ id: nu
 }
 
 test('init folder, run, forbidden then allowed after allowlist add + reload, SIGTERM gives 102 and exit 0', async () => {
-  const dir = join(work.dir, 'gw');
+  const dir = join(gateways.dir, 'gw');
   await cli('gateway', 'init', '--workspace', 'ws1', '--dir', dir);
   const text = readFileSync(join(dir, 'allowedlist_server.txt'), 'utf8');
   expect(text).toContain('\nws1.oms.opinsights.azure.com\nws1.ods.opinsights.azure.com\nws1.blob.core.windows.net\n');
@@ -68,14 +55,14 @@ test('init folder, run, forbidden then allowed after allowlist add + reload, SIG
   expect(JSON.parse(await cli('counters', '--admin', child.adminUrl!, '--json'))).toMatchObject({ rejectionCount: 2, tunnelsTotal: 1 });
   expect(await cli('events', '--admin', child.adminUrl!, '--id', '105')).toMatch(/105  Target host \(scus-agentservice-prod-1\.azure-automation\.net\) is forbidden/);
 
-  children.splice(children.indexOf(child), 1);
+  gateways.release(child);
   const exit = await child.stop();
   expect(exit).toEqual({ code: 0, signal: null });
   expect(child.output().stdout).toMatch(/  102  Service stopped/);
 });
 
 test('bad config: event 401, a message naming the key, exit code 2, nothing started', async () => {
-  const config = join(work.dir, 'gateway.json');
+  const config = join(gateways.dir, 'gateway.json');
   writeFileSync(config, JSON.stringify({ listenPort: 'text', allowlist: ['a.example.test'] }));
   const err = await spawnGateway(['--config', config]).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(GatewayStartError);
@@ -112,8 +99,8 @@ test('--clock manual: POST /api/clock/advance crosses midnight in the child; the
 });
 
 test('SIGHUP re-reads the allowlist file; --event-log gets every event as JSON lines', async () => {
-  const allowlist = join(work.dir, 'allowedlist_server.txt');
-  const eventLog = join(work.dir, 'events.jsonl');
+  const allowlist = join(gateways.dir, 'allowedlist_server.txt');
+  const eventLog = join(gateways.dir, 'events.jsonl');
   writeFileSync(allowlist, 'a.example.test\n');
   const child = await spawn(['--allowlist', allowlist, '--event-log', eventLog, '--quiet', '--host-map', `*.example.test=127.0.0.1:${echo.port}`, '--no-tls-inspection']);
   writeFileSync(allowlist, 'a.example.test\nb.example.test\n');
@@ -122,7 +109,7 @@ test('SIGHUP re-reads the allowlist file; --event-log gets every event as JSON l
   const ok = await rawRequest(child.proxyPort, connectRequest('b.example.test:443'));
   expect(ok.status).toBe(200);
   ok.socket.destroy();
-  children.splice(children.indexOf(child), 1);
+  gateways.release(child);
   expect((await child.stop()).code).toBe(0);
   expect(child.output().stdout).not.toMatch(/  103  /); // --quiet
   const lines = readFileSync(eventLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: number; seq: number });

@@ -5,7 +5,10 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
+import { existsSync } from 'node:fs';
+import { cliPath } from '../../lib/paths.js';
 import type { Gateway, GatewayEvent } from '../index.js';
+import { spawnGateway, type GatewayProcess } from '../process.js';
 
 export const OPENSSL = '/usr/bin/openssl';
 
@@ -211,4 +214,43 @@ export async function tlsThroughProxy(
     const s = tls.connect({ socket: reply.socket, servername, ca, ...opts.tls }, () => resolve(s));
     s.once('error', reject);
   });
+}
+
+/** Gateway child processes (dist/cli/omsgw.js) and a fresh folder for each test; what a test spawns is stopped after it. */
+export interface GatewayProcessesPerTest {
+  /** This test's folder (new for each test, removed after it). */
+  readonly dir: string;
+  spawn(args: string[]): Promise<GatewayProcess>;
+  /** The test stops `child` itself (to check how it exits): it is no longer stopped after the test. */
+  release(child: GatewayProcess): void;
+}
+
+/** Registers the hooks: the built CLI must exist (beforeAll); a folder per test; every child stopped after each test. */
+export function gatewayProcessesPerTest(): GatewayProcessesPerTest {
+  let work: ReturnType<typeof tempDir> | undefined;
+  const children: GatewayProcess[] = [];
+  beforeAll(() => {
+    if (!existsSync(cliPath())) throw new Error(`${cliPath()} is missing: run npx tsc -p tsconfig.build.json first`);
+  });
+  beforeEach(() => {
+    work = tempDir();
+  });
+  afterEach(async () => {
+    await Promise.all(children.splice(0).map((c) => c.stop()));
+    work?.cleanup();
+  });
+  return {
+    get dir() {
+      if (!work) throw new Error('gatewayProcessesPerTest().dir is only there inside a test');
+      return work.dir;
+    },
+    async spawn(args) {
+      const child = await spawnGateway(args);
+      children.push(child);
+      return child;
+    },
+    release(child) {
+      children.splice(children.indexOf(child), 1);
+    },
+  };
 }

@@ -4,41 +4,28 @@
  * it, PUT /api/config changes it live, and bad values stop the process (exit 2, nothing started).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as connectTls, type SecureVersion } from 'node:tls';
 import { cliPath } from '../../lib/paths.js';
 import { GatewayStartError, spawnGateway, type GatewayProcess } from '../process.js';
-import { connectRequest, eventually, makeServerCert, rawRequest, startTlsEcho, tempDir, type TestServer } from './support.js';
+import { connectRequest, eventually, gatewayProcessesPerTest, makeServerCert, rawRequest, startTlsEcho, type TestServer } from './support.js';
 
 const HOST = 'ws.oms.opinsights.azure.com';
 const VERSIONS = 'TLSv1, TLSv1.1, TLSv1.2, TLSv1.3';
+const gateways = gatewayProcessesPerTest();
 let cert: { key: Buffer; cert: Buffer };
 let echo: TestServer;
-let work: ReturnType<typeof tempDir>;
-const children: GatewayProcess[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(cliPath())) throw new Error(`${cliPath()} is missing: run npx tsc -p tsconfig.build.json first`);
   cert = makeServerCert(HOST);
   echo = await startTlsEcho(cert);
-});
-beforeEach(() => {
-  work = tempDir();
-});
-afterEach(async () => {
-  await Promise.all(children.splice(0).map((c) => c.stop()));
-  work.cleanup();
 });
 afterAll(() => echo.close());
 
 const base = () => ['--allow-host', HOST, '--host-map', `${HOST}=127.0.0.1:${echo.port}`, '--admin-port', '0', '--listen-port', '0', '--quiet'];
 
-async function spawn(args: string[]): Promise<GatewayProcess> {
-  const child = await spawnGateway(args);
-  children.push(child);
-  return child;
-}
+const spawn = (args: string[]): Promise<GatewayProcess> => gateways.spawn(args);
 
 interface Event {
   id: number;
@@ -102,7 +89,7 @@ test('--tls-policy preview-2016: TLS 1.3 gets 106 naming --tls-max-version; TLS 
 });
 
 test('gateway.json "tls" sets the policy, flags win over it, and PUT /api/config changes it live (saved to the file)', async () => {
-  const file = join(work.dir, 'gateway.json');
+  const file = join(gateways.dir, 'gateway.json');
   writeFileSync(file, JSON.stringify({ tls: { policy: 'preview-2016', missingSni: 'reject' } }));
   const fromFile = await spawn([...base(), '--config', file]);
   expect((await handshake(fromFile, 'TLSv1.3')).events.map((e) => e.id)).toEqual([103, 106]);
@@ -149,7 +136,7 @@ describe('bad TLS settings: exit 2 naming the field and the allowed values, noth
     [{ tls: { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.1' } }, `"tls": minVersion TLSv1.3 is above maxVersion TLSv1.1; versions, lowest first: ${VERSIONS}`],
     [{ tls: { allowTls13: true } }, '"tls".allowTls13: replaced by maxVersion (TLS 1.3 is now allowed by default): write "maxVersion": "TLSv1.3" for true, or "policy": "preview-2016" (or "maxVersion": "TLSv1.2") for false'],
   ])('gateway.json %j', async (config, message) => {
-    const file = join(work.dir, 'gateway.json');
+    const file = join(gateways.dir, 'gateway.json');
     writeFileSync(file, JSON.stringify(config));
     const err = await spawnGateway([...base(), '--config', file]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayStartError);
