@@ -1,28 +1,15 @@
 import { ManualClock } from '../../lib/clock.js';
-import { createAgent, KeyPool } from '../agent-core/index.js';
 import { defaultReply } from './helpers/servers.js';
-import { useWireLab } from './helpers/wire-lab.js';
+import { labAgentMaker, labOdsPosts, untilSocketWork, useWireLab } from './helpers/wire-lab.js';
 
 const WS = '6f2a1b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 const KEY = Buffer.from('behaviour-wire-test-key-0123456789').toString('base64');
 
 describe('behaviour models over real sockets (tiny CONNECT proxy and cloud), on a manual clock', () => {
   const lab = useWireLab();
-  const keyPool = new KeyPool({ size: 1 });
-  const make = (os: 'linux' | 'windows', clock: ManualClock, extra: object = {}) => {
-    const a = createAgent({ os, workspaceId: WS, workspaceKey: KEY, proxy: `127.0.0.1:${lab.proxy.port}`, caPem: lab.pki.caPem, seed: 31, keyPool, clock, ...extra });
-    lab.agents.push(a);
-    return a;
-  };
-  const odsPosts = () => lab.cloud.seen.filter((s) => s.path === '/OperationalData.svc/PostJsonDataItems');
-  /** Waits (real time, at most 5 s) for socket work the clock started. */
-  const until = async (pred: () => boolean, what: string) => {
-    const end = Date.now() + 5000;
-    while (!pred()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
+  const make = labAgentMaker(lab, { workspaceId: WS, workspaceKey: KEY, seed: 31 });
+  const odsPosts = () => labOdsPosts(lab);
+  const until = untilSocketWork;
   const quiet = () => new Promise((r) => setTimeout(r, 100));
 
   test('omsagent: a 429 with Retry-After 600 is retried after 30 s and 60 s anyway, each post on a new CONNECT + TLS; the ideal agent waits the 600 s', async () => {

@@ -1,6 +1,6 @@
 import { ManualClock } from '../../lib/clock.js';
-import { Backoff, Ledger, assertLedgerInvariant, createAgent, KeyPool } from '../agent-core/index.js';
-import { useWireLab } from './helpers/wire-lab.js';
+import { Backoff, Ledger, assertLedgerInvariant } from '../agent-core/index.js';
+import { labAgentMaker, labOdsPosts, untilSocketWork, useWireLab } from './helpers/wire-lab.js';
 
 const WS = '6f2a1b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 const KEY = Buffer.from('queue test key').toString('base64');
@@ -59,24 +59,9 @@ describe('Backoff', () => {
 
 describe('agent schedules on a ManualClock', () => {
   const lab = useWireLab();
-  const { agents } = lab;
-  const keyPool = new KeyPool({ size: 1 });
-
-
-  const make = (os: 'linux' | 'windows', clock: ManualClock, extra: object = {}) => {
-    const a = createAgent({ os, workspaceId: WS, workspaceKey: KEY, proxy: `127.0.0.1:${lab.proxy.port}`, caPem: lab.pki.caPem, seed: 9, keyPool, clock, ...extra });
-    agents.push(a);
-    return a;
-  };
-  const odsPosts = () => lab.cloud.seen.filter((s) => s.path === '/OperationalData.svc/PostJsonDataItems');
-  /** Lets real socket work finish: polls the predicate for up to 5 s of real time. */
-  const until = async (pred: () => boolean, what: string) => {
-    const end = Date.now() + 5000;
-    while (!pred()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
+  const make = labAgentMaker(lab, { workspaceId: WS, workspaceKey: KEY, seed: 9 });
+  const odsPosts = () => labOdsPosts(lab);
+  const until = untilSocketWork;
 
   test('Linux: while the agent service is refused, data is created on schedule and stays queued; once allowed, all of it is delivered', async () => {
     const clock = new ManualClock();

@@ -1,4 +1,5 @@
-import type { SimulatedAgent } from '../../agent-core/index.js';
+import type { ManualClock } from '../../../lib/clock.js';
+import { createAgent, KeyPool, type SimulatedAgent } from '../../agent-core/index.js';
 import { createTestPki, type TestPki } from './pki.js';
 import { TinyCloud, TinyConnectProxy } from './servers.js';
 
@@ -36,4 +37,35 @@ export function useWireLab(): WireLab {
     await lab.cloud?.close();
   });
   return lab;
+}
+
+/** What every agent a test makes in the lab shares: its workspace, key and seed. */
+export interface LabAgentBase {
+  workspaceId: string;
+  workspaceKey: string;
+  seed: number;
+}
+
+/** Makes agents that reach the lab's cloud through its proxy (closed after each test), on the test's clock. */
+export function labAgentMaker(lab: WireLab, base: LabAgentBase): (os: 'linux' | 'windows', clock: ManualClock, extra?: object) => SimulatedAgent {
+  const keyPool = new KeyPool({ size: 1 });
+  return (os, clock, extra = {}) => {
+    const a = createAgent({ os, ...base, proxy: `127.0.0.1:${lab.proxy.port}`, caPem: lab.pki.caPem, keyPool, clock, ...extra });
+    lab.agents.push(a);
+    return a;
+  };
+}
+
+/** The data posts (PostJsonDataItems) the lab's cloud has seen. */
+export function labOdsPosts(lab: WireLab): TinyCloud['seen'] {
+  return lab.cloud.seen.filter((s) => s.path === '/OperationalData.svc/PostJsonDataItems');
+}
+
+/** Waits (real time, at most 5 s) for socket work the manual clock started: polls `pred`. */
+export async function untilSocketWork(pred: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 5000;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
