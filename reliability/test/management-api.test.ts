@@ -52,6 +52,29 @@ const CHANGES: Array<{ method: string; path: string; body?: string }> = [
   { method: 'POST', path: '/api/clock/advance', body: JSON.stringify({ ms: 1000 }) },
 ];
 
+/**
+ * Registers beforeAll/afterAll for a describe: a gateway whose admin API needs TOKEN, on a ManualClock
+ * (which enables POST /api/clock/advance, so that change route is covered too).
+ */
+function tokenedGateway(): { readonly base: string } {
+  let gw: Gateway | undefined;
+  let base: string | undefined;
+  beforeAll(async () => {
+    gw = createGateway({ listenPort: 0, adminPort: 0, adminToken: TOKEN, allowlist: [HOST], clock: new ManualClock() });
+    await gw.start();
+    base = `http://${gw.adminAddress!.host}:${gw.adminAddress!.port}`;
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+  return {
+    get base() {
+      if (base === undefined) throw new Error('tokenedGateway().base is only there once beforeAll has run');
+      return base;
+    },
+  };
+}
+
 describe('management API', () => {
   it('refuses to listen off loopback without a token (createGateway, before binding anything)', () => {
     for (const adminHost of ['0.0.0.0', '::', '10.1.2.3', '192.168.1.10']) {
@@ -76,32 +99,22 @@ describe('management API', () => {
   });
 
   describe('with a token', () => {
-    let gw: Gateway;
-    let base: string;
-    beforeAll(async () => {
-      // A ManualClock enables POST /api/clock/advance, so that change route is covered too.
-      gw = createGateway({ listenPort: 0, adminPort: 0, adminToken: TOKEN, allowlist: [HOST], clock: new ManualClock() });
-      await gw.start();
-      base = `http://${gw.adminAddress!.host}:${gw.adminAddress!.port}`;
-    });
-    afterAll(async () => {
-      await gw?.close();
-    });
+    const admin = tokenedGateway();
 
     it.each(CHANGES.map((c) => [`${c.method} ${c.path}`, c] as const))('%s needs the token: none → 401, wrong → 401, nothing changed', async (_n, c) => {
-      const before = await visibleState(base);
-      const none = await call(base, c.method, c.path, { body: c.body });
-      const wrong = await call(base, c.method, c.path, { body: c.body, token: TOKEN.slice(0, -1) + 'X' });
-      const basic = await call(base, c.method, c.path, { body: c.body, authorization: `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}` });
+      const before = await visibleState(admin.base);
+      const none = await call(admin.base, c.method, c.path, { body: c.body });
+      const wrong = await call(admin.base, c.method, c.path, { body: c.body, token: TOKEN.slice(0, -1) + 'X' });
+      const basic = await call(admin.base, c.method, c.path, { body: c.body, authorization: `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}` });
       expect([none.status, wrong.status, basic.status]).toEqual([401, 401, 401]);
       expect(none.json?.error).toEqual(expect.any(String));
-      expect(await visibleState(base)).toEqual(before);
+      expect(await visibleState(admin.base)).toEqual(before);
     });
 
     it('accepts a change with the token', async () => {
-      const r = await call(base, 'POST', '/api/allowlist/hosts', { body: JSON.stringify({ host: 'tokened.oms.opinsights.azure.com' }), token: TOKEN });
+      const r = await call(admin.base, 'POST', '/api/allowlist/hosts', { body: JSON.stringify({ host: 'tokened.oms.opinsights.azure.com' }), token: TOKEN });
       expect(r.status).toBe(200);
-      expect((await call(base, 'GET', '/api/allowlist/hosts')).text).toContain('tokened.oms.opinsights.azure.com');
+      expect((await call(admin.base, 'GET', '/api/allowlist/hosts')).text).toContain('tokened.oms.opinsights.azure.com');
     });
 
     it.each([
@@ -114,31 +127,22 @@ describe('management API', () => {
       ['PUT', '/api/config', '"a string"'],
       ['POST', '/api/clock/advance', '{"ms": '],
     ])('%s %s with bad JSON %j → 400 with a message', async (method, path, body) => {
-      const r = await call(base, method, path, { body, token: TOKEN });
+      const r = await call(admin.base, method, path, { body, token: TOKEN });
       expect({ status: r.status, hasMessage: typeof r.json?.error === 'string' && r.json.error.length > 5 }).toEqual({ status: 400, hasMessage: true });
     });
   });
 
   describe('positive control: the "nothing changed" snapshot sees every change route', () => {
-    let gw: Gateway;
-    let base: string;
-    beforeAll(async () => {
-      gw = createGateway({ listenPort: 0, adminPort: 0, adminToken: TOKEN, allowlist: [HOST], clock: new ManualClock() });
-      await gw.start();
-      base = `http://${gw.adminAddress!.host}:${gw.adminAddress!.port}`;
-    });
-    afterAll(async () => {
-      await gw?.close();
-    });
+    const admin = tokenedGateway();
 
     it.each(CHANGES.map((c) => [`${c.method} ${c.path}`, c] as const))('%s with the token changes it', async (_n, c) => {
       // Make each change a real one: the host and the subject it removes are there first.
-      if (c.method === 'DELETE' && c.path.startsWith('/api/allowlist/hosts')) await call(base, 'POST', '/api/allowlist/hosts', { body: JSON.stringify({ host: HOST }), token: TOKEN });
-      if (c.method === 'DELETE' && c.path.startsWith('/api/allowlist/client-certificates')) await call(base, 'POST', c.path, { body: c.body, token: TOKEN });
-      const before = await visibleState(base);
-      const r = await call(base, c.method, c.path, { body: c.body, token: TOKEN });
+      if (c.method === 'DELETE' && c.path.startsWith('/api/allowlist/hosts')) await call(admin.base, 'POST', '/api/allowlist/hosts', { body: JSON.stringify({ host: HOST }), token: TOKEN });
+      if (c.method === 'DELETE' && c.path.startsWith('/api/allowlist/client-certificates')) await call(admin.base, 'POST', c.path, { body: c.body, token: TOKEN });
+      const before = await visibleState(admin.base);
+      const r = await call(admin.base, c.method, c.path, { body: c.body, token: TOKEN });
       expect(r.status).toBe(200);
-      expect(await visibleState(base)).not.toEqual(before);
+      expect(await visibleState(admin.base)).not.toEqual(before);
     });
   });
 });
