@@ -23,35 +23,22 @@ import {
   type Fleet,
   type LedgerSummary,
 } from '../../simulators/agent-core/index.js';
+import { positiveInt, type FleetRunFlags } from '../../simulators/agent-core/run-flags.js';
 import { addAmaAgentCommand } from '../../simulators/ama-agent/cli.js';
 
-interface AgentFlags {
+interface AgentFlags extends FleetRunFlags {
   proxy: string;
   workspace: string;
   key: string;
   ca: string;
-  count: string;
-  bindRange?: string;
-  duration: string;
-  speed: string;
-  seed?: string;
-  once?: boolean;
   tlsMinVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
   tlsMaxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
   sni?: string;
-  queueLimit: string;
   behavior?: AgentBehavior;
   keyCache?: string;
-  verbose?: boolean;
-  json?: boolean;
 }
 
 const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
-
-function positiveInt(text: string, flag: string, max: number): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || Number(text) > max) throw new InputError(`${flag} must be a whole number from 1 to ${max}, got "${text}"`);
-  return Number(text);
-}
 
 function readCa(file: string): string {
   let pem: string;

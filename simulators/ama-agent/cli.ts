@@ -5,12 +5,13 @@ import { InputError } from '../../lib/errors.js';
 import { bindRangeSize } from '../agent-core/cidr.js';
 import { assertLedgerInvariant, sumSummaries, type LedgerSummary } from '../agent-core/ledger.js';
 import { formatElapsed, formatLedger, parseDuration } from '../agent-core/report.js';
+import { positiveInt, type FleetRunFlags } from '../agent-core/run-flags.js';
 import { IMDS_TOKEN_FAULTS, type ImdsTokenFault } from '../../fake-oms-endpoints/ama/imds.js';
 import type { AmaAgent } from './agent.js';
 import { AmaFleet } from './fleet.js';
 import type { AmaProxySettings } from './proxy-settings.js';
 
-interface AmaFlags {
+interface AmaFlags extends FleetRunFlags {
   proxyMode: 'none' | 'application';
   proxyAddress?: string;
   proxyAuth?: string;
@@ -18,21 +19,7 @@ interface AmaFlags {
   workspace: string;
   ca: string;
   region: string;
-  count: string;
-  bindRange?: string;
-  duration: string;
-  speed: string;
-  seed?: string;
-  once?: boolean;
-  queueLimit: string;
   imdsTokenFault?: ImdsTokenFault;
-  verbose?: boolean;
-  json?: boolean;
-}
-
-function positiveInt(text: string, flag: string, max: number): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || Number(text) > max) throw new InputError(`${flag} must be a whole number from 1 to ${max}, got "${text}"`);
-  return Number(text);
 }
 
 /** `--proxy-auth user:password` → auth "true" with those credentials; absent → anonymous. */
