@@ -1,5 +1,6 @@
 import { InputError } from '../../lib/errors.js';
 import { parseBindRange } from '../agent-core/cidr.js';
+import type { OsTotals } from '../agent-core/fleet.js';
 import { assertLedgerInvariant, sumSummaries, type LedgerSummary } from '../agent-core/ledger.js';
 import { AmaAgent } from './agent.js';
 import type { AmaAgentOptions } from './options.js';
@@ -14,16 +15,12 @@ export interface AmaFleetOptions extends Omit<AmaAgentOptions, 'index' | 'bindAd
   firstIndex?: number;
 }
 
-/** Totals over the fleet, in the same terms as agent-core's per-OS totals. */
-export interface AmaFleetTotals {
-  agents: number;
+/**
+ * Totals over the fleet, in the same terms as agent-core's per-OS totals; an AMA has no omsagent
+ * onboarding or agent-service registration, so it counts configured agents instead.
+ */
+export interface AmaFleetTotals extends Omit<OsTotals, 'onboarded' | 'registered'> {
   configured: number;
-  created: number;
-  queued: number;
-  delivered: number;
-  dropped: number;
-  errors: number;
-  failing: number;
 }
 
 /** Azure Monitor Agents side by side (each with its own loopback IMDS), agent i bound to the i-th address. */
