@@ -1,14 +1,5 @@
 import { randomBytes } from 'node:crypto';
-
-function u16(n: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(n);
-  return b;
-}
-
-function u24(n: number): Buffer {
-  return Buffer.from([(n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
-}
+import { u16, u24 } from '../lib/wire-bytes.js';
 
 /**
  * An SSL 3.0 ClientHello (record and client_version 3.0, no extensions): refused by an OMS gateway

@@ -6,6 +6,7 @@
  *
  * Every refusal must leave the upstream untouched: no TCP connection opened to any upstream.
  */
+import { u16, u24 } from '../lib/wire-bytes.js';
 
 /** The host every test gateway allows exactly, and the wildcard entry it allows. */
 export const ALLOWED_HOST = 'abc123.oms.opinsights.azure.com';
@@ -115,16 +116,6 @@ export function clientHello(sni: string): Buffer {
   ]);
   const handshake = Buffer.concat([Buffer.from([0x01]), u24(body.length), body]);
   return Buffer.concat([Buffer.from([0x16, 0x03, 0x01]), u16(handshake.length), handshake]);
-}
-
-function u16(n: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(n);
-  return b;
-}
-
-function u24(n: number): Buffer {
-  return Buffer.from([(n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
 }
 
 const M: RefusalKindName = 'malformed';

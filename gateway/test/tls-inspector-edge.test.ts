@@ -3,14 +3,9 @@
  * early data, SSLv2 hellos, interleaved records, duplicate extensions, bad lengths, alerts.
  */
 import { TlsInspector } from '../tls/inspector.js';
+import { u16, u24 } from '../../lib/wire-bytes.js';
 import { inspectorOptions, policy, SERVER_HOST } from './tls-support.js';
 
-function u16(n: number): Buffer {
-  return Buffer.from([n >> 8, n & 0xff]);
-}
-function u24(n: number): Buffer {
-  return Buffer.from([n >> 16, (n >> 8) & 0xff, n & 0xff]);
-}
 function vec16(...parts: Buffer[]): Buffer {
   const b = Buffer.concat(parts);
   return Buffer.concat([u16(b.length), b]);
