@@ -100,13 +100,8 @@ export interface KeyCert {
   keyPem: string;
 }
 
-export interface CaseResult {
-  id: string;
-  section: number;
-  behaviour: string;
-  source: string;
-  observed: string;
-  policy?: string;
+/** A case as the report shows it: its definition (without the code) and what running it gave. */
+export interface CaseResult extends Omit<CaseDef, 'run'> {
   verdict: Verdict;
   durationMs: number;
 }
