@@ -30,6 +30,12 @@ function serverOptions(extra: tls.TlsOptions = {}): tls.TlsOptions {
 
 const tls12 = { maxVersion: 'TLSv1.2' } as const;
 
+/** The inspector decided on the first segment (the ClientHello) and refused with exactly this event and message. */
+function expectRefusedAtClientHello(run: { decidedAt: number; outcome: unknown }, eventId: number, message: string): void {
+  expect(run.decidedAt).toBe(0);
+  expect(run.outcome).toEqual({ kind: 'rejected', eventId, message });
+}
+
 async function record(server: tls.TlsOptions, client: tls.ConnectionOptions): Promise<Recording> {
   const r = await recordHandshake(serverOptions(server), client);
   return r;
@@ -222,14 +228,12 @@ describe('TLS 1.3', () => {
     const only13 = await record({}, { minVersion: 'TLSv1.3', servername: SERVER_HOST });
     expect(only13.protocol).toBe('TLSv1.3');
     const run = inspect(only13.segments, inspectorOptions({ policy: policy({ maxVersion: 'TLSv1.2' }) }));
-    expect(run.decidedAt).toBe(0);
-    expect(run.outcome).toEqual({
-      kind: 'rejected',
-      eventId: 106,
-      message:
-        'Unsupported TLS version: the client offers only TLSv1.3; the gateway allows TLSv1, TLSv1.1, TLSv1.2 (policy preview-2016); ' +
+    expectRefusedAtClientHello(
+      run,
+      106,
+      'Unsupported TLS version: the client offers only TLSv1.3; the gateway allows TLSv1, TLSv1.1, TLSv1.2 (policy preview-2016); ' +
         'to allow TLSv1.3 set tls.maxVersion "TLSv1.3" (--tls-max-version TLSv1.3, or the "current" policy)',
-    });
+    );
     const byDefault = inspect(only13.segments, inspectorOptions());
     expect(byDefault.outcome).toMatchObject({ kind: 'verified', version: 'TLSv1.3' });
   });
@@ -237,12 +241,7 @@ describe('TLS 1.3', () => {
   test('a TLS 1.2-only client against a TLS 1.3-only policy: 106 naming tls.minVersion', async () => {
     const only12 = await record({}, { ...tls12 });
     const run = inspect(only12.segments, inspectorOptions({ policy: policy({ minVersion: 'TLSv1.3' }) }));
-    expect(run.decidedAt).toBe(0);
-    expect(run.outcome).toEqual({
-      kind: 'rejected',
-      eventId: 106,
-      message: 'Unsupported TLS version: the client offers only SSLv3, TLSv1, TLSv1.1, TLSv1.2; the gateway allows TLSv1.3; to allow TLSv1.2 set tls.minVersion "TLSv1.2" (--tls-min-version TLSv1.2)',
-    });
+    expectRefusedAtClientHello(run, 106, 'Unsupported TLS version: the client offers only SSLv3, TLSv1, TLSv1.1, TLSv1.2; the gateway allows TLSv1.3; to allow TLSv1.2 set tls.minVersion "TLSv1.2" (--tls-min-version TLSv1.2)');
   });
 });
 
@@ -250,12 +249,7 @@ describe('SNI', () => {
   test('mismatch: 105 naming both', async () => {
     const rec = await record({}, { ...tls12, servername: 'other.example.test' });
     const run = inspect(rec.segments, inspectorOptions());
-    expect(run.decidedAt).toBe(0);
-    expect(run.outcome).toEqual({
-      kind: 'rejected',
-      eventId: 105,
-      message: `SNI (other.example.test) does not match CONNECT host (${SERVER_HOST})`,
-    });
+    expectRefusedAtClientHello(run, 105, `SNI (other.example.test) does not match CONNECT host (${SERVER_HOST})`);
   });
 
   test('case and a trailing dot on the CONNECT host do not matter', async () => {
@@ -299,12 +293,7 @@ describe('policy minimum version', () => {
     // The server need not accept it: the inspector decides from the ClientHello alone.
     const rec = await record({}, { ...legacy, servername: SERVER_HOST });
     const run = inspect(rec.segments, inspectorOptions({ policy: policy({ minVersion: 'TLSv1.2' }) }));
-    expect(run.decidedAt).toBe(0);
-    expect(run.outcome).toEqual({
-      kind: 'rejected',
-      eventId: 106,
-      message: 'Unsupported TLS version: the client offers only SSLv3, TLSv1, TLSv1.1; the gateway allows TLSv1.2, TLSv1.3; to allow TLSv1.1 set tls.minVersion "TLSv1.1" (--tls-min-version TLSv1.1)',
-    });
+    expectRefusedAtClientHello(run, 106, 'Unsupported TLS version: the client offers only SSLv3, TLSv1, TLSv1.1; the gateway allows TLSv1.2, TLSv1.3; to allow TLSv1.1 set tls.minVersion "TLSv1.1" (--tls-min-version TLSv1.1)');
   });
 });
 
