@@ -39,6 +39,18 @@ export interface OsTotals {
   failing: number;
 }
 
+/** The record and error counts every agent kind reports, summed the same way over a fleet. */
+export type RecordCounts = Pick<OsTotals, 'created' | 'queued' | 'delivered' | 'dropped' | 'errors'>;
+
+/** Adds one agent's record and error counts into a fleet total. */
+export function addRecordCounts(into: RecordCounts, agent: RecordCounts): void {
+  into.created += agent.created;
+  into.queued += agent.queued;
+  into.delivered += agent.delivered;
+  into.dropped += agent.dropped;
+  into.errors += agent.errors;
+}
+
 export interface FleetStatus {
   agents: number;
   byOs: Partial<Record<AgentOs, OsTotals>>;
@@ -185,11 +197,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
         acc.agents++;
         if (s.onboarded) acc.onboarded++;
         if (s.agentServiceRegistered) acc.registered++;
-        acc.created += s.created;
-        acc.queued += s.queued;
-        acc.delivered += s.delivered;
-        acc.dropped += s.dropped;
-        acc.errors += s.errors;
+        addRecordCounts(acc, s);
         if (s.lastCallFailed) acc.failing++;
       }
       if (s.lastError && s.lastCallFailed) {

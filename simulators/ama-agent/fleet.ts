@@ -1,6 +1,6 @@
 import { InputError } from '../../lib/errors.js';
 import { parseBindRange } from '../agent-core/cidr.js';
-import type { OsTotals } from '../agent-core/fleet.js';
+import { addRecordCounts, type OsTotals } from '../agent-core/fleet.js';
 import { assertLedgerInvariant, sumSummaries, type LedgerSummary } from '../agent-core/ledger.js';
 import { AmaAgent } from './agent.js';
 import type { AmaAgentOptions } from './options.js';
@@ -52,11 +52,7 @@ export class AmaFleet {
     for (const a of this.agents) {
       const s = a.status();
       if (s.configured) t.configured++;
-      t.created += s.created;
-      t.queued += s.queued;
-      t.delivered += s.delivered;
-      t.dropped += s.dropped;
-      t.errors += s.errors;
+      addRecordCounts(t, s);
       if (s.state === 'retrying' || (!s.configured && s.lastFailure)) t.failing++;
     }
     return t;
