@@ -142,15 +142,21 @@ function isHostNameByte(b: number): boolean {
   return b > 0x20 && b < 0x7f;
 }
 
+/** The start both hellos share: legacy version (checked), random, session_id (at most 32 bytes). Returns the version. */
+function readHelloStart(r: Reader, versionField: 'client_version' | 'server_version'): number {
+  const legacyVersion = r.u16(versionField);
+  checkLegacyVersion(r, legacyVersion, versionField);
+  r.skip(32, 'random');
+  const sessionIdLength = r.u8('session_id length');
+  if (sessionIdLength > 32) r.fail(`session_id length ${sessionIdLength} exceeds 32`);
+  r.skip(sessionIdLength, 'session_id');
+  return legacyVersion;
+}
+
 export function parseClientHello(body: Buffer): ClientHelloInfo | string {
   return run(() => {
     const r = new Reader(body, 0, body.length, 'ClientHello');
-    const legacyVersion = r.u16('client_version');
-    checkLegacyVersion(r, legacyVersion, 'client_version');
-    r.skip(32, 'random');
-    const sessionIdLength = r.u8('session_id length');
-    if (sessionIdLength > 32) r.fail(`session_id length ${sessionIdLength} exceeds 32`);
-    r.skip(sessionIdLength, 'session_id');
+    const legacyVersion = readHelloStart(r, 'client_version');
     const suitesLength = r.u16('cipher_suites length');
     if (suitesLength < 2 || suitesLength % 2 !== 0) r.fail(`cipher_suites length ${suitesLength} must be even and at least 2`);
     r.skip(suitesLength, 'cipher_suites');
@@ -214,12 +220,7 @@ export interface ServerHelloInfo {
 export function parseServerHello(body: Buffer): ServerHelloInfo | string {
   return run(() => {
     const r = new Reader(body, 0, body.length, 'ServerHello');
-    const legacyVersion = r.u16('server_version');
-    checkLegacyVersion(r, legacyVersion, 'server_version');
-    r.skip(32, 'random');
-    const sessionIdLength = r.u8('session_id length');
-    if (sessionIdLength > 32) r.fail(`session_id length ${sessionIdLength} exceeds 32`);
-    r.skip(sessionIdLength, 'session_id');
+    const legacyVersion = readHelloStart(r, 'server_version');
     r.skip(2, 'cipher_suite');
     r.skip(1, 'compression_method');
     let selectedVersion = legacyVersion;
