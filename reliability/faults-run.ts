@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { createFakeCloud, odsHost, type FakeCloud, type FaultSpec } from '../fake-oms-endpoints/index.js';
 import { spawnGateway, type GatewayProcess } from '../gateway/process.js';
 import { ManualClock } from '../lib/clock.js';
-import { createFleet, type Fleet, type SimulatedAgent } from '../simulators/agent-core/index.js';
+import type { Fleet, SimulatedAgent } from '../simulators/agent-core/index.js';
 import { auditDelivery, type DeliveryAudit } from './delivery-audit.js';
 import { settle } from './fleet-settle.js';
+import { createLabFleet } from './lab-fleet.js';
 import { countEventIds, labGatewayArgs, readEventLogFile } from './lab-gateway.js';
 
 /**
@@ -65,20 +66,15 @@ export async function runFaultsNoLoss(options: FaultsOptions = {}): Promise<Faul
     const args = [...labGatewayArgs(cloud, WS.id, eventLog), '--no-admin'];
     gw = await spawnGateway(args);
     const proxyPort = gw.proxyPort;
-    fleet = createFleet({
+    fleet = createLabFleet({
       count,
-      mix: { windows: 1, linux: 1 },
-      workspaceId: WS.id,
-      workspaceKey: WS.key,
-      proxy: `http://127.0.0.1:${proxyPort}`,
+      workspace: WS,
+      proxyPort: proxyPort,
       caPem: cloud.caCertPem,
       seed: options.seed ?? 77,
       clock,
       bindRange: '127.0.9.0/24',
-      // The ideal agent (Retry-After honoured, no retry limit): these runs test the gateway and the
-      // nothing-lost accounting; what the real agents' retry limits lose is scenario linux-outage-data-loss.
-      behavior: 'ideal',
-      schedule: { collectIntervalMs: COLLECT_MS },
+      collectIntervalMs: COLLECT_MS,
       connectTimeoutMs: 2000,
       requestTimeoutMs: 1500,
     });

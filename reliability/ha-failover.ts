@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { createFakeCloud, odsHost, type FakeCloud } from '../fake-oms-endpoints/index.js';
 import { spawnGateway, type GatewayProcess } from '../gateway/process.js';
 import { ManualClock } from '../lib/clock.js';
-import { createFleet, type Fleet } from '../simulators/agent-core/index.js';
+import type { Fleet } from '../simulators/agent-core/index.js';
 import { auditDelivery, type DeliveryAudit } from './delivery-audit.js';
 import { settle } from './fleet-settle.js';
+import { createLabFleet } from './lab-fleet.js';
 import { countEventIds, labGatewayArgs, readEventLogFile, type LoggedEvent } from './lab-gateway.js';
 import { HaproxyNotInstalledError, findHaproxy, startHaproxy, type BackendState, type HaproxyHandle } from './haproxy.js';
 
@@ -101,20 +102,15 @@ export async function runHaFailover(options: HaFailoverOptions = {}): Promise<Ha
     };
     poller = setInterval(() => void poll(), 100);
 
-    fleet = createFleet({
+    fleet = createLabFleet({
       count,
-      mix: { windows: 1, linux: 1 },
-      workspaceId: WS.id,
-      workspaceKey: WS.key,
-      proxy: `http://127.0.0.1:${lb.port}`,
+      workspace: WS,
+      proxyPort: lb.port,
       caPem: cloud.caCertPem,
       seed: options.seed ?? 2016,
       clock,
       bindRange: '127.0.8.0/24',
-      // The ideal agent (Retry-After honoured, no retry limit): these runs test the gateway and the
-      // nothing-lost accounting; what the real agents' retry limits lose is scenario linux-outage-data-loss.
-      behavior: 'ideal',
-      schedule: { collectIntervalMs: COLLECT_MS },
+      collectIntervalMs: COLLECT_MS,
       connectTimeoutMs: 5000,
       requestTimeoutMs: 10_000,
     });
