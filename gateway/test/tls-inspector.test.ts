@@ -36,6 +36,12 @@ function expectRefusedAtClientHello(run: { decidedAt: number; outcome: unknown }
   expect(run.outcome).toEqual({ kind: 'rejected', eventId, message });
 }
 
+/** Verified for SERVER_HOST with this version and note, decided on a server segment (the ServerHello flight, not a client one). */
+function expectVerifiedAtServerFlight(run: { decidedAt: number; outcome: unknown }, rec: Pick<Recording, 'segments'>, version: string, note: string): void {
+  expect(run.outcome).toEqual({ kind: 'verified', version, sni: SERVER_HOST, note });
+  expect(rec.segments[run.decidedAt].from).toBe('server');
+}
+
 async function record(server: tls.TlsOptions, client: tls.ConnectionOptions): Promise<Recording> {
   const r = await recordHandshake(serverOptions(server), client);
   return r;
@@ -185,13 +191,7 @@ describe('TLS 1.3', () => {
 
   test('default (current) policy, no client allowlist: verified as TLS 1.3 at the ServerHello, noted', () => {
     const run = inspect(rec.segments, inspectorOptions());
-    expect(run.outcome).toEqual({
-      kind: 'verified',
-      version: 'TLSv1.3',
-      sni: SERVER_HOST,
-      note: 'TLS 1.3: the client certificate is encrypted; no client allowlist to check it against',
-    });
-    expect(rec.segments[run.decidedAt].from).toBe('server');
+    expectVerifiedAtServerFlight(run, rec, 'TLSv1.3', 'TLS 1.3: the client certificate is encrypted; no client allowlist to check it against');
     const wrongHost = inspect(rec.segments, inspectorOptions({ connectHost: 'elsewhere.test' }));
     expect(wrongHost.outcome).toMatchObject({ kind: 'rejected', eventId: 105 });
   });
@@ -323,13 +323,7 @@ describe('session resumption (abbreviated TLS 1.2 handshake)', () => {
       const second = await recorder.connect({ ...client, session: first.session });
       expect(second.protocol).toBe('TLSv1.2');
       const run = inspect(second.segments, inspectorOptions({ clientAllowlist: ['CN=nobody'] }));
-      expect(run.outcome).toEqual({
-        kind: 'verified',
-        version: 'TLSv1.2',
-        sni: SERVER_HOST,
-        note: 'abbreviated handshake (session resumption): no certificates exchanged',
-      });
-      expect(second.segments[run.decidedAt].from).toBe('server');
+      expectVerifiedAtServerFlight(run, second, 'TLSv1.2', 'abbreviated handshake (session resumption): no certificates exchanged');
     } finally {
       await recorder.close();
     }
