@@ -78,7 +78,7 @@ async function checkRoute(o: SuiteOptions, up: UpstreamSet): Promise<{ viaRelay:
   return { viaRelay: up.relay.requests.slice(mark.relay).some((r) => r.authority?.toLowerCase().startsWith(ALLOWED_HOST)) };
 }
 
-async function settle<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+async function settle<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 3000): Promise<T> {
   const until = Date.now() + timeoutMs;
   let v = await read();
   while (!done(v) && Date.now() < until) {
@@ -113,13 +113,10 @@ export async function runSuite(o: SuiteOptions, up: UpstreamSet, hooks: RunHooks
   await checkReachable(o);
   const admin = o.admin ? new AdminClient(o.admin) : undefined;
   await admin?.verify();
-  // Active Client Connection before the suite opened anything (the route check included): every
-  // section, the first too, starts only once the gateway is back there, or its baseline is off by
-  // the route check's last connections still closing on the gateway's side.
-  const resting = admin ? (await admin.counters()).activeClientConnections : undefined;
   const { viaRelay } = await checkRoute(o, up);
   const net = sourceNet();
   const results: CaseResult[] = [];
+  let resting: number | undefined;
   for (const section of SECTIONS.filter((s) => s.id < 12)) {
     const cases = selected.filter((c) => c.section === section.id);
     if (!cases.length) continue;
@@ -127,10 +124,11 @@ export async function runSuite(o: SuiteOptions, up: UpstreamSet, hooks: RunHooks
     const bind = `${net}.${section.id}`;
     const expected: EventTally = {};
     let connected = false;
-    // The previous section's (or the route check's) last connections may still be closing on the
-    // gateway's side: wait until Active Client Connection is back where the run found it.
-    if (admin && resting !== undefined) await settle(() => admin.counters(), (c) => c.activeClientConnections <= resting);
+    // The previous section's last connections may still be closing on the gateway's side: wait until
+    // Active Client Connection is back where the run found it, so this section's baseline is not off by one.
+    if (admin && resting !== undefined) await settle(() => admin.counters(), (c) => c.activeClientConnections <= resting!);
     const before = admin ? { seq: await admin.lastSeq(), counters: await admin.counters() } : undefined;
+    resting ??= before?.counters.activeClientConnections;
     for (const c of cases) {
       const ctx = makeContext(o, up, bind, viaRelay, (t) => addTally(expected, t), () => (connected = true));
       const started = Date.now();
