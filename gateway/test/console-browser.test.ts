@@ -90,9 +90,13 @@ test('a forbidden CONNECT shows its 103 and 105 together within a second; hostil
 
 test('the Rejection Count chart moves when a CONNECT is refused', async () => {
   const chart = page.locator('[data-chart="rejections"]');
-  const before = Number(await chart.getAttribute('data-last'));
+  // The gateway's own count, not the chart's last poll (which may still lag an earlier test's refusal,
+  // and then take both refusals in one step).
+  const before = gw.counters.snapshot().rejectionCount;
+  await page.locator(`[data-chart="rejections"][data-last="${before}"]`).waitFor();
   const pixelsBefore = await chart.locator('canvas').evaluate((c: HTMLCanvasElement) => c.toDataURL());
   expect(await connect('evil2.test:443')).toBe(403);
+  expect(gw.counters.snapshot().rejectionCount).toBe(before + 1);
   await page.locator(`[data-chart="rejections"][data-last="${before + 1}"]`).waitFor();
   await page.waitForFunction((old) => (document.querySelector('[data-chart="rejections"] canvas') as HTMLCanvasElement).toDataURL() !== old, pixelsBefore);
   await page.screenshot({ path: join(shots, '03-counters.png'), fullPage: true });
