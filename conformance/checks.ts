@@ -57,7 +57,7 @@ export interface RefusalOptions {
  * reached either upstream.
  */
 export async function expectRefused(ctx: CaseContext, raw: string | Buffer, o: RefusalOptions = {}): Promise<Verdict> {
-  const mark = ctx.mark();
+  const mark = await ctx.mark();
   const { socket, reply } = await send(ctx, raw, o.timeoutMs);
   socket.destroy();
   ctx.expectEvents(refusalEvents(reply.status));
@@ -146,7 +146,7 @@ export async function expectTunnel(ctx: CaseContext, authority: string, opts: Pa
  */
 export async function expectCutHandshake(ctx: CaseContext, authority: string, opts: Parameters<typeof tlsInTunnel>[1], cutEvents: EventTally): Promise<Verdict> {
   const expected = 'the tunnel cut during the handshake, no application data reaching the upstream';
-  const mark = ctx.mark();
+  const mark = await ctx.mark();
   const r = await tlsTunnel(ctx, authority, opts);
   try {
     if (!is2xx(r.reply.status)) {

@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { InputError } from '../lib/errors.js';
 import { AdminClient, addTally, formatTally, sameTally, type AdminCounters } from './admin.js';
 import { CASES, SECTIONS } from './catalogue/index.js';
@@ -185,7 +186,10 @@ function makeContext(o: SuiteOptions, up: UpstreamSet, bind: string, viaRelay: b
       return openSocket(o.gateway, bind);
     },
     authLine: () => authLine(o.proxyAuth),
-    mark: () => markOf(up.echo, up.relay),
+    mark: async () => {
+      await setImmediate();
+      return markOf(up.echo, up.relay);
+    },
     seenSince: (m) => seenSince(up.echo, up.relay, m),
     barrier: async () => {
       const { socket, reply } = await send(ctx, connectHead(ctx, `${BARRIER_HOST}:443`));

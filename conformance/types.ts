@@ -81,7 +81,12 @@ export interface CaseContext {
   connectToGateway(): Promise<Socket>;
   /** The Proxy-Authorization header line to send (with trailing CRLF), '' when the run has no proxy auth. */
   authLine(): string;
-  mark(): UpstreamMark;
+  /**
+   * Where the upstreams' records stand, taken after one event-loop turn: the connection a previous
+   * case's tunnel opened is already accepted by the kernel when its 2xx arrives, but its 'connection'
+   * callback can run after the reply's in the same poll, i.e. after a mark taken right away.
+   */
+  mark(): Promise<UpstreamMark>;
   seenSince(mark: UpstreamMark): UpstreamSeen;
   /**
    * Positive control on the same clock: a tunnel to the barrier host that must reach the echo

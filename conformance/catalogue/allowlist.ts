@@ -28,7 +28,7 @@ export const ALLOWLIST_CASES: CaseDef[] = [
     behaviour: 'a host not on the allowlist is refused, and nothing sent with the CONNECT reaches the upstream',
     observed: 'CONNECT head + ClientHello in one write; status line 403 (a 4xx); the relay and the echo upstream see nothing',
     run: async (ctx) => {
-      const mark = ctx.mark();
+      const mark = await ctx.mark();
       const r = await eagerTlsTunnel(ctx, `${FORBIDDEN_HOST}:443`, { servername: FORBIDDEN_HOST });
       r.attempt?.socket?.destroy();
       r.socket.destroy();

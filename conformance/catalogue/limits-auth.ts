@@ -34,7 +34,7 @@ export const LIMIT_AUTH_RELAY_CASES: CaseDef[] = [
     observed: 'the first line sent, then nothing: a 408 or a close within the configured head timeout plus 3 s; nothing reaches the upstream',
     run: async (ctx) => {
       const limit = ctx.options.headTimeoutMs + 3000;
-      const mark = ctx.mark();
+      const mark = await ctx.mark();
       const socket = await ctx.connectToGateway();
       const closing = waitClosed(socket, limit);
       socket.write(`CONNECT ${A} HTTP/1.1\r\nHost: ${ALLOWED_HOST}\r\n`);
@@ -105,7 +105,7 @@ export const LIMIT_AUTH_RELAY_CASES: CaseDef[] = [
     observed: 'the request line the suite\'s relay receives',
     run: async (ctx) => {
       if (!ctx.viaRelay) return notObservable('the gateway does not route through the suite\'s relay in this run (host map or direct route)');
-      const mark = ctx.mark();
+      const mark = await ctx.mark();
       const verdict = await expectTunnel(ctx, A, { servername: ALLOWED_HOST });
       if (verdict.status !== 'pass') return verdict;
       const got = ctx.seenSince(mark).relay.map((r) => r.requestLine);
@@ -119,7 +119,7 @@ export const LIMIT_AUTH_RELAY_CASES: CaseDef[] = [
     run: async (ctx) => {
       if (!ctx.viaRelay) return notObservable('the gateway does not route through the suite\'s relay in this run');
       if (!ctx.options.relayAuth) return notObservable('the suite\'s relay requires no credentials in this run (--relay-auth user:pass)');
-      const mark = ctx.mark();
+      const mark = await ctx.mark();
       const verdict = await expectTunnel(ctx, A, { servername: ALLOWED_HOST });
       const want = `Basic ${Buffer.from(ctx.options.relayAuth).toString('base64')}`;
       const seen = ctx.seenSince(mark).relay.map((r) => r.proxyAuthorization ?? '(none)');
