@@ -36,7 +36,12 @@ export interface SquidConfigOptions {
   parentLogin?: string;
   headTimeoutSeconds?: number;
   idleTimeoutSeconds?: number;
+  /** Require client credentials: an htpasswd-style file checked by squid's basic_ncsa_auth helper. */
+  clientAuth?: { passwordFile: string; helper?: string };
 }
+
+/** Where Debian's squid package installs the NCSA (htpasswd file) Basic authentication helper. */
+export const SQUID_NCSA_HELPER = '/usr/lib/squid/basic_ncsa_auth';
 
 /** squid for the conformance suite: the relay as parent, the suite's allowlist. */
 export function conformanceSquid(p: RoutePorts, workspaceId: string, relayAuth?: string): Pick<SquidConfigOptions, 'parentPort' | 'allowlist' | 'parentLogin'> {
@@ -63,8 +68,11 @@ export function squidConfig(o: SquidConfigOptions): string {
     'acl SSL_ports port 443',
     'acl CONNECT method CONNECT',
     `acl oms_allowed dstdomain ${o.allowlist.join(' ')}`,
+    ...(o.clientAuth
+      ? [`auth_param basic program ${o.clientAuth.helper ?? SQUID_NCSA_HELPER} ${o.clientAuth.passwordFile}`, 'auth_param basic realm omsgw conformance', 'acl authed proxy_auth REQUIRED']
+      : []),
     'http_access deny CONNECT !SSL_ports',
-    'http_access allow loopback_clients oms_allowed',
+    `http_access allow loopback_clients oms_allowed${o.clientAuth ? ' authed' : ''}`,
     'http_access deny all',
     `cache_peer 127.0.0.1 parent ${o.parentPort} 0 no-query no-digest default name=omsgw_parent${login}`,
     'never_direct allow all',
@@ -75,12 +83,66 @@ export function squidConfig(o: SquidConfigOptions): string {
   ].join('\n');
 }
 
+export interface TinyproxyConfigOptions {
+  listenPort: number;
+  /** Folder for the filter file, log and pid file. */
+  dir: string;
+  /** The upstream every CONNECT goes to (the suite's relay). */
+  upstreamPort: number;
+  /** Destination hosts tinyproxy allows: written as anchored extended regexes to `<dir>/filter`. */
+  allowlist: string[];
+  /** Credentials for the upstream (`Upstream http user:pass@host:port`). */
+  upstreamLogin?: string;
+  /** Credentials tinyproxy requires from clients (`BasicAuth user password`). */
+  basicAuth?: string;
+  /** `Timeout`: tinyproxy's one inactivity limit, for an incomplete head and an idle tunnel alike. */
+  timeoutSeconds?: number;
+  /** `User`/`Group` to drop to when started as root (tinyproxy must then write its log in `dir`). */
+  runAs?: { user: string; group: string };
+}
+
+/** One filter rule per allowed host: anchored at both ends, so neither sub-domains nor longer names match. */
+export function tinyproxyFilter(hosts: string[]): string {
+  return `${hosts.map((h) => `^${h.replace(/[.[\]\\()*+?{}|^$]/g, '\\$&')}$`).join('\n')}\n`;
+}
+
+/**
+ * tinyproxy.conf (tinyproxy 1.11, tinyproxy.conf(5)) for a tinyproxy standing in for an OMS gateway:
+ * CONNECT to 443 only (`ConnectPort 443`), a host allowlist (`Filter` with `FilterDefaultDeny Yes`,
+ * `FilterType ere`; matching is case-insensitive by default), every request sent to the suite's relay
+ * (`Upstream http`), clients from loopback only. `Allow 127.0.0.0/8` rather than 127.0.0.1: each
+ * section connects from its own loopback source address.
+ */
+export function tinyproxyConfig(o: TinyproxyConfigOptions): string {
+  const [user, pass] = o.basicAuth ? [o.basicAuth.slice(0, o.basicAuth.indexOf(':')), o.basicAuth.slice(o.basicAuth.indexOf(':') + 1)] : [];
+  return [
+    ...(o.runAs ? [`User ${o.runAs.user}`, `Group ${o.runAs.group}`] : []),
+    `Port ${o.listenPort}`,
+    'Listen 127.0.0.1',
+    `Timeout ${o.timeoutSeconds ?? 300}`,
+    'Allow 127.0.0.0/8',
+    'ConnectPort 443',
+    `Filter "${o.dir}/filter"`,
+    'FilterType ere',
+    'FilterDefaultDeny Yes',
+    `Upstream http ${o.upstreamLogin ? `${o.upstreamLogin}@` : ''}127.0.0.1:${o.upstreamPort}`,
+    ...(o.basicAuth ? [`BasicAuth ${user} ${pass}`] : []),
+    `LogFile "${o.dir}/tinyproxy.log"`,
+    'LogLevel Info',
+    `PidFile "${o.dir}/tinyproxy.pid"`,
+    '',
+  ].join('\n');
+}
+
 /** The text printed before a run: what the gateway under test must be configured with. */
 export function describeRoute(p: RoutePorts, workspaceId: string, relayAuth?: string): string {
   const hosts = requiredAllowlist(workspaceId);
   const squid = squidConfig({ listenPort: 3128, dir: '/var/run/squid-conformance', ...conformanceSquid(p, workspaceId, relayAuth) })
     .split('\n')
     .filter((l) => /^(acl |http_access|cache_peer|never_direct)/.test(l));
+  const tiny = tinyproxyConfig({ listenPort: 8888, dir: '/etc/tinyproxy', upstreamPort: p.relayPort, allowlist: hosts, upstreamLogin: relayAuth })
+    .split('\n')
+    .filter((l) => /^(ConnectPort|Filter|Upstream|Allow)/.test(l));
   return [
     'The gateway under test needs this route to the suite\'s upstreams:',
     `  fake cloud ${`127.0.0.1:${p.cloudPort}`}   echo upstream 127.0.0.1:${p.echoPort}   relay (CONNECT) ${relayUrl(p, relayAuth)}`,
@@ -94,6 +156,8 @@ export function describeRoute(p: RoutePorts, workspaceId: string, relayAuth?: st
     `  omsgw (relay): the same with --relay-proxy ${relayUrl(p, relayAuth)} instead of the --host-map flags`,
     '  squid (squid.conf):',
     ...squid.map((l) => `    ${l}`),
+    '  tinyproxy (tinyproxy.conf; filter: one anchored rule per host above, e.g. ^allowed\\.conformance\\.test$):',
+    ...tiny.map((l) => `    ${l}`),
     `  any other proxy: chain it to ${relayUrl(p, relayAuth)} (it answers CONNECT) and allow the hosts above`,
     '',
   ].join('\n');

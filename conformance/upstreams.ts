@@ -136,7 +136,17 @@ export class RelayUpstream {
         head = Buffer.concat([head, chunk]);
         const end = head.indexOf('\r\n\r\n');
         if (end < 0) {
-          if (head.length > 65536) client.destroy();
+          // Far above any gateway's head limit, so a head a gateway forwards whole (case 6.1: 100 KiB)
+          // is parsed and recorded like any other. Beyond it, still record the request line before
+          // dropping the connection: a relay that dropped silently would hide the leak.
+          if (head.length > 1024 * 1024) {
+            client.off('data', onData);
+            const eol = head.indexOf('\r\n');
+            const requestLine = head.subarray(0, eol >= 0 ? Math.min(eol, 300) : 300).toString('latin1');
+            const m = /^CONNECT (\S+) HTTP\/1\.[01]$/.exec(requestLine);
+            this.requests.push({ requestLine: `${requestLine} (head over 1 MiB, dropped by the relay)`, authority: m?.[1] });
+            client.destroy();
+          }
           return;
         }
         client.off('data', onData);

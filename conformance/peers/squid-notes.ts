@@ -9,7 +9,7 @@ export const SQUID_NOTES: Record<string, string> = {
   '4.1': 'squid reads a CONNECT target without a port as port 443 and opens the tunnel.',
   '4.4': 'squid drops the path after host:port in a CONNECT target and opens the tunnel.',
   '6.2': 'squid\'s head limit is request_header_max_size (64 KB): 2,000 small fields (about 30 KB) pass. An OMS gateway bounds heads far lower (omsgw: 8 KiB).',
-  '7.1': 'the squid of this run has no proxy authentication configured (it could, with basic_ncsa_auth).',
+  '7.1': 'this configuration has no proxy authentication; the second configuration (basic_ncsa_auth) grades section 7.',
   '7.2': 'as 7.1.',
   '7.3': 'as 7.1.',
   '9.3': 'squid does not look inside the tunnel: the SSL 3.0 hello reaches the upstream and its TLS alert comes back. TLS checks need ssl_bump, which terminates TLS (not what an OMS gateway does).',
@@ -20,3 +20,6 @@ export const SQUID_NOTES: Record<string, string> = {
   '10.3': 'squid closes the whole tunnel when the client half-closes its side, so the upstream\'s late answer is lost.',
   '11.1': 'needs omsgw\'s management API (reload); squid reloads with `squid -k reconfigure`, which the suite does not drive.',
 };
+
+/** The second squid configuration (basic_ncsa_auth, section 7 only): why a case fails there. */
+export const SQUID_AUTH_NOTES: Record<string, string> = {};

@@ -1,5 +1,6 @@
 import { CASES, SECTIONS, selectCases } from '../catalogue/index.js';
 import { render } from '../reporters/index.js';
+import { readmeColumn, readmeSummary } from './graded.js';
 import { notPassed, run, startLab, startOmsgw, suiteOptions, type Lab } from './support.js';
 import type { GatewayProcess } from '../../gateway/process.js';
 
@@ -32,6 +33,8 @@ describe('omsgw conformance against omsgw\'s own gateway', () => {
     const junit = render('junit', report);
     expect(junit).toContain(`tests="${report.results.length}" failures="0" skipped="0"`);
     expect(render('html', report)).toContain(`${report.results.length} passed, 0 failed, 0 not observable`);
+    // The README's omsgw column is this run.
+    expect(readmeColumn('omsgw')).toEqual(readmeSummary(report.results));
   });
 
   test('host-map route and the 2016 TLS policy (TLS 1.0-1.2): allowlist and TLS sections pass; a TLS 1.3-only client is cut (106)', async () => {
