@@ -86,6 +86,27 @@ describe('omsgw conformance: bad input exits 2 with a clear message and nothing 
       }
     });
 
+    test('a gateway whose route reaches the echo upstream but not the fake cloud: exit 2 naming the fake cloud, whether the OMS host is unroutable or routed elsewhere', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'omsgw-conf-cli-'));
+      try {
+        const p = await ports();
+        const echo = `127.0.0.1:${p[3]}`;
+        const oms = '00000000-0000-4000-8000-00000000c0f0.oms.opinsights.azure.com';
+        const allow = ['--allow-host', 'allowed.conformance.test', '--allow-host', oms];
+        // The Azure host map forgotten: the gateway cannot resolve the workspace host.
+        gw = await spawnGateway([...allow, '--host-map', `*.conformance.test=${echo}`, '-q']);
+        const unroutable = await omsgw(['--gateway', `127.0.0.1:${gw.proxyPort}`, '--state-dir', dir, ...p]);
+        expectInputError(unroutable, new RegExp(`route check: CONNECT ${oms.replace(/\./g, '\\.')}:443 through 127\\.0\\.0\\.1:\\d+ answered HTTP/1\\.1 5\\d\\d [^;]*, so the fake cloud is not reachable`));
+        await gw.stop();
+        // The Azure names sent to the echo upstream: a TLS server answers, but no HTTP comes back.
+        gw = await spawnGateway([...allow, '--host-map', `*.conformance.test=${echo}`, '--host-map', `*.opinsights.azure.com=${echo}`, '-q']);
+        const elsewhere = await omsgw(['--gateway', `127.0.0.1:${gw.proxyPort}`, '--state-dir', dir, ...p]);
+        expectInputError(elsewhere, new RegExp(`route check: no HTTP answer from the fake cloud for ${oms.replace(/\./g, '\\.')}`));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     test('a gateway that accepts and never answers: the route check gives up, exit 2, within seconds', async () => {
       silent = net.createServer(() => undefined);
       await new Promise<void>((r) => silent!.listen(0, '127.0.0.1', r));
