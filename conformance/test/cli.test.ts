@@ -49,6 +49,7 @@ describe('omsgw conformance: bad input exits 2 with a clear message and nothing 
     expectInputError(await omsgw(['--gateway', '10.0.0.1:3128']), /--gateway must be a loopback address/);
     expectInputError(await omsgw(['--gateway', '127.0.0.1:3128', '--tls-policy', 'tls13']), /--tls-policy must be current .* or preview-2016/);
     expectInputError(await omsgw(['--gateway', '127.0.0.1:3128', '--echo-port', '9555']), /--cloud-port, --echo-port and --relay-port must differ/);
+    expectInputError(await omsgw(['--gateway', '127.0.0.1:3128', '--admin', 'https://127.0.0.1:8081']), /--admin must be an http:\/\/ URL, got "https:\/\/127\.0\.0\.1:8081"/);
   });
 
   test('an unreachable gateway', async () => {
@@ -105,6 +106,17 @@ describe('omsgw conformance: bad input exits 2 with a clear message and nothing 
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+    test('an --admin where nothing listens, and one that accepts and never answers: exit 2 naming --admin, within seconds', async () => {
+      silent = net.createServer(() => undefined);
+      await new Promise<void>((r) => silent!.listen(0, '127.0.0.1', r));
+      const gateway = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+      const closed = await freePort();
+      expectInputError(await omsgw(['--gateway', gateway, '--admin', `http://127.0.0.1:${closed}`, ...(await ports())]), new RegExp(`--admin http://127\\.0\\.0\\.1:${closed}: no answer \\(connect ECONNREFUSED`));
+      const mute = await omsgw(['--gateway', gateway, '--admin', `http://${gateway}`, ...(await ports())]);
+      expectInputError(mute, new RegExp(`--admin http://${gateway.replace(/\./g, '\\.')}: no answer \\(.*time`, 'i'));
+      expect(mute.ms).toBeLessThan(30_000);
     });
 
     test('a gateway that accepts and never answers: the route check gives up, exit 2, within seconds', async () => {
