@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_WORKSPACE } from '../hosts.js';
 import { TINYPROXY_NOTES } from '../peers/tinyproxy-notes.js';
-import { requiredAllowlist } from '../route.js';
+import { describeRoute, requiredAllowlist } from '../route.js';
 import { startTinyproxy, type TinyproxyProcess } from '../tinyproxy-process.js';
 import { committedAfterOptionalUpdate, idsWith, readmeColumn, readmeSummary, seenVerdicts } from './graded.js';
 import { run, startLab, suiteOptions, type Lab } from './support.js';
@@ -40,6 +40,11 @@ describe('omsgw conformance against Debian tinyproxy 1.11 (a second gateway we d
     expect(log).toMatch(/Proxying refused on filtered domain "sub\.allowed\.conformance\.test"/);
     expect(log).toMatch(/Refused CONNECT method on port 8443/);
     expect(log).toContain(`Found upstream proxy http 127.0.0.1:${lab.upstreams.ports.relayPort} for allowed.conformance.test`);
+    // The tinyproxy lines the CLI prints before a run are the ones this run used (only the filter path differs).
+    const printed = describeRoute(lab.upstreams.ports, DEFAULT_WORKSPACE, RELAY_AUTH).split('\n').map((l) => l.trim());
+    const block = printed.slice(printed.findIndex((l) => l.startsWith('tinyproxy (')) + 1, printed.findIndex((l) => l.startsWith('any other proxy')));
+    expect(block).toEqual(expect.arrayContaining(['ConnectPort 443', 'FilterDefaultDeny Yes', `Upstream http ${RELAY_AUTH}@127.0.0.1:${lab.upstreams.ports.relayPort}`]));
+    expect(block.filter((l) => !l.startsWith('Filter "') && !tinyproxy!.config.split('\n').includes(l))).toEqual([]);
     // The README's summary column is this run.
     expect(readmeColumn('Debian tinyproxy')).toEqual(readmeSummary(report.results));
   });
