@@ -5,16 +5,25 @@ import { cpus, loadavg } from 'node:os';
 const USER_HZ = 100;
 
 /** CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat; undefined off Linux or when it is gone. */
-export function processCpuMs(pid: number): number | undefined {
+export function processCpuMs(pid: number, statFile = `/proc/${pid}/stat`): number | undefined {
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    text = readFileSync(statFile, 'latin1');
   } catch {
     return undefined;
   }
   // The command name (field 2) may hold spaces: fields are counted after its closing parenthesis.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+}
+
+/**
+ * CPU time (ms) of this process's main thread alone — its JavaScript event loop — from
+ * /proc/self/task/<pid>/stat; undefined off Linux. One event loop cannot use more than one core,
+ * whatever the thread pool (async zlib, key generation) adds beside it.
+ */
+export function eventLoopCpuMs(): number | undefined {
+  return processCpuMs(process.pid, `/proc/self/task/${process.pid}/stat`);
 }
 
 /** This process's CPU time (user + system, ms), threads included (zlib and TLS work on the libuv pool count). */
@@ -31,6 +40,9 @@ export interface CpuShare {
   simulatorCpuMs: number;
   /** simulatorCpuMs / wallMs: 1.0 is one core busy the whole time. */
   simulatorShare: number;
+  /** The simulator's main thread (its event loop) alone, and its share of a core: what saturates first. */
+  eventLoopCpuMs?: number;
+  eventLoopShare?: number;
   /** Agent cycles per CPU-second of this process, and CPU ms per cycle. */
   cyclesPerCpuSecond: number;
   cpuMsPerCycle: number;
@@ -48,30 +60,35 @@ export interface CpuShare {
 /** A share of one core at or above this counts as saturated (a Node event loop is single-threaded). */
 export const SATURATED_SHARE = 0.85;
 
-export function judgeCpu(m: { wallMs: number; simulatorCpuMs: number; cycles: number; gatewayCpuMs?: number; overrunTicks: number; ticks: number; machine?: { loadavg1: number; cpus: number } }): CpuShare {
+export function judgeCpu(m: { wallMs: number; simulatorCpuMs: number; eventLoopCpuMs?: number; cycles: number; gatewayCpuMs?: number; overrunTicks: number; ticks: number; machine?: { loadavg1: number; cpus: number } }): CpuShare {
   const machine = m.machine ?? { loadavg1: Math.round(loadavg()[0] * 10) / 10, cpus: cpus().length };
   const share = (ms: number) => Math.round((ms / Math.max(1, m.wallMs)) * 100) / 100;
   const simulatorShare = share(m.simulatorCpuMs);
   const gatewayShare = m.gatewayCpuMs === undefined ? undefined : share(m.gatewayCpuMs);
+  const eventLoopShare = m.eventLoopCpuMs === undefined ? undefined : share(m.eventLoopCpuMs);
+  // The event loop saturates before the process does (thread-pool work runs beside it): judge by it when known.
+  const loopShare = eventLoopShare ?? simulatorShare;
+  const loopWords = eventLoopShare !== undefined ? `its event loop ${eventLoopShare} of a core, the process ${simulatorShare}` : `${simulatorShare} of a core`;
   let bottleneck: CpuShare['bottleneck'] = 'none';
   let explanation = `every round finished within its interval (simulator ${simulatorShare} of a core${gatewayShare !== undefined ? `, gateway ${gatewayShare}` : ''})`;
   if (m.overrunTicks > 0) {
     const over = `${m.overrunTicks} of ${m.ticks} rounds overran their interval`;
-    if (simulatorShare >= SATURATED_SHARE && (gatewayShare === undefined || simulatorShare >= gatewayShare)) {
+    if (loopShare >= SATURATED_SHARE && (gatewayShare === undefined || loopShare >= gatewayShare)) {
       bottleneck = 'simulator';
-      explanation = `${over} while the simulator process used ${simulatorShare} of a core: the simulator, not the gateway, limited the load; use fewer agents per process (--shard)`;
+      explanation = `${over} while the simulator used ${loopWords}: the simulator, not the gateway, limited the load; use fewer agents per process (--shard)`;
     } else if (gatewayShare !== undefined && gatewayShare >= SATURATED_SHARE) {
       bottleneck = 'gateway';
-      explanation = `${over} while the gateway used ${gatewayShare} of a core (simulator ${simulatorShare}): the gateway limited the load`;
+      explanation = `${over} while the gateway used ${gatewayShare} of a core (simulator ${loopWords}): the gateway limited the load`;
     } else {
       bottleneck = 'unclear';
-      explanation = `${over} but neither the simulator (${simulatorShare} of a core) nor ${gatewayShare !== undefined ? `the gateway (${gatewayShare})` : 'the gateway (not measured: external)'} saturated a core: latency or a busy machine held the rounds back (load average ${machine.loadavg1} on ${machine.cpus} cores${machine.loadavg1 > machine.cpus ? ': other processes were using the CPU' : ''})`;
+      explanation = `${over} but neither the simulator (${loopWords}) nor ${gatewayShare !== undefined ? `the gateway (${gatewayShare})` : 'the gateway (not measured: external)'} saturated a core: latency or a busy machine held the rounds back (load average ${machine.loadavg1} on ${machine.cpus} cores${machine.loadavg1 > machine.cpus ? ': other processes were using the CPU' : ''})`;
     }
   }
   return {
     wallMs: Math.round(m.wallMs),
     simulatorCpuMs: Math.round(m.simulatorCpuMs),
     simulatorShare,
+    ...(m.eventLoopCpuMs !== undefined ? { eventLoopCpuMs: Math.round(m.eventLoopCpuMs), eventLoopShare } : {}),
     cyclesPerCpuSecond: Math.round((m.cycles / Math.max(1e-9, m.simulatorCpuMs / 1000)) * 10) / 10,
     cpuMsPerCycle: m.cycles ? Math.round((m.simulatorCpuMs / m.cycles) * 100) / 100 : 0,
     ...(m.gatewayCpuMs !== undefined ? { gatewayCpuMs: Math.round(m.gatewayCpuMs), gatewayShare } : {}),

@@ -95,6 +95,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     clearInterval(keepAlive);
     if (progress) clock.clearInterval(progress);
     probes?.close();
+    sampler?.close();
     driver?.kill();
     await agents?.close().catch(() => undefined);
     await targets?.close();

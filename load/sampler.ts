@@ -4,7 +4,7 @@ import type { DriverResult, DriverSample, Endpoint } from '../harness/driver/typ
 import type { AccuracySample, GatewayCounterValues, TruthValues } from './accuracy.js';
 import type { ProbePacer } from './probes.js';
 import type { TimelinePoint } from './report/types.js';
-import { establishedClientConnectionsViaSs } from './truth/proc-net.js';
+import { SsSession } from './truth/ss-session.js';
 
 async function readCounters(adminUrl: string): Promise<GatewayCounterValues> {
   const res = await fetch(`${adminUrl}/api/counters`);
@@ -38,6 +38,8 @@ export class LoadSampler {
   ownSources?: [number, number];
   private lastRequests = 0;
   private lastT = 0;
+  /** The kernel's socket table through one long-lived ss session (started on the first read, ended by close()). */
+  private readonly sockets = new SsSession();
 
   constructor(private readonly o: { started: number; proxy: Endpoint; adminUrl?: string; settleMs: number; probes: ProbePacer; log: (line: string) => void; agentCount?: number }) {}
 
@@ -54,13 +56,22 @@ export class LoadSampler {
 
   async truth(): Promise<TruthValues> {
     const p = this.o.probes;
-    const open = isLoopbackHost(this.o.proxy.host) ? await establishedClientConnectionsViaSs(this.o.proxy.port, this.o.proxy.host, this.ownSources) : undefined;
+    let open: number | undefined;
+    if (isLoopbackHost(this.o.proxy.host)) {
+      this.sockets.start();
+      open = await this.sockets.established(this.o.proxy.port, this.o.proxy.host, this.ownSources);
+    }
     return {
       openConnections: open ?? this.driverSample?.open ?? 0,
       distinctSources: this.sources.size + p.sources.size + (this.driverSample?.sources ?? 0),
       rejectionsCaused: p.tally.rejectionsCaused + (this.driverResult?.errors['connect_403'] ?? 0),
       errorsCaused: p.tally.errorsCaused,
     };
+  }
+
+  /** Ends the ss session; a later truth() starts a new one. */
+  close(): void {
+    this.sockets.close();
   }
 
   /**

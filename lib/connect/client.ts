@@ -67,6 +67,14 @@ export interface TunnelRequest {
   onConnected?: (raw: net.Socket) => void;
   /** Told the proxy's answer, whatever its status. */
   onAnswer?: (answer: ConnectAnswer) => void;
+  /**
+   * The caller's checkServerIdentity reads only the leaf's subject and subjectaltname: hand it the
+   * one-certificate form. Node's TLS client otherwise builds the detailed form (every certificate
+   * of the chain as JS objects, with modulus, public key and fingerprints) on every handshake just
+   * to pass it to that check — about 0.3-0.5 ms each, measured. OpenSSL still verifies the chain
+   * against the CA as before; the socket's own getPeerCertificate is back to normal once secure.
+   */
+  leafOnlyIdentityCheck?: boolean;
 }
 
 /** A CONNECT answered (any status); the socket is open and the caller owns it. */
@@ -113,8 +121,14 @@ export function openTlsTunnel(req: TunnelRequest, tlsOptions: tls.ConnectionOpti
       const startTls = (answer?: ConnectAnswer): void => {
         phase = 'tls';
         const secure = tls.connect({ ...tlsOptions, socket: raw });
+        if (req.leafOnlyIdentityCheck) {
+          const own = tls.TLSSocket.prototype.getPeerCertificate;
+          // An own property shadows the prototype's method until the handshake is done.
+          Object.defineProperty(secure, 'getPeerCertificate', { configurable: true, writable: true, value: () => own.call(secure, false) });
+        }
         s.onFail(() => secure.destroy());
         secure.once('secureConnect', () => {
+          if (req.leafOnlyIdentityCheck) delete (secure as { getPeerCertificate?: unknown }).getPeerCertificate;
           if (s.settled) return;
           secure.removeListener('error', onTlsError);
           detach(); // raw socket errors are reported through the TLS socket from here on

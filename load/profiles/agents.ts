@@ -11,7 +11,7 @@ import type { ProbePacer } from '../probes.js';
 import type { LoadReport } from '../report/types.js';
 import type { LoadSampler } from '../sampler.js';
 import type { LoadTargets } from '../targets.js';
-import { judgeCpu, ownCpuMs, processCpuMs } from '../cpu.js';
+import { eventLoopCpuMs, judgeCpu, ownCpuMs, processCpuMs } from '../cpu.js';
 import { agentBindRange, shardSeed } from '../shard/spec.js';
 import { isLoopbackHost } from '../../harness/driver/loopback.js';
 
@@ -103,6 +103,7 @@ export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: 
     let ticks = 0;
     let overrun = 0;
     const cpu0 = ownCpuMs();
+    const loop0 = eventLoopCpuMs();
     const gw0 = t.gatewayPid ? processCpuMs(t.gatewayPid) : undefined;
     const wall0 = performance.now();
     const cycles0 = sampler.requests;
@@ -132,9 +133,11 @@ export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: 
       else await sleep(clock, Math.min(left, deadline - Date.now()));
     }
     const gw1 = t.gatewayPid ? processCpuMs(t.gatewayPid) : undefined;
+    const loop1 = eventLoopCpuMs();
     const cpu = judgeCpu({
       wallMs: performance.now() - wall0,
       simulatorCpuMs: ownCpuMs() - cpu0,
+      eventLoopCpuMs: loop0 !== undefined && loop1 !== undefined ? loop1 - loop0 : undefined,
       cycles: sampler.requests - cycles0,
       gatewayCpuMs: gw0 !== undefined && gw1 !== undefined ? gw1 - gw0 : undefined,
       overrunTicks: overrun,

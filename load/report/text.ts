@@ -15,7 +15,7 @@ export function formatLoadReport(r: LoadReport): string {
   if (r.agents) out.push(`agents: ${r.agents.count} (${Object.entries(r.agents.byOs).map(([k, v]) => `${v} ${k}`).join(', ')}), ${r.agents.onboarded} onboarded, ${r.agents.ticks} upload rounds (${r.agents.overrunTicks} over their interval), ~${r.agents.kbPerUploadMeasured} KB decoded per upload cycle`);
   if (r.shard) out.push(`shard ${r.shard.index} of ${r.shard.count} of run ${r.shard.runId} (seed ${r.options.seed})`);
   const cpu = r.agents?.cpu;
-  if (cpu) out.push(`simulator CPU: ${(cpu.simulatorCpuMs / 1000).toFixed(1)} s in ${(cpu.wallMs / 1000).toFixed(1)} s (${cpu.simulatorShare} of a core), ${cpu.cpuMsPerCycle} ms per agent cycle (${cpu.cyclesPerCpuSecond} cycles per CPU-second)${cpu.gatewayCpuMs !== undefined ? `; gateway ${(cpu.gatewayCpuMs / 1000).toFixed(1)} s (${cpu.gatewayShare} of a core)` : ''}`);
+  if (cpu) out.push(`simulator CPU: ${(cpu.simulatorCpuMs / 1000).toFixed(1)} s in ${(cpu.wallMs / 1000).toFixed(1)} s (${cpu.simulatorShare} of a core${cpu.eventLoopShare !== undefined ? `; its event loop ${cpu.eventLoopShare}` : ''}), ${cpu.cpuMsPerCycle} ms per agent cycle (${cpu.cyclesPerCpuSecond} cycles per CPU-second)${cpu.gatewayCpuMs !== undefined ? `; gateway ${(cpu.gatewayCpuMs / 1000).toFixed(1)} s (${cpu.gatewayShare} of a core)` : ''}`);
   if (cpu && cpu.bottleneck !== 'none') out.push(`bottleneck: ${cpu.bottleneck} — ${cpu.explanation}`);
   if (r.agents && r.agents.overrunTicks > 0) {
     out.push(`warning: ${r.agents.overrunTicks} of ${r.agents.ticks} rounds took longer than their interval, so fewer uploads were offered than the profile asks; the simulator (one process) or the gateway could not keep up — use omsgw bench's agents workload for capacity`);

@@ -13,6 +13,13 @@ export interface LedgerRecord {
   dropReason?: string;
   /** The data item; released once the record is acknowledged or dropped. */
   item?: Record<string, unknown>;
+  /** The item's JSON text, made once (itemJson) for the buffer's byte count and the upload body; released with the item. */
+  itemJson?: string;
+}
+
+/** The record's data item as JSON, serialized once however often it is measured or sent. */
+export function itemJson(r: LedgerRecord): string {
+  return (r.itemJson ??= JSON.stringify(r.item ?? {}));
 }
 
 export interface LedgerSummary {
@@ -69,7 +76,7 @@ export class Ledger {
 
   /** Creates a record; when the buffer already holds queueLimit records it is dropped at once (`queue-full`). */
   create(dataType: string, item: Record<string, unknown>): LedgerRecord {
-    const rec: LedgerRecord = { id: `${this.opts.agentGuid}:${++this.seq}`, dataType, createdAt: this.opts.now(), state: 'queued', attempts: 0, item };
+    const rec: LedgerRecord = { id: `${this.opts.agentGuid}:${++this.seq}`, dataType, createdAt: this.opts.now(), state: 'queued', attempts: 0, item, itemJson: undefined };
     this.all.set(rec.id, rec);
     this.counts.created++;
     if (this.counts.queued >= this.opts.queueLimit) {
@@ -121,7 +128,8 @@ export class Ledger {
       if (r.state !== 'sent') continue;
       r.state = 'acknowledged';
       r.acknowledgedAt = now;
-      delete r.item;
+      r.item = undefined;
+      r.itemJson = undefined;
       this.counts.inFlight--;
       this.counts.queued--;
       this.counts.acknowledged++;
@@ -180,7 +188,8 @@ export class Ledger {
   private setDropped(rec: LedgerRecord, reason: string): void {
     rec.state = 'dropped';
     rec.dropReason = reason;
-    delete rec.item;
+    rec.item = undefined;
+    rec.itemJson = undefined;
     this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
   }
 }

@@ -59,11 +59,12 @@ export async function openAgentTunnel(host: string, port: number, opts: AgentTun
   headers['Connection'] = 'close';
   try {
     const t = await openTlsTunnel(
-      { proxy: opts.proxy, authority: target, localAddress: opts.bindAddress, headers, timeoutMs: opts.connectTimeoutMs, signal: opts.signal },
+      { proxy: opts.proxy, authority: target, localAddress: opts.bindAddress, headers, timeoutMs: opts.connectTimeoutMs, signal: opts.signal, leafOnlyIdentityCheck: true },
       {
         servername: opts.tls.servername ?? host,
         secureContext: secureContextFor(opts.tls),
-        // The identity is always checked against the host the agent meant to reach, even with an SNI override.
+        // The identity is always checked against the host the agent meant to reach, even with an SNI override;
+        // node's check reads only the leaf's subject and subjectaltname (leafOnlyIdentityCheck).
         checkServerIdentity: (_name, cert) => checkServerIdentity(host, cert),
       },
     );

@@ -1,6 +1,7 @@
 import { SimulatedAgent, type AgentOptions } from '../agent-core/agent.js';
 import type { ClientCertificate } from '../agent-core/certificate.js';
 import type { AgentIdentity } from '../agent-core/identity.js';
+import { poolSentence } from '../agent-core/text-pool.js';
 import type { AgentProtocol, CollectContext, HttpCall, NewRecord } from '../agent-core/protocol.js';
 import { formatAgentDate, authorizationSignature, contentHash } from '../agent-core/signing.js';
 import { linuxTopologyRequestXml } from '../agent-core/topology.js';
@@ -31,7 +32,7 @@ function iso(ms: number): string {
 }
 
 function message(ctx: CollectContext): string {
-  const text = ctx.faker.lorem.sentence();
+  const text = poolSentence(ctx.faker);
   const n = ctx.volume.messageBytes;
   return text.length >= n ? text.slice(0, n) : text.padEnd(n, ' .');
 }

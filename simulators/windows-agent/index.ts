@@ -1,4 +1,5 @@
 import { SimulatedAgent, type AgentOptions } from '../agent-core/agent.js';
+import { poolSentence } from '../agent-core/text-pool.js';
 import type { AgentProtocol, CollectContext, NewRecord } from '../agent-core/protocol.js';
 import { windowsTopologyRequestXml } from '../agent-core/topology.js';
 
@@ -31,7 +32,7 @@ export function collectWindows(ctx: CollectContext): NewRecord[] {
   const ts = new Date(ctx.now).toISOString();
   for (let i = 0; i < ctx.volume.logRows; i++) {
     const [eventLog, source, eventId, level] = ctx.faker.helpers.arrayElement(EVENTS);
-    const text = ctx.faker.lorem.sentence();
+    const text = poolSentence(ctx.faker);
     const n = ctx.volume.messageBytes;
     out.push({
       dataType: GENERIC_EVENT_BLOB,
