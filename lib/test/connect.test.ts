@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { sendConnect, TunnelError, withDeadline } from '../connect/index.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { generateBenchCerts } from '../../harness/certs.js';
+import { openTlsTunnel, sendConnect, TunnelError, withDeadline } from '../connect/index.js';
 
 /** A loopback "proxy" that answers each connection with `reply(head)` once it has read a full CONNECT head. */
 async function fakeProxy(reply: (head: string, socket: net.Socket) => void): Promise<{ port: number; heads: string[]; close: () => Promise<void> }> {
@@ -120,5 +125,48 @@ describe('withDeadline', () => {
     await expect(withDeadline<string>({ timeoutMs: 10_000, onTimeout: (s) => s.resolve('timeout') }, () => {
       throw new Error('boom');
     })).rejects.toThrow('boom');
+  });
+});
+
+describe('openTlsTunnel leafOnlyIdentityCheck (lib/connect)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'omsgw-connect-leaf-'));
+  // The bench's client certificate serves here: CN is a host-name-like workspace id and there is no
+  // subjectAltName, so node's identity check compares the host with the CN.
+  const host = '00000000-0000-4000-8000-0000000c0de1';
+  const certs = generateBenchCerts(dir, 'ec', host);
+  let server: tls.Server;
+  let port = 0;
+  beforeAll(async () => {
+    server = tls.createServer({ cert: certs.clientCert, key: certs.clientKey }, (s) => s.end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as net.AddressInfo).port;
+  });
+  afterAll(async () => {
+    await new Promise((r) => server.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const open = (checkHost: string, seen: tls.PeerCertificate[], leafOnlyIdentityCheck: boolean) =>
+    openTlsTunnel(
+      { direct: { host: '127.0.0.1', port }, authority: `${checkHost}:443`, timeoutMs: 5000, leafOnlyIdentityCheck },
+      { ca: certs.clientCert, servername: 'localhost', checkServerIdentity: (_n, cert) => (seen.push(cert), tls.checkServerIdentity(checkHost, cert)) },
+    );
+
+  test('the identity check gets the leaf certificate alone, still refuses a wrong host, and the socket is normal afterwards', async () => {
+    const leaf: tls.PeerCertificate[] = [];
+    const t = await open(host, leaf, true);
+    expect(leaf[0]!.subject.CN).toBe(host);
+    // The detailed form node would build carries the issuer chain; the leaf-only form does not.
+    expect((leaf[0] as tls.DetailedPeerCertificate).issuerCertificate).toBeUndefined();
+    expect(t.socket.getPeerCertificate(true).issuerCertificate.subject.CN).toBe(host);
+    t.socket.destroy();
+
+    const detailed: tls.PeerCertificate[] = [];
+    (await open(host, detailed, false)).socket.destroy();
+    expect((detailed[0] as tls.DetailedPeerCertificate).issuerCertificate.subject.CN).toBe(host);
+
+    const err = await open('ws.ods.opinsights.azure.com', [], true).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TunnelError);
+    expect(err).toMatchObject({ phase: 'tls', failure: 'error', code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
   });
 });

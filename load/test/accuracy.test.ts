@@ -1,5 +1,6 @@
 import { checkRecords, compareCounters, type AccuracySample } from '../accuracy.js';
 import { countInTable, countSsRows, establishedClientConnections, establishedClientConnectionsViaSs, procAddresses } from '../truth/proc-net.js';
+import { SsSession } from '../truth/ss-session.js';
 
 const g = (a: number, c: number, r: number, e: number) => ({ activeClientConnections: a, connectedClients: c, rejectionCount: r, errorCount: e });
 const t = (a: number, c: number, r: number, e: number) => ({ openConnections: a, distinctSources: c, rejectionsCaused: r, errorsCaused: e });
@@ -101,6 +102,23 @@ test('ss and /proc/net/tcp agree on real sockets held open to a listener', async
     expect(establishedClientConnections(port, '127.0.0.1')).toBe(3);
     expect(await establishedClientConnectionsViaSs(port, '127.0.0.1', [127, 12])).toBe(3);
     expect(await establishedClientConnectionsViaSs(port, '127.0.0.1', [127, 13])).toBe(0);
+    // The long-lived session gives the same counts, read after read.
+    const session = new SsSession();
+    session.start();
+    try {
+      expect(await session.established(port, '127.0.0.1')).toBe(3);
+      expect(await session.established(port, '127.0.0.1', [127, 12])).toBe(3);
+      expect(await session.established(port, '127.0.0.1', [127, 13])).toBe(0);
+      sockets[0]!.destroy();
+      await new Promise((r) => sockets[0]!.once('close', r));
+      expect(await session.established(port, '127.0.0.1')).toBe(2);
+      expect(await session.read(0)).toBeUndefined();
+    } finally {
+      session.close();
+    }
+    // Closed: reads fall back to /proc/net/tcp, which still sees the two.
+    expect(await session.read(port)).toBeUndefined();
+    expect(await session.established(port, '127.0.0.1')).toBe(2);
   } finally {
     for (const s of sockets) s.destroy();
     await new Promise((r) => server.close(r));

@@ -1,5 +1,5 @@
 import { pbkdf2Sync } from 'node:crypto';
-import { judgeCpu, ownCpuMs, processCpuMs } from '../cpu.js';
+import { eventLoopCpuMs, judgeCpu, ownCpuMs, processCpuMs } from '../cpu.js';
 
 const machine = { loadavg1: 1, cpus: 2 };
 
@@ -15,6 +15,15 @@ test('the simulator is named the bottleneck only when rounds overran and it satu
   expect(starved.explanation).toMatch(/load average 18 on 2 cores: other processes were using the CPU/);
 });
 
+test('the event loop decides: a process over a core whose event loop is not saturated is not the bottleneck, one whose loop is, is', () => {
+  // 1.2 cores in all, 0.6 of them on the event loop: the thread pool was busy, the loop was not.
+  const spread = judgeCpu({ wallMs: 10_000, simulatorCpuMs: 12_000, eventLoopCpuMs: 6_000, cycles: 400, gatewayCpuMs: 2_000, overrunTicks: 1, ticks: 3, machine });
+  expect(spread).toMatchObject({ bottleneck: 'unclear', simulatorShare: 1.2, eventLoopShare: 0.6, eventLoopCpuMs: 6000 });
+  const loopBound = judgeCpu({ wallMs: 10_000, simulatorCpuMs: 9_800, eventLoopCpuMs: 9_000, cycles: 400, gatewayCpuMs: 2_000, overrunTicks: 1, ticks: 3, machine });
+  expect(loopBound.bottleneck).toBe('simulator');
+  expect(loopBound.explanation).toMatch(/its event loop 0\.9 of a core, the process 0\.98/);
+});
+
 test('CPU time is read from this process and from /proc/<pid>/stat, and grows with work', () => {
   const a = ownCpuMs();
   const p0 = processCpuMs(process.pid)!;
@@ -26,4 +35,10 @@ test('CPU time is read from this process and from /proc/<pid>/stat, and grows wi
   // /proc counts in 10 ms ticks: the same work, within a tick or two.
   expect(Math.abs(proc - own)).toBeLessThanOrEqual(Math.max(30, own * 0.2));
   expect(processCpuMs(2 ** 22 + 12345)).toBeUndefined();
+  // The main thread did this work itself: its own counter grows by about as much.
+  const l0 = eventLoopCpuMs()!;
+  pbkdf2Sync('omsgw', 'salt', 300_000, 32, 'sha256');
+  const loop = eventLoopCpuMs()! - l0;
+  expect(loop).toBeGreaterThan(own * 0.5);
+  expect(loop).toBeLessThan(own * 2 + 30);
 });

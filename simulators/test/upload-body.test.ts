@@ -1,0 +1,39 @@
+import { collectLinux, linuxHeartbeatRow } from '../linux-agent/index.js';
+import { collectWindows } from '../windows-agent/index.js';
+import { createIdentity, fakerFor } from '../agent-core/identity.js';
+import { Ledger, itemJson } from '../agent-core/ledger.js';
+import { dataItemsJson, RECORD_ID_FIELD } from '../agent-core/requests.js';
+
+const volume = { perfSamples: 10, logRows: 20, messageBytes: 300 };
+
+describe('the PostJsonDataItems body built from each record JSON made once', () => {
+  test('is byte for byte what JSON.stringify of the items with their record ids gives', () => {
+    const ledger = new Ledger({ agentGuid: 'a1b2', queueLimit: 1000, now: () => 0 });
+    const id = createIdentity('linux', 7, 1);
+    const recs = [...collectLinux({ identity: id, faker: fakerFor(7, 1, 1, 1), now: 1_700_000_000_000, volume }), linuxHeartbeatRow({ identity: id, faker: fakerFor(7, 1, 1, 2), now: 1_700_000_000_000, volume })];
+    const created = recs.map((r) => ledger.create(r.dataType, r.item));
+    // An empty item too (a record id alone), and text that needs escaping.
+    created.push(ledger.create('LINUX_SYSLOGS_BLOB', {}), ledger.create('LINUX_SYSLOGS_BLOB', { Message: 'quote " backslash \\ newline \n ünïcode' }));
+    const syslog = created.filter((r) => r.dataType === 'LINUX_SYSLOGS_BLOB');
+    expect(syslog.length).toBe(22);
+    const expected = JSON.stringify({ DataType: 'LINUX_SYSLOGS_BLOB', IPName: 'LogManagement', DataItems: syslog.map((r) => ({ ...r.item, [RECORD_ID_FIELD]: r.id })) });
+    expect(dataItemsJson('LINUX_SYSLOGS_BLOB', syslog)).toBe(expected);
+    // Serialized once: the cached text is the one used, and it is released with the item.
+    expect(syslog[0]!.itemJson).toBe(itemJson(syslog[0]!));
+    ledger.markSent(syslog);
+    ledger.acknowledge(syslog);
+    expect(syslog.every((r) => r.item === undefined && r.itemJson === undefined)).toBe(true);
+  });
+
+  test('log text comes from the pool: the same seed gives the same records, another seed others; every text a sentence padded to size', () => {
+    const id = createIdentity('windows', 3, 2);
+    const one = collectWindows({ identity: id, faker: fakerFor(3, 2, 1, 5), now: 0, volume });
+    const again = collectWindows({ identity: id, faker: fakerFor(3, 2, 1, 5), now: 0, volume });
+    const other = collectWindows({ identity: id, faker: fakerFor(3, 2, 1, 6), now: 0, volume });
+    expect(again).toEqual(one);
+    expect(other).not.toEqual(one);
+    const texts = one.filter((r) => r.dataType === 'GENERIC_EVENT_BLOB').map((r) => String(r.item.RenderedDescription));
+    expect(texts.every((t) => t.length === 300 && /^[A-Z][a-z]/.test(t))).toBe(true);
+    expect(new Set(texts).size).toBeGreaterThan(15);
+  });
+});
