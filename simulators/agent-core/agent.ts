@@ -325,7 +325,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   }
 
   private createRecords(recs: NewRecord[]): void {
-    const created = recs.map((r) => this.ledger.create(r.dataType, r.item));
+    const created = recs.map((r) => this.ledger.create(r.dataType, r.item, r.json));
     const refused = created.filter((r) => r.state === 'dropped');
     if (refused.length) this.droppedRecords('queue-full', refused.length, refused);
     this.emit('status', this.status());

@@ -74,9 +74,9 @@ export class Ledger {
     if (!Number.isInteger(opts.queueLimit) || opts.queueLimit < 1) throw new Error(`queueLimit must be a positive integer, got ${opts.queueLimit}`);
   }
 
-  /** Creates a record; when the buffer already holds queueLimit records it is dropped at once (`queue-full`). */
-  create(dataType: string, item: Record<string, unknown>): LedgerRecord {
-    const rec: LedgerRecord = { id: `${this.opts.agentGuid}:${++this.seq}`, dataType, createdAt: this.opts.now(), state: 'queued', attempts: 0, item, itemJson: undefined };
+  /** Creates a record (itemJson: the item's JSON text when the caller has it); when the buffer already holds queueLimit records it is dropped at once (`queue-full`). */
+  create(dataType: string, item: Record<string, unknown>, itemJson?: string): LedgerRecord {
+    const rec: LedgerRecord = { id: `${this.opts.agentGuid}:${++this.seq}`, dataType, createdAt: this.opts.now(), state: 'queued', attempts: 0, item, itemJson };
     this.all.set(rec.id, rec);
     this.counts.created++;
     if (this.counts.queued >= this.opts.queueLimit) {

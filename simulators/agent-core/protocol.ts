@@ -35,6 +35,11 @@ export interface CollectContext {
 export interface NewRecord {
   dataType: string;
   item: Record<string, unknown>;
+  /**
+   * Optional: exactly JSON.stringify(item), built by the collector from ready pieces (the ledger
+   * keeps it as the record's itemJson). Leave it out and the item is serialized when first needed.
+   */
+  json?: string;
 }
 
 export interface HttpCall {

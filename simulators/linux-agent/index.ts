@@ -1,7 +1,7 @@
 import { SimulatedAgent, type AgentOptions } from '../agent-core/agent.js';
 import type { ClientCertificate } from '../agent-core/certificate.js';
 import type { AgentIdentity } from '../agent-core/identity.js';
-import { poolSentence } from '../agent-core/text-pool.js';
+import { poolMessage } from '../agent-core/text-pool.js';
 import type { AgentProtocol, CollectContext, HttpCall, NewRecord } from '../agent-core/protocol.js';
 import { formatAgentDate, authorizationSignature, contentHash } from '../agent-core/signing.js';
 import { linuxTopologyRequestXml } from '../agent-core/topology.js';
@@ -31,11 +31,8 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function message(ctx: CollectContext): string {
-  const text = poolSentence(ctx.faker);
-  const n = ctx.volume.messageBytes;
-  return text.length >= n ? text.slice(0, n) : text.padEnd(n, ' .');
-}
+const q = (v: string): string => JSON.stringify(v);
+const SYSLOG_JSON = SYSLOG_SOURCES.map(([ident, facility, severity]) => ({ ident: q(ident), facility: q(facility), severity: q(severity) }));
 
 /** out_oms.rb's data (LINUX_PERF_BLOB, LINUX_SYSLOGS_BLOB) and heartbeat_lib.rb's heartbeat row. */
 export function collectLinux(ctx: CollectContext): NewRecord[] {
@@ -54,11 +51,18 @@ export function collectLinux(ctx: CollectContext): NewRecord[] {
       },
     });
   }
+  const hostIp = ctx.identity.privateIps[0];
+  // The row's JSON text from quoted pieces, in the item's key order (= JSON.stringify(item); simulators/test/upload-body.test.ts).
+  const head = `"Timestamp":${q(ts)},"Host":${q(ctx.identity.hostname)}${hostIp === undefined ? '' : `,"HostIP":${q(hostIp)}`}`;
   for (let i = 0; i < ctx.volume.logRows; i++) {
-    const [ident, facility, severity] = ctx.faker.helpers.arrayElement(SYSLOG_SOURCES);
+    const k = ctx.faker.number.int(SYSLOG_SOURCES.length - 1);
+    const [ident, facility, severity] = SYSLOG_SOURCES[k]!;
+    const j = SYSLOG_JSON[k]!;
+    const m = poolMessage(ctx.faker, ctx.volume.messageBytes);
     out.push({
       dataType: LINUX_SYSLOGS_BLOB,
-      item: { ident, Timestamp: ts, Host: ctx.identity.hostname, HostIP: ctx.identity.privateIps[0], Facility: facility, Severity: severity, Message: message(ctx) },
+      item: { ident, Timestamp: ts, Host: ctx.identity.hostname, HostIP: hostIp, Facility: facility, Severity: severity, Message: m.text },
+      json: `{"ident":${j.ident},${head},"Facility":${j.facility},"Severity":${j.severity},"Message":${m.json}}`,
     });
   }
   return out;

@@ -11,7 +11,7 @@ describe('the PostJsonDataItems body built from each record JSON made once', () 
     const ledger = new Ledger({ agentGuid: 'a1b2', queueLimit: 1000, now: () => 0 });
     const id = createIdentity('linux', 7, 1);
     const recs = [...collectLinux({ identity: id, faker: fakerFor(7, 1, 1, 1), now: 1_700_000_000_000, volume }), linuxHeartbeatRow({ identity: id, faker: fakerFor(7, 1, 1, 2), now: 1_700_000_000_000, volume })];
-    const created = recs.map((r) => ledger.create(r.dataType, r.item));
+    const created = recs.map((r) => ledger.create(r.dataType, r.item, r.json));
     // An empty item too (a record id alone), and text that needs escaping.
     created.push(ledger.create('LINUX_SYSLOGS_BLOB', {}), ledger.create('LINUX_SYSLOGS_BLOB', { Message: 'quote " backslash \\ newline \n ünïcode' }));
     const syslog = created.filter((r) => r.dataType === 'LINUX_SYSLOGS_BLOB');
@@ -23,6 +23,19 @@ describe('the PostJsonDataItems body built from each record JSON made once', () 
     ledger.markSent(syslog);
     ledger.acknowledge(syslog);
     expect(syslog.every((r) => r.item === undefined && r.itemJson === undefined)).toBe(true);
+  });
+
+  test('each log row carries its JSON text, equal to JSON.stringify of its item, for both agents and any message length', () => {
+    for (const messageBytes of [0, 7, 300, 1000]) {
+      const v = { perfSamples: 3, logRows: 40, messageBytes };
+      const linux = collectLinux({ identity: createIdentity('linux', 5, 1), faker: fakerFor(5, 1, 1, messageBytes), now: 1_700_000_000_123, volume: v });
+      const noIp = collectLinux({ identity: { ...createIdentity('linux', 5, 2), privateIps: [] }, faker: fakerFor(5, 2, 1, messageBytes), now: 0, volume: v });
+      const windows = collectWindows({ identity: createIdentity('windows', 5, 3), faker: fakerFor(5, 3, 1, messageBytes), now: 1_700_000_000_123, volume: v });
+      const rows = [...linux, ...noIp, ...windows].filter((r) => r.json !== undefined);
+      expect(rows.length).toBe(120);
+      for (const r of rows) expect(r.json).toBe(JSON.stringify(r.item));
+      expect(noIp.find((r) => r.json)!.item).not.toHaveProperty('HostIP', expect.anything());
+    }
   });
 
   test('log text comes from the pool: the same seed gives the same records, another seed others; every text a sentence padded to size', () => {

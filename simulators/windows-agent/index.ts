@@ -1,5 +1,5 @@
 import { SimulatedAgent, type AgentOptions } from '../agent-core/agent.js';
-import { poolSentence } from '../agent-core/text-pool.js';
+import { poolMessage } from '../agent-core/text-pool.js';
 import type { AgentProtocol, CollectContext, NewRecord } from '../agent-core/protocol.js';
 import { windowsTopologyRequestXml } from '../agent-core/topology.js';
 
@@ -27,24 +27,23 @@ const EVENTS: [log: string, source: string, id: number, level: string][] = [
   ['System', 'Microsoft-Windows-Time-Service', 129, 'Warning'],
 ];
 
+const q = (v: string): string => JSON.stringify(v);
+const EVENTS_JSON = EVENTS.map(([log, source, id, level]) => `"EventLog":${q(log)},"Source":${q(source)},"EventID":${id},"EventLevelName":${q(level)}`);
+
 export function collectWindows(ctx: CollectContext): NewRecord[] {
   const out: NewRecord[] = [];
   const ts = new Date(ctx.now).toISOString();
+  const computer = ctx.identity.fqdn.toUpperCase();
+  // The row's JSON text from quoted pieces, in the item's key order (= JSON.stringify(item); simulators/test/upload-body.test.ts).
+  const tail = `"Computer":${q(computer)},"TimeGenerated":${q(ts)}`;
   for (let i = 0; i < ctx.volume.logRows; i++) {
-    const [eventLog, source, eventId, level] = ctx.faker.helpers.arrayElement(EVENTS);
-    const text = poolSentence(ctx.faker);
-    const n = ctx.volume.messageBytes;
+    const k = ctx.faker.number.int(EVENTS.length - 1);
+    const [eventLog, source, eventId, level] = EVENTS[k]!;
+    const m = poolMessage(ctx.faker, ctx.volume.messageBytes);
     out.push({
       dataType: GENERIC_EVENT_BLOB,
-      item: {
-        EventLog: eventLog,
-        Source: source,
-        EventID: eventId,
-        EventLevelName: level,
-        Computer: ctx.identity.fqdn.toUpperCase(),
-        TimeGenerated: ts,
-        RenderedDescription: text.length >= n ? text.slice(0, n) : text.padEnd(n, ' .'),
-      },
+      item: { EventLog: eventLog, Source: source, EventID: eventId, EventLevelName: level, Computer: computer, TimeGenerated: ts, RenderedDescription: m.text },
+      json: `{${EVENTS_JSON[k]},${tail},"RenderedDescription":${m.json}}`,
     });
   }
   for (let i = 0; i < ctx.volume.perfSamples; i++) {
