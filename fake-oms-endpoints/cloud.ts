@@ -40,6 +40,12 @@ export interface FakeCloudOptions {
   clock?: Clock;
   /** Request a client certificate in every TLS handshake (default true). Never rejected at TLS level. */
   requestClientCertificate?: boolean;
+  /**
+   * Issue TLS session tickets (default true, OpenSSL's default). `omsgw load` turns them off: its
+   * agents never resume a session (a new connection and handshake per call, as the real agents),
+   * so every ticket would be encrypted for nothing — a twentieth of the cloud's CPU per upload in a profile.
+   */
+  sessionTickets?: boolean;
   /** Random source for fault probabilities (tests pass a seeded one). */
   random?: () => number;
   /** Largest request body accepted (default 32 MiB). */
@@ -156,6 +162,7 @@ class FakeCloudImpl implements FakeCloud {
       issuer: new ServerCertificateIssuer(ca),
       requestClientCertificate: this.opts.requestClientCertificate ?? true,
       tlsVersions: this.tls,
+      sessionTickets: this.opts.sessionTickets ?? true,
       refuseTls: (host) => this.faults.fire('handshake', { host }).length > 0,
       checkConnectTarget: (host, port) => {
         if (port !== 443) return `the fake cloud serves port 443 only, not ${port}`;

@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { constants } from 'node:crypto';
 import { certificateInfoFromDer, type CertificateInfo } from './protocol/certificates.js';
 import { hostWithoutPort } from './hosts.js';
 import type { ServerCertificateIssuer } from './lab-ca.js';
@@ -22,6 +23,8 @@ export interface FrontOptions {
   requestClientCertificate: boolean;
   /** Versions every TLS context accepts. */
   tlsVersions: { minVersion: tls.SecureVersion; maxVersion: tls.SecureVersion };
+  /** False: no NewSessionTicket (SSL_OP_NO_TICKET); node keeps no server-side session cache either. */
+  sessionTickets: boolean;
   /** Called once per TLS handshake with the SNI (or CONNECT host); true = refuse it. */
   refuseTls: (host: string) => boolean;
   /** Decide whether a CONNECT target is served; return an error message to refuse with 502. */
@@ -130,7 +133,7 @@ export class TlsFront {
   private contextFor(host: string): Promise<tls.SecureContext> {
     let p = this.contexts.get(host);
     if (!p) {
-      p = this.opts.issuer.certificateFor(host).then((c) => tls.createSecureContext({ cert: c.certPem, key: c.keyPem, ...this.opts.tlsVersions, ciphers: CIPHERS }));
+      p = this.opts.issuer.certificateFor(host).then((c) => tls.createSecureContext({ cert: c.certPem, key: c.keyPem, ...this.opts.tlsVersions, ciphers: CIPHERS, secureOptions: this.opts.sessionTickets ? 0 : constants.SSL_OP_NO_TICKET }));
       this.contexts.set(host, p);
       p.catch(() => this.contexts.delete(host));
     }

@@ -69,7 +69,7 @@ export async function startTargets(o: LoadOptions, workDir: string, log: (line: 
         allow.push(e.slice(0, e.indexOf('=')));
       }
     } else if (o.profile === 'agents') {
-      cloud = createFakeCloud({ stateDir: join(workDir, 'cloud'), workspaces: [workspace], port: o.targetPort ?? 0 });
+      cloud = createFakeCloud({ stateDir: join(workDir, 'cloud'), workspaces: [workspace], port: o.targetPort ?? 0, sessionTickets: false });
       await cloud.start();
       view = localView(cloud);
       for (const e of cloud.hostMapEntries()) {
