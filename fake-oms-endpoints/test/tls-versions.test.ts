@@ -84,3 +84,22 @@ test.each([
   expect(r.stderr).toContain(message);
   expect(r.stdout).not.toContain('omsgw-cloud-ready');
 });
+
+test('session tickets: issued by default; sessionTickets false issues none (what omsgw load runs)', async () => {
+  /** The ticket a TLS 1.2 client was given, once the server had time to send it after the handshake. */
+  const ticketOf = (cloud: FakeCloud): Promise<Buffer | undefined> =>
+    new Promise((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: cloud.port, servername: HOST, ca: cloud.caCertPem, maxVersion: 'TLSv1.2' }, () => {
+        resolve(s.getTLSTicket());
+        s.destroy();
+      });
+      s.once('error', reject);
+    });
+  const withTickets = await cloudWith(undefined);
+  expect((await ticketOf(withTickets))?.length).toBeGreaterThan(0);
+  const cloud = createFakeCloud({ stateDir: join(dir, 'cloud-nt'), workspaces: [{ id: WS, key: KEY }], sessionTickets: false });
+  clouds.push(cloud);
+  await cloud.start();
+  expect(await ticketOf(cloud)).toBeUndefined();
+  expect(await handshake(cloud, { maxVersion: 'TLSv1.2' })).toBe('TLSv1.2');
+});
