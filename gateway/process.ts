@@ -23,6 +23,8 @@ export interface SpawnGatewayOptions {
   readyTimeoutMs?: number;
   /** Run the child with this open-files limit (soft and hard), through util-linux `prlimit`. */
   openFilesLimit?: number;
+  /** Node options for the child, before the script (e.g. `--expose-gc`). */
+  nodeArgs?: string[];
   /** Every stdout/stderr line of the child, as it comes. */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
@@ -57,7 +59,7 @@ export function spawnGateway(args: string[], opts: SpawnGatewayOptions = {}): Pr
   const full = [...args];
   if (!full.includes('--listen-port')) full.push('--listen-port', '0');
   if (!full.includes('--admin-port') && !full.includes('--no-admin')) full.push('--admin-port', '0');
-  const argv = [cliPath(), 'gateway', ...full];
+  const argv = [...(opts.nodeArgs ?? []), cliPath(), 'gateway', ...full];
   const [command, commandArgs] = opts.openFilesLimit ? ['prlimit', [`--nofile=${opts.openFilesLimit}:${opts.openFilesLimit}`, process.execPath, ...argv]] : [process.execPath, argv];
   const child = spawn(command, commandArgs, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

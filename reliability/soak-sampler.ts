@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
+import type { LiveHeap } from './live-heap-line.js';
 
 /**
  * Samples a process's resident memory and open file descriptors from /proc and judges whether they
@@ -83,13 +84,26 @@ export interface FlatnessLimits {
   windowFraction?: number;
   /** Fewest post-warm-up samples for a verdict. */
   minSamples?: number;
+  /** Allowed growth of the live heap (V8 heap + external after full GC) between the quiet points. Default 1 MB. */
+  maxLiveHeapGrowthBytes?: number;
+  /**
+   * When the live heap is measured, RSS is judged only over at least this much post-warm-up time
+   * (default 5 minutes): over a minute V8's heap sizing moves RSS by more than a small leak would.
+   */
+  minRssSpanMs?: number;
 }
+
+const DEFAULT_LIVE_HEAP_GROWTH = 1024 * 1024;
+const DEFAULT_MIN_RSS_SPAN_MS = 5 * 60_000;
+
+const liveBytes = (h: LiveHeap): number => h.heapUsedBytes + h.externalBytes;
 
 export interface FlatnessVerdict {
   flat: boolean;
   reasons: string[];
   samplesUsed: number;
-  rss: { startBytes: number; endBytes: number; growthBytes: number; allowedGrowthBytes: number; slopeBytesPerMinute: number; maxBytes: number };
+  rss: { judged: boolean; startBytes: number; endBytes: number; growthBytes: number; allowedGrowthBytes: number; slopeBytesPerMinute: number; maxBytes: number };
+  liveHeap?: { before: LiveHeap; after: LiveHeap; growthBytes: number; allowedGrowthBytes: number };
   fds: { start: number; end: number; growth: number; allowedGrowth: number; max: number; quiet?: { before: number; after: number } };
 }
 
@@ -122,8 +136,10 @@ export function slope(xs: number[], ys: number[]): number {
  * Open fds under load include the tunnels in flight at that instant, which vary with how busy the
  * machine is. When `quiet` fd counts are given (taken with no connection open, before and after
  * the load), they decide instead: a descriptor still open when nothing is connected is a leak.
+ * Likewise the live heap at those two points (after full GC): memory still held when nothing is
+ * connected is a leak, and it is exact where RSS is not, so it replaces RSS on short runs.
  */
-export function judgeFlatness(samples: ProcessSample[], limits: FlatnessLimits, quiet?: { before: number; after: number }): FlatnessVerdict {
+export function judgeFlatness(samples: ProcessSample[], limits: FlatnessLimits, quiet?: { before: number; after: number }, liveHeap?: { before: LiveHeap; after: LiveHeap }): FlatnessVerdict {
   const windowFraction = limits.windowFraction ?? 0.2;
   const minSamples = limits.minSamples ?? 6;
   const used = samples.filter((s) => s.atMs >= limits.warmupMs);
@@ -141,8 +157,15 @@ export function judgeFlatness(samples: ProcessSample[], limits: FlatnessLimits, 
   const allowedRss = Math.max(limits.maxRssGrowthBytes, rssStart * limits.maxRssGrowthRatio);
   const rssGrowth = rssEnd - rssStart;
   const fdGrowth = fdEnd - fdStart;
+  const spanMs = used.length ? used[used.length - 1].atMs - used[0].atMs : 0;
+  const rssJudged = !liveHeap || spanMs >= (limits.minRssSpanMs ?? DEFAULT_MIN_RSS_SPAN_MS);
+  const allowedHeap = limits.maxLiveHeapGrowthBytes ?? DEFAULT_LIVE_HEAP_GROWTH;
+  const heapGrowth = liveHeap ? liveBytes(liveHeap.after) - liveBytes(liveHeap.before) : 0;
+  if (liveHeap && heapGrowth > allowedHeap) {
+    reasons.push(`with no connection open, the live heap grew by ${mb(heapGrowth)} (${mb(liveBytes(liveHeap.before))} → ${mb(liveBytes(liveHeap.after))} after full GC), more than the allowed ${mb(allowedHeap)}`);
+  }
   if (used.length >= minSamples) {
-    if (rssGrowth > allowedRss) {
+    if (rssJudged && rssGrowth > allowedRss) {
       reasons.push(`RSS grew by ${mb(rssGrowth)} (${mb(rssStart)} → ${mb(rssEnd)}), more than the allowed ${mb(allowedRss)}`);
     }
     if (quiet) {
@@ -162,6 +185,7 @@ export function judgeFlatness(samples: ProcessSample[], limits: FlatnessLimits, 
     reasons,
     samplesUsed: used.length,
     rss: {
+      judged: rssJudged,
       startBytes: rssStart,
       endBytes: rssEnd,
       growthBytes: rssGrowth,
@@ -170,6 +194,7 @@ export function judgeFlatness(samples: ProcessSample[], limits: FlatnessLimits, 
       maxBytes: used.reduce((m, s) => Math.max(m, s.rssBytes), 0),
     },
     fds: { start: fdStart, end: fdEnd, growth: fdGrowth, allowedGrowth: limits.maxFdGrowth, max: used.reduce((m, s) => Math.max(m, s.fds), 0), ...(quiet ? { quiet } : {}) },
+    ...(liveHeap ? { liveHeap: { ...liveHeap, growthBytes: heapGrowth, allowedGrowthBytes: allowedHeap } } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { BenchUpstream } from '../harness/upstream/server.js';
 import { spawnGateway } from '../gateway/process.js';
 import { PacedChurn } from './soak-load.js';
 import { InputError } from '../lib/errors.js';
+import { LiveHeapReader } from './live-heap.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { ProcessSampler, judgeFlatness, mb, readProcessSample, type FlatnessLimits, type FlatnessVerdict, type ProcessSample } from './soak-sampler.js';
 
@@ -27,7 +28,9 @@ export interface SoakOptions {
   ratePerSecond?: number;
   /** Most tunnels open at once; a tick that finds them all busy is skipped and counted. Default 16. */
   maxInFlight?: number;
-  /** Override the flatness limits (defaults: 16 MB or 15% RSS growth, 4 fds). */
+  /** The gateway's event ring (default 500: full within any warm-up, so its filling is not growth). */
+  eventRingSize?: number;
+  /** Override the flatness limits (defaults: 1 MB live heap; 16 MB or 15% RSS growth over runs of 5 minutes or more; 4 fds). */
   limits?: Partial<Omit<FlatnessLimits, 'warmupMs'>>;
   /** Called with each sample as it is taken (for progress output). */
   onSample?: (s: ProcessSample) => void;
@@ -50,7 +53,7 @@ export interface SoakReport {
 
 const SOAK_HOST = 'soak.oms.opinsights.azure.com';
 
-export function validateSoakOptions(o: SoakOptions): Required<Pick<SoakOptions, 'durationMs' | 'warmupMs' | 'sampleIntervalMs' | 'ratePerSecond' | 'maxInFlight'>> {
+export function validateSoakOptions(o: SoakOptions): Required<Pick<SoakOptions, 'durationMs' | 'warmupMs' | 'sampleIntervalMs' | 'ratePerSecond' | 'maxInFlight' | 'eventRingSize'>> {
   if (!Number.isFinite(o.durationMs) || o.durationMs < 10_000) throw new InputError(`soak duration must be at least 10s, got ${o.durationMs} ms`);
   if (o.durationMs > 7 * 24 * 3_600_000) throw new InputError('soak duration must be at most 7 days');
   const warmupMs = o.warmupMs ?? Math.min(Math.round(o.durationMs * 0.2), 5 * 60_000);
@@ -61,7 +64,9 @@ export function validateSoakOptions(o: SoakOptions): Required<Pick<SoakOptions, 
   if (!(ratePerSecond >= 1 && ratePerSecond <= 1000)) throw new InputError(`soak rate must be 1-1000 tunnels per second, got ${ratePerSecond}`);
   const maxInFlight = o.maxInFlight ?? 16;
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1 || maxInFlight > 1024) throw new InputError(`soak maxInFlight must be 1-1024, got ${maxInFlight}`);
-  return { durationMs: o.durationMs, warmupMs, sampleIntervalMs, ratePerSecond, maxInFlight };
+  const eventRingSize = o.eventRingSize ?? 500;
+  if (!Number.isInteger(eventRingSize) || eventRingSize < 1) throw new InputError(`soak eventRingSize must be a positive integer, got ${eventRingSize}`);
+  return { durationMs: o.durationMs, warmupMs, sampleIntervalMs, ratePerSecond, maxInFlight, eventRingSize };
 }
 
 /** Runs the soak: gateway child + TLS upstream + load driver child, sampling the gateway from /proc. */
@@ -73,6 +78,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const upstream = new BenchUpstream({ cert: certs.serverCert, key: certs.serverKey, requestCert: true });
   let gateway: Awaited<ReturnType<typeof spawnGateway>> | undefined;
   let sampler: ProcessSampler | undefined;
+  const heap = new LiveHeapReader();
   try {
     await upstream.start();
     const config = {
@@ -83,10 +89,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       allowlist: [SOAK_HOST],
       clientAllowlist: [certs.clientSubject],
       hostMap: [`${SOAK_HOST}=127.0.0.1:${upstream.port}`],
-      eventRingSize: 2000,
+      // Full within the warm-up, so the ring's own growth is not mistaken for a leak.
+      eventRingSize: o.eventRingSize,
     };
     writeFileSync(join(dir, 'gateway.json'), JSON.stringify(config, null, 2));
-    gateway = await spawnGateway(['--config', join(dir, 'gateway.json')], { cwd: dir });
+    gateway = await spawnGateway(['--config', join(dir, 'gateway.json')], { cwd: dir, nodeArgs: heap.nodeArgs(), onLine: heap.onLine });
     sampler = new ProcessSampler(gateway.pid, o.sampleIntervalMs, clock, options.onSample);
     sampler.start();
     const churnOptions = {
@@ -98,19 +105,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       clock,
     };
     const load = new PacedChurn(churnOptions);
-    // A few tunnels first (lazy allocations), then the fd count with nothing connected.
     const adminUrl = gateway.adminUrl!;
-    const primer = new PacedChurn({ ...churnOptions, ratePerSecond: 20, maxInFlight: 2 });
-    primer.start();
-    await new Promise<void>((resolve) => clock.setTimeout(resolve, 500));
-    await primer.stop();
-    const quietBefore = await quietFds(gateway.pid, adminUrl);
+    const wait = (ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
+    // Warm-up (JIT, pools, the event ring filling), then a pause with nothing connected: the fd count
+    // and the live heap there are the baseline the measured part is judged against.
     load.start();
-    await new Promise<void>((resolve) => clock.setTimeout(resolve, o.durationMs));
+    await wait(o.warmupMs);
+    await load.stop();
+    const quietBefore = await quietFds(gateway.pid, adminUrl);
+    const heapBefore = await heap.read(gateway.pid);
+    load.start();
+    await wait(o.durationMs - o.warmupMs);
     const result = await load.stop();
     sampler.sampleNow();
     sampler.close();
     const quietAfter = await quietFds(gateway.pid, adminUrl);
+    const heapAfter = await heap.read(gateway.pid);
     const counters = await getJson(`${adminUrl}/api/counters`);
     const verdict = judgeFlatness(sampler.samples, {
       warmupMs: o.warmupMs,
@@ -119,12 +129,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       maxFdGrowth: options.limits?.maxFdGrowth ?? 4,
       windowFraction: options.limits?.windowFraction,
       minSamples: options.limits?.minSamples,
-    }, { before: quietBefore, after: quietAfter });
+      maxLiveHeapGrowthBytes: options.limits?.maxLiveHeapGrowthBytes,
+      minRssSpanMs: options.limits?.minRssSpanMs,
+    }, { before: quietBefore, after: quietAfter }, { before: heapBefore, after: heapAfter });
     const first = sampler.samples[0];
     const last = sampler.samples[sampler.samples.length - 1];
     const summary =
       `soak ${Math.round(o.durationMs / 1000)} s, ${result.completed} tunnels at ${o.ratePerSecond}/s (${result.errors} errors, ${result.skipped} skipped ticks): ` +
-      `RSS ${mb(first?.rssBytes ?? 0)} → ${mb(last?.rssBytes ?? 0)} (after warm-up ${mb(verdict.rss.startBytes)} → ${mb(verdict.rss.endBytes)}), ` +
+      `live heap ${mb(heapBefore.heapUsedBytes + heapBefore.externalBytes)} → ${mb(heapAfter.heapUsedBytes + heapAfter.externalBytes)} with nothing connected (after full GC), ` +
+      `RSS ${mb(first?.rssBytes ?? 0)} → ${mb(last?.rssBytes ?? 0)} (after warm-up ${mb(verdict.rss.startBytes)} → ${mb(verdict.rss.endBytes)}${verdict.rss.judged ? '' : ', not judged: too short for RSS'}), ` +
       `fds ${first?.fds ?? 0} → ${last?.fds ?? 0} under load, ${quietBefore} → ${quietAfter} with nothing connected: ${verdict.flat ? 'FLAT' : 'NOT FLAT: ' + verdict.reasons.join('; ')}`;
     return {
       durationMs: o.durationMs,

@@ -45,6 +45,24 @@ describe('soak flatness verdict', () => {
     expect(quietLeak.reasons.join()).toMatch(/with no connection open, file descriptors grew by 10/);
   });
 
+  it('judges the live heap at the quiet points, and RSS only over long enough runs when the live heap is known', () => {
+    const level = { heapUsedBytes: 10 * MB, externalBytes: 2 * MB };
+    // RSS climbing 20 MB in a minute (V8 sizing its heap), live heap level: flat on a short run.
+    const climbing = series(60, 1000, (i) => 60 * MB + i * (20 / 60) * MB, () => 21);
+    const short = judgeFlatness(climbing, limits, { before: 21, after: 21 }, { before: level, after: { heapUsedBytes: 10 * MB + 300_000, externalBytes: 2 * MB } });
+    expect(short.reasons).toEqual([]);
+    expect(short.rss.judged).toBe(false);
+    expect(short.liveHeap?.growthBytes).toBe(300_000);
+    // The same live heap growing 3 MB is a leak, however flat RSS looks.
+    const leak = judgeFlatness(series(60, 1000, () => 60 * MB, () => 21), limits, { before: 21, after: 21 }, { before: level, after: { heapUsedBytes: 12 * MB, externalBytes: 3 * MB } });
+    expect(leak.flat).toBe(false);
+    expect(leak.reasons.join()).toMatch(/the live heap grew by 3\.0 MB \(12\.0 MB → 15\.0 MB after full GC\), more than the allowed 1\.0 MB/);
+    // Over ten minutes RSS is judged again.
+    const long = judgeFlatness(series(60, 10_000, (i) => 60 * MB + i * MB, () => 21), limits, { before: 21, after: 21 }, { before: level, after: level });
+    expect(long.rss.judged).toBe(true);
+    expect(long.reasons.join()).toMatch(/RSS grew/);
+  });
+
   it('refuses a verdict on too few samples', () => {
     const v = judgeFlatness(series(12, 1000, () => 60 * MB, () => 20), limits);
     expect(v.flat).toBe(false);

@@ -30,7 +30,17 @@ describe('soak (60 s)', () => {
     expect(report.verdict.reasons).toEqual([]);
     expect(report.verdict.flat).toBe(true);
     expect(report.verdict.fds.quiet).toBeDefined();
+    expect(report.verdict.liveHeap!.growthBytes).toBeLessThanOrEqual(report.verdict.liveHeap!.allowedGrowthBytes);
     // The gateway saw the load it was sampled under.
     expect(Number(report.gatewayCounters.tunnelsTotal)).toBeGreaterThanOrEqual(report.load.completed);
   }, 120_000);
+
+  it('positive control: a gateway that keeps every event it logs (an unbounded event ring) is judged NOT flat by its live heap', async () => {
+    const leaky = await runSoak({ durationMs: 20_000, warmupMs: 4000, sampleIntervalMs: 500, ratePerSecond: 100, eventRingSize: 1_000_000 });
+    process.stdout.write(`${leaky.summary}\n`);
+    expect(leaky.load.errors).toBe(0);
+    expect(leaky.verdict.flat).toBe(false);
+    expect(leaky.verdict.reasons.join()).toMatch(/with no connection open, the live heap grew by/);
+    expect(leaky.verdict.rss.judged).toBe(false);
+  }, 60_000);
 });
