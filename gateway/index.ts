@@ -26,6 +26,8 @@ export interface GatewayOptions extends Partial<Omit<GatewayConfig, 'tls'>> {
   tls?: TlsPolicyInput;
   /** Drives the daily Connected Client reset and event times; a ManualClock also enables POST /api/clock/advance. */
   clock?: Clock;
+  /** Times the idle-tunnel sweep (idleTimeoutMs). Real time unless a test injects a clock; `clock` never drives it. */
+  socketClock?: Clock;
   /** gateway.json this configuration came from: PUT /api/config writes changes back to it, reload re-reads it. */
   configFile?: string;
   /** Settings given on the command line: they win over gateway.json, also on reload. */
@@ -60,14 +62,14 @@ export interface ReloadResult {
   restartRequired: string[];
 }
 
-const OPTION_ONLY = new Set(['clock', 'configFile', 'pinnedKeys']);
+const OPTION_ONLY = new Set(['clock', 'socketClock', 'configFile', 'pinnedKeys']);
 
 /** Builds a gateway from options (validated now: InputError on bad options, nothing started). */
 export function createGateway(options: GatewayOptions = {}): Gateway {
   const raw: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) if (!OPTION_ONLY.has(k)) raw[k] = v;
   const config = withDefaults(validatePartialConfig(raw, (k) => `gateway option "${k}"`, 'gateway options'));
-  return new GatewayImpl(config, options.clock ?? systemClock, options.configFile, new Set(options.pinnedKeys ?? []));
+  return new GatewayImpl(config, options.clock ?? systemClock, options.configFile, new Set(options.pinnedKeys ?? []), options.socketClock ?? systemClock);
 }
 
 function isLoopback(host: string): boolean {
@@ -89,7 +91,7 @@ class GatewayImpl implements Gateway {
   private lifecycle: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
   private closePromise?: Promise<void>;
 
-  constructor(config: GatewayConfig, private readonly clock: Clock, configFile: string | undefined, pinned: ReadonlySet<string>) {
+  constructor(config: GatewayConfig, private readonly clock: Clock, configFile: string | undefined, pinned: ReadonlySet<string>, socketClock: Clock) {
     if (config.adminPort !== null && !isLoopback(config.adminHost) && !config.adminToken) {
       throw new InputError(`the management API would listen on ${config.adminHost}, off loopback, without a token: set adminToken (--admin-token) or bind it to 127.0.0.1`);
     }
@@ -113,6 +115,7 @@ class GatewayImpl implements Gateway {
       settings: () => this.state.live,
       createInspector: (o) => new TlsInspector(o),
       debugEvents: config.debugEvents,
+      socketClock,
     });
     this.fdWatch = new FdWatch({ clock, episodes: this.events.resources, openConnections: () => this.proxy.connectionCount });
   }

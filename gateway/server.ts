@@ -9,8 +9,10 @@ import type { GatewayCounters } from './counters/counters.js';
 import { maskCredential, type LiveSettings } from './live-settings.js';
 import { openRoute } from './routes/open-route.js';
 import { CONNECTION_ESTABLISHED, REFUSALS, refusalResponse, type Refusal } from './statuses.js';
-import { startTunnel, type Inspector, type Tunnel } from './tunnel.js';
+import { Tunnel, type Inspector, type TunnelHooks, type Verdict } from './tunnel.js';
+import { IdleSweep } from './idle-sweep.js';
 import type { TlsPolicy } from './tls/types.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 
 export interface ProxyLimits {
   maxHeadBytes: number;
@@ -27,18 +29,23 @@ export interface ProxyServerOptions {
   settings: () => LiveSettings;
   createInspector: (o: { connectHost: string; policy: TlsPolicy; clientAllowlist: readonly string[] }) => Inspector;
   debugEvents: boolean;
+  /** Clock of the idle-tunnel sweep: real time (docs/gateway.md: socket timeouts never follow a manual clock); tests inject one. */
+  socketClock?: Clock;
 }
 
-interface Conn {
-  id: number;
-  socket: Socket;
-  ip: string;
-  port: number;
-  tunnel?: Tunnel;
+/** One accepted client connection. Kept small: an open tunnel keeps its Conn for as long as it lasts. */
+class Conn {
+  tunnel?: Tunnel<Conn>;
   upstream?: Socket;
   /** Set once the client got its answer (200 or a refusal): nothing else may be written. */
-  answered?: boolean;
+  answered = false;
+  /** The CONNECT target as events show it, once a tunnel is open. */
+  target = '';
+  constructor(readonly id: number, readonly socket: Socket, readonly ip: string, readonly port: number) {}
 }
+
+const CONN = Symbol('omsgw.conn');
+type ConnSocket = Socket & { [CONN]?: Conn };
 
 /** After a refusal the client gets this long to read the answer and hang up before we do. */
 const LINGER_MS = 2000;
@@ -55,9 +62,31 @@ export class ProxyServer {
   private readonly lingering = new Set<Socket>();
   private nextId = 1;
   private closing = false;
+  private readonly idle: IdleSweep;
+  /** One 'close' listener for every counted client socket (it finds its Conn through the socket). */
+  private readonly onClientClose: (this: ConnSocket) => void;
+  private readonly tunnelHooks: TunnelHooks<Conn>;
 
   constructor(private readonly o: ProxyServerOptions) {
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.accept(s));
+    this.idle = new IdleSweep(o.socketClock ?? systemClock, o.limits.idleTimeoutMs);
+    const conns = this.conns;
+    const counters = o.counters;
+    this.onClientClose = function (this: ConnSocket) {
+      const conn = this[CONN]!;
+      conns.delete(conn);
+      counters.clientDisconnected(conn.ip, this.bytesRead, this.bytesWritten);
+    };
+    this.tunnelHooks = {
+      verdict: (c, v) => this.logVerdict(c, v),
+      idle: (c) => {
+        if (this.o.debugEvents) this.log(200, `Tunnel to ${c.target} idle for ${this.o.limits.idleTimeoutMs} ms; closed`, c, { target: c.target });
+      },
+      closed: (c) => {
+        this.o.counters.tunnelClosed();
+        if (this.o.debugEvents) this.log(200, `Tunnel to ${c.target} closed (client sent ${c.socket.bytesRead} bytes, received ${c.socket.bytesWritten})`, c, { target: c.target });
+      },
+    };
   }
 
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
@@ -112,6 +141,7 @@ export class ProxyServer {
       c.socket.destroy();
     }
     while (this.conns.size > 0) await new Promise((r) => setTimeout(r, 5));
+    this.idle.close();
     return forced;
   }
 
@@ -121,7 +151,7 @@ export class ProxyServer {
 
   private accept(socket: Socket): void {
     const ip = unmapIpv4(socket.remoteAddress ?? '');
-    const conn: Conn = { id: this.nextId++, socket, ip, port: socket.remotePort ?? 0 };
+    const conn = new Conn(this.nextId++, socket, ip, socket.remotePort ?? 0);
     socket.on('error', noop);
     if (this.closing) {
       socket.destroy();
@@ -134,10 +164,8 @@ export class ProxyServer {
     }
     this.conns.add(conn);
     this.o.counters.clientConnected(ip);
-    socket.on('close', () => {
-      this.conns.delete(conn);
-      this.o.counters.clientDisconnected(ip, socket.bytesRead, socket.bytesWritten);
-    });
+    (socket as ConnSocket)[CONN] = conn;
+    socket.on('close', this.onClientClose);
     this.serve(conn).catch((err: unknown) => {
       this.log(400, `Unexpected error while serving ${ip}:${conn.port}: ${err instanceof Error ? err.message : String(err)}`, conn);
       conn.upstream?.destroy();
@@ -178,36 +206,27 @@ export class ProxyServer {
     const target = authority.display;
     c.upstream = upstream;
     c.answered = true;
+    c.target = target;
     this.o.counters.tunnelOpened(connectMs);
     c.socket.write(CONNECTION_ESTABLISHED);
     const inspector = settings.tlsInspection ? this.o.createInspector({ connectHost: authority.host, policy: settings.tlsPolicy, clientAllowlist: settings.clientAllowlist }) : undefined;
     if (this.o.debugEvents) this.log(200, `Tunnel to ${target} open via ${via} (connect ${connectMs.toFixed(1)} ms)`, c, { target, fields: { route: via, connectMs } });
-    c.tunnel = startTunnel({
-      client: c.socket,
-      upstream,
-      pending: head.rest,
-      inspector,
-      inspectionTimeoutMs: settings.tlsPolicy.inspectionTimeoutMs,
-      idleTimeoutMs: this.o.limits.idleTimeoutMs,
-      onVerdict: (v) => {
-        if (v.kind === 'verified') {
-          const parts = [`version=${v.version}`, v.sni !== undefined ? `sni=${v.sni}` : 'sni=(none)', v.clientSubject !== undefined ? `subject=${v.clientSubject}` : 'subject=(none)'];
-          this.log(107, `TLS session is successfully verified for ${target} (${parts.join(', ')})${v.note ? `: ${v.note}` : ''}`, c, {
-            target,
-            fields: { version: v.version, sni: v.sni ?? null, clientSubject: v.clientSubject ?? null, ...(v.note ? { note: v.note } : {}) },
-          });
-        } else {
-          this.log(v.eventId, v.message, c, { target, fields: { outcome: v.kind } });
-        }
-      },
-      onIdle: () => {
-        if (this.o.debugEvents) this.log(200, `Tunnel to ${target} idle for ${this.o.limits.idleTimeoutMs} ms; closed`, c, { target });
-      },
-      onClose: () => {
-        this.o.counters.tunnelClosed();
-        if (this.o.debugEvents) this.log(200, `Tunnel to ${target} closed (client sent ${c.socket.bytesRead} bytes, received ${c.socket.bytesWritten})`, c, { target });
-      },
-    });
+    c.tunnel = new Tunnel(c.socket, upstream, c, this.tunnelHooks, this.idle);
+    c.tunnel.start({ pending: head.rest, inspector, inspectionTimeoutMs: settings.tlsPolicy.inspectionTimeoutMs });
+  }
+
+  /** Event 107 for a verified TLS session; the refusal's own event (105/106/402) otherwise. */
+  private logVerdict(c: Conn, v: Verdict): void {
+    const target = c.target;
+    if (v.kind === 'verified') {
+      const parts = [`version=${v.version}`, v.sni !== undefined ? `sni=${v.sni}` : 'sni=(none)', v.clientSubject !== undefined ? `subject=${v.clientSubject}` : 'subject=(none)'];
+      this.log(107, `TLS session is successfully verified for ${target} (${parts.join(', ')})${v.note ? `: ${v.note}` : ''}`, c, {
+        target,
+        fields: { version: v.version, sni: v.sni ?? null, clientSubject: v.clientSubject ?? null, ...(v.note ? { note: v.note } : {}) },
+      });
+    } else {
+      this.log(v.eventId, v.message, c, { target, fields: { outcome: v.kind } });
+    }
   }
 
   /** The one refusal path: the event the table names for the kind (if any), then the answer. */
