@@ -17,6 +17,8 @@ export interface BenchOptions {
   peers?: string[];
   /** Workload names to run (default all). */
   workloads?: string[];
+  /** Tunnel counts for the idle workload (default: the profile's, 1,000 and 8,000; --quick 1,000). */
+  idleCounts?: number[];
   install: boolean;
   /** node flags for the omsgw gateway process, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR']. */
   gatewayExecArgv?: string[];
@@ -59,6 +61,22 @@ export interface BenchResults {
 }
 
 export const BENCH_HOST = 'bench.oms.opinsights.azure.com';
+/** File descriptors each proxy process may hold in the bench (squid's max_filedescriptors; docs/load-and-bench.md). */
+const PEER_FD_LIMIT = 20_000;
+/** Most idle tunnels: two sockets each in the proxy, with room for the listening and log descriptors. */
+export const MAX_IDLE_TUNNELS = 9000;
+
+/** `--idle-tunnels 1000,4000` → [1000, 4000]; InputError naming the bad value otherwise. */
+export function parseIdleTunnels(values: readonly string[]): number[] {
+  if (values.length === 0) throw new InputError('--idle-tunnels names no count; give tunnel counts like 1000,4000');
+  return values.map((v) => {
+    const n = /^\d+$/.test(v) ? Number(v) : Number.NaN;
+    if (!(n >= 1 && n <= MAX_IDLE_TUNNELS)) {
+      throw new InputError(`--idle-tunnels count must be a whole number from 1 to ${MAX_IDLE_TUNNELS} (each tunnel is two of the ${PEER_FD_LIMIT} file descriptors a proxy may hold), got ${JSON.stringify(v)}`);
+    }
+    return n;
+  });
+}
 
 /** Runs every workload against every peer that starts, all as separate processes. */
 export async function runBench(o: BenchOptions): Promise<BenchResults> {
@@ -69,6 +87,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   if (o.peers?.length === 0) throw new InputError(`--peers names no peer; choose from ${ALL_PEERS.map((p) => p.name).join(', ')}`);
   if (o.workloads?.length === 0) throw new InputError(`--workloads names no workload; choose from ${WORKLOADS.join(', ')}`);
   if (o.peers) for (const n of o.peers) if (!ALL_PEERS.some((p) => p.name === n)) throw new InputError(`unknown peer "${n}"; choose from ${ALL_PEERS.map((p) => p.name).join(', ')}`);
+  if (o.idleCounts) parseIdleTunnels(o.idleCounts.map(String));
+  const idleCounts = o.idleCounts ?? profile.idleCounts;
   const workloads = new Set<string>(o.workloads ?? WORKLOADS);
   for (const n of workloads) if (!(WORKLOADS as readonly string[]).includes(n)) throw new InputError(`unknown workload "${n}"; choose from ${WORKLOADS.join(', ')}`);
 
@@ -190,7 +210,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     if (workloads.has('idle')) {
       // Each measurement gets a fresh proxy process, so garbage from earlier workloads (and the
       // collector returning it) does not move the baseline.
-      for (const count of profile.idleCounts) {
+      for (const count of idleCounts) {
         for (const spec of peerSpecs) {
           if (spec.name === 'direct' || !running.some((p) => p.name === spec.name)) continue;
           let fresh: RunningPeer | undefined;
