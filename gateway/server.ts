@@ -13,6 +13,7 @@ import { Tunnel, type Inspector, type TunnelHooks, type Verdict } from './tunnel
 import { IdleSweep } from './idle-sweep.js';
 import type { TlsPolicy } from './tls/types.js';
 import { systemClock, type Clock } from '../lib/clock.js';
+import { flatString } from '../lib/flat-string.js';
 
 export interface ProxyLimits {
   maxHeadBytes: number;
@@ -203,7 +204,8 @@ export class ProxyServer {
   }
 
   private tunnel(c: Conn, head: RequestHead, authority: Authority, settings: LiveSettings, upstream: Socket, via: string, connectMs: number): void {
-    const target = authority.display;
+    // Kept as long as the tunnel: flat, so it does not keep the request head's text alive.
+    const target = flatString(authority.display);
     c.upstream = upstream;
     c.answered = true;
     c.target = target;
@@ -265,7 +267,8 @@ const SECRET_HEADERS = new Set(['proxy-authorization', 'authorization']);
 
 function maskedHeaders(head: RequestHead): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of head.headers) out[k] = SECRET_HEADERS.has(k.toLowerCase()) ? maskCredential(v) : v;
+  // Flat copies: a value cut from the request head would keep the whole head alive in the event ring.
+  for (const [k, v] of head.headers) out[k] = SECRET_HEADERS.has(k.toLowerCase()) ? maskCredential(v) : flatString(v);
   return out;
 }
 

@@ -3,6 +3,7 @@ import { InputError } from '../../lib/errors.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { EVENT_LEVELS, type EventId, type EventLevel } from './event-ids.js';
 import { EventFile } from './event-file.js';
+import { flatString } from '../../lib/flat-string.js';
 import { ResourceEpisodes } from '../resources/episodes.js';
 
 export type { EventDetails, GatewayEvent } from './event-types.js';
@@ -84,7 +85,8 @@ export class EventLog extends EventEmitter<{ event: [GatewayEvent] }> {
   }
 
   log(id: EventId, message: string, details: EventDetails = {}): GatewayEvent {
-    const event: GatewayEvent = { seq: this.nextSeq++, id, level: EVENT_LEVELS[id], time: new Date(this.clock.now()).toISOString(), message, ...details };
+    // The ring keeps up to `capacity` events: a flat message costs its length, not its pieces.
+    const event: GatewayEvent = { seq: this.nextSeq++, id, level: EVENT_LEVELS[id], time: new Date(this.clock.now()).toISOString(), message: flatString(message), ...details };
     if (this.ring.length < this.capacity) this.ring.push(event);
     else {
       this.ring[this.start] = event;
