@@ -17,6 +17,17 @@ export interface SimulatorMetrics {
   cyclesPerCpuSecond: number;
   /** cpuMsPerCycle / the 10 ms target: <= 1 meets it. */
   ratioToTarget: number;
+  /** The load process's main thread (event loop) alone, per cycle: what saturates first. */
+  eventLoopMsPerCycle?: number;
+  /**
+   * The gateway child's CPU per cycle over the same window: the same work every run, so a yardstick
+   * for how fast the shared machine was (simulator / gateway compares runs taken under different load).
+   */
+  gatewayMsPerCycle?: number;
+  /** 1-minute load average at the end of the window, and rounds over their interval. */
+  loadavg1: number;
+  overrunRounds: number;
+  rounds: number;
   kbPerCycle: number;
   /** Every record created was ingested exactly once (ids unique, counted by the ledger). */
   records: { created: number; ingested: number; lost: number; ok: boolean };
@@ -41,13 +52,20 @@ export async function simulatorCost(agents: number, durationMs: number): Promise
     const r = JSON.parse(readFileSync(json, 'utf8')) as LoadReport;
     const cpu = r.agents?.cpu;
     if (!cpu || !r.records) throw new Error('omsgw load wrote no CPU or records section');
+    const cycles = r.throughput.requests;
+    const per = (ms: number): number => (cycles ? Math.round((ms / cycles) * 100) / 100 : 0);
     return {
       agents,
-      cycles: r.throughput.requests,
+      cycles,
       cpuMs: cpu.simulatorCpuMs,
       cpuMsPerCycle: cpu.cpuMsPerCycle,
       cyclesPerCpuSecond: cpu.cyclesPerCpuSecond,
       ratioToTarget: Math.round((cpu.cpuMsPerCycle / SIMULATOR_TARGET_MS_PER_CYCLE) * 100) / 100,
+      ...(cpu.eventLoopCpuMs !== undefined ? { eventLoopMsPerCycle: per(cpu.eventLoopCpuMs) } : {}),
+      ...(cpu.gatewayCpuMs !== undefined ? { gatewayMsPerCycle: per(cpu.gatewayCpuMs) } : {}),
+      loadavg1: cpu.machine.loadavg1,
+      overrunRounds: cpu.overrunTicks,
+      rounds: r.agents!.ticks,
       kbPerCycle: r.agents!.kbPerUploadMeasured,
       records: { created: r.records.created, ingested: r.records.ingested, lost: r.records.lost, ok: r.records.ok },
     };

@@ -59,3 +59,16 @@ test('text names skipped peers; HTML is self-contained', () => {
   expect(html).not.toMatch(/<script/i);
   expect(html).not.toMatch(/https?:\/\//);
 });
+
+test('simulator target: met only at <= 10 ms per cycle with every record ingested; the figure names the event loop, the gateway yardstick and the load average', () => {
+  const sim = (cpuMsPerCycle: number, ok = true) => ({
+    agents: 100, cycles: 500, cpuMs: cpuMsPerCycle * 500, cpuMsPerCycle, cyclesPerCpuSecond: 1000 / cpuMsPerCycle, ratioToTarget: cpuMsPerCycle / 10, kbPerCycle: 204,
+    eventLoopMsPerCycle: 7.6, gatewayMsPerCycle: 3.1, loadavg1: 6.5, overrunRounds: 0, rounds: 5,
+    records: { created: 1000, ingested: ok ? 1000 : 999, lost: ok ? 0 : 1, ok },
+  });
+  const row = (s: ReturnType<typeof sim>) => checkTargets({ ...synthetic(), simulator: s }).find((c) => c.target.startsWith('simulator CPU'))!;
+  expect(row(sim(9.5))).toMatchObject({ met: true, measured: expect.stringMatching(/^9\.5 ms .*event loop 7\.6 ms; gateway 3\.1 ms per cycle as the machine's yardstick; load average 6\.5\)$/) });
+  expect(row(sim(12)).met).toBe(false);
+  expect(row(sim(9.5, false)).met).toBe(false);
+  expect(checkTargets(synthetic()).find((c) => c.target.startsWith('simulator CPU'))!.met).toBeNull();
+});
