@@ -51,6 +51,11 @@ export interface CpuShare {
   gatewayShare?: number;
   /** Rounds over their interval, and whom the CPU numbers point at. */
   overrunTicks: number;
+  /**
+   * Agent cycles per second the profile asks (agents × speed / interval), and the share of a core
+   * the simulator's event loop and the gateway would need for it at the CPU per cycle measured.
+   */
+  demand?: { cyclesPerSec: number; simulatorEventLoop: number; simulatorProcess: number; gateway?: number };
   /** 1-minute load average and cores at the end of the window: a shared machine starves both sides. */
   machine: { loadavg1: number; cpus: number };
   bottleneck: 'none' | 'simulator' | 'gateway' | 'unclear';
@@ -60,7 +65,18 @@ export interface CpuShare {
 /** A share of one core at or above this counts as saturated (a Node event loop is single-threaded). */
 export const SATURATED_SHARE = 0.85;
 
-export function judgeCpu(m: { wallMs: number; simulatorCpuMs: number; eventLoopCpuMs?: number; cycles: number; gatewayCpuMs?: number; overrunTicks: number; ticks: number; machine?: { loadavg1: number; cpus: number } }): CpuShare {
+export function judgeCpu(m: {
+  wallMs: number;
+  simulatorCpuMs: number;
+  eventLoopCpuMs?: number;
+  cycles: number;
+  gatewayCpuMs?: number;
+  overrunTicks: number;
+  ticks: number;
+  /** Agent cycles per second the profile asks; with it, a side that could not keep up on any machine this size is named even when a busy machine kept its measured share low. */
+  cyclesPerSecWanted?: number;
+  machine?: { loadavg1: number; cpus: number };
+}): CpuShare {
   const machine = m.machine ?? { loadavg1: Math.round(loadavg()[0] * 10) / 10, cpus: cpus().length };
   const share = (ms: number) => Math.round((ms / Math.max(1, m.wallMs)) * 100) / 100;
   const simulatorShare = share(m.simulatorCpuMs);
@@ -69,11 +85,22 @@ export function judgeCpu(m: { wallMs: number; simulatorCpuMs: number; eventLoopC
   // The event loop saturates before the process does (thread-pool work runs beside it): judge by it when known.
   const loopShare = eventLoopShare ?? simulatorShare;
   const loopWords = eventLoopShare !== undefined ? `its event loop ${eventLoopShare} of a core, the process ${simulatorShare}` : `${simulatorShare} of a core`;
+  // What keeping up would take: CPU per cycle (as measured) × the cycles per second the profile asks.
+  const need = (ms: number | undefined) => (ms === undefined || !m.cycles || !m.cyclesPerSecWanted ? undefined : Math.round(((ms / m.cycles) * m.cyclesPerSecWanted) / 10) / 100);
+  const demand = m.cyclesPerSecWanted && m.cycles
+    ? { cyclesPerSec: Math.round(m.cyclesPerSecWanted * 10) / 10, simulatorEventLoop: need(m.eventLoopCpuMs ?? m.simulatorCpuMs)!, simulatorProcess: need(m.simulatorCpuMs)!, ...(m.gatewayCpuMs !== undefined ? { gateway: need(m.gatewayCpuMs) } : {}) }
+    : undefined;
   let bottleneck: CpuShare['bottleneck'] = 'none';
   let explanation = `every round finished within its interval (simulator ${simulatorShare} of a core${gatewayShare !== undefined ? `, gateway ${gatewayShare}` : ''})`;
   if (m.overrunTicks > 0) {
     const over = `${m.overrunTicks} of ${m.ticks} rounds overran their interval`;
-    if (loopShare >= SATURATED_SHARE && (gatewayShare === undefined || loopShare >= gatewayShare)) {
+    if (demand && demand.simulatorEventLoop >= SATURATED_SHARE && (demand.gateway === undefined || demand.simulatorEventLoop >= demand.gateway)) {
+      bottleneck = 'simulator';
+      explanation = `${over}: ${demand.cyclesPerSec} agent cycles per second at the ${Math.round((((m.eventLoopCpuMs ?? m.simulatorCpuMs) / m.cycles) * 100)) / 100} ms of event-loop CPU each measured would need ${demand.simulatorEventLoop} of a core for the simulator's one event loop (the process ${demand.simulatorProcess}${demand.gateway !== undefined ? `, the gateway ${demand.gateway}` : ''}; measured: ${loopWords}): the simulator, not the gateway, limited the load; use fewer agents per process (--shard)`;
+    } else if (demand?.gateway !== undefined && demand.gateway >= SATURATED_SHARE) {
+      bottleneck = 'gateway';
+      explanation = `${over}: ${demand.cyclesPerSec} agent cycles per second would need ${demand.gateway} of a core for the gateway (simulator event loop ${demand.simulatorEventLoop}): the gateway limited the load`;
+    } else if (loopShare >= SATURATED_SHARE && (gatewayShare === undefined || loopShare >= gatewayShare)) {
       bottleneck = 'simulator';
       explanation = `${over} while the simulator used ${loopWords}: the simulator, not the gateway, limited the load; use fewer agents per process (--shard)`;
     } else if (gatewayShare !== undefined && gatewayShare >= SATURATED_SHARE) {
@@ -81,7 +108,7 @@ export function judgeCpu(m: { wallMs: number; simulatorCpuMs: number; eventLoopC
       explanation = `${over} while the gateway used ${gatewayShare} of a core (simulator ${loopWords}): the gateway limited the load`;
     } else {
       bottleneck = 'unclear';
-      explanation = `${over} but neither the simulator (${loopWords}) nor ${gatewayShare !== undefined ? `the gateway (${gatewayShare})` : 'the gateway (not measured: external)'} saturated a core: latency or a busy machine held the rounds back (load average ${machine.loadavg1} on ${machine.cpus} cores${machine.loadavg1 > machine.cpus ? ': other processes were using the CPU' : ''})`;
+      explanation = `${over} but neither the simulator (${loopWords}) nor ${gatewayShare !== undefined ? `the gateway (${gatewayShare})` : 'the gateway (not measured: external)'} saturated a core: latency or a busy machine held the rounds back (load average ${machine.loadavg1} on ${machine.cpus} cores${machine.loadavg1 > machine.cpus ? ': other processes were using the CPU' : ''}${demand ? `; keeping up would take ${demand.simulatorProcess} of a core for the simulator${demand.gateway !== undefined ? ` and ${demand.gateway} for the gateway` : ''}` : ''})`;
     }
   }
   return {
@@ -93,6 +120,7 @@ export function judgeCpu(m: { wallMs: number; simulatorCpuMs: number; eventLoopC
     cpuMsPerCycle: m.cycles ? Math.round((m.simulatorCpuMs / m.cycles) * 100) / 100 : 0,
     ...(m.gatewayCpuMs !== undefined ? { gatewayCpuMs: Math.round(m.gatewayCpuMs), gatewayShare } : {}),
     overrunTicks: m.overrunTicks,
+    ...(demand ? { demand } : {}),
     machine,
     bottleneck,
     explanation,

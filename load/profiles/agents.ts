@@ -147,6 +147,7 @@ export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: 
       gatewayCpuMs: gw0 !== undefined && gw1 !== undefined ? gw1 - gw0 : undefined,
       overrunTicks: overrun,
       ticks,
+      cyclesPerSecWanted: (o.count * o.speed * 1000) / o.intervalMs,
     });
     // Deliver whatever is still queued (a failed upload leaves records behind).
     await limited(agents, o.concurrency, async (a) => {

@@ -24,6 +24,22 @@ test('the event loop decides: a process over a core whose event loop is not satu
   expect(loopBound.explanation).toMatch(/its event loop 0\.9 of a core, the process 0\.98/);
 });
 
+test('with the rate the profile asks, a simulator whose event loop would need more than a core is named even when a busy machine kept its measured share low', () => {
+  // As measured with 600 agents at --speed 1 on the shared machine: 1800 cycles, event loop 0.72 of a core, rounds 16 s instead of 6.
+  const busy = { loadavg1: 6.4, cpus: 2 };
+  const sim = judgeCpu({ wallMs: 45_200, simulatorCpuMs: 38_000, eventLoopCpuMs: 32_500, cycles: 1800, gatewayCpuMs: 7_300, overrunTicks: 3, ticks: 3, cyclesPerSecWanted: 100, machine: busy });
+  expect(sim).toMatchObject({ bottleneck: 'simulator', demand: { cyclesPerSec: 100, simulatorEventLoop: 1.81, simulatorProcess: 2.11, gateway: 0.41 } });
+  expect(sim.explanation).toMatch(/100 agent cycles per second at the 18\.06 ms of event-loop CPU each measured would need 1\.81 of a core for the simulator's one event loop/);
+  // Without the wanted rate the same numbers stay 'unclear' (0.72 of a core measured): the rate is what tells them apart.
+  expect(judgeCpu({ wallMs: 45_200, simulatorCpuMs: 38_000, eventLoopCpuMs: 32_500, cycles: 1800, gatewayCpuMs: 7_300, overrunTicks: 3, ticks: 3, machine: busy }).bottleneck).toBe('unclear');
+  // A rate both sides could serve: still unclear, with what keeping up would take.
+  const light = judgeCpu({ wallMs: 20_000, simulatorCpuMs: 6_000, eventLoopCpuMs: 5_000, cycles: 400, gatewayCpuMs: 1_400, overrunTicks: 1, ticks: 4, cyclesPerSecWanted: 16.7, machine: { loadavg1: 20, cpus: 2 } });
+  expect(light.bottleneck).toBe('unclear');
+  expect(light.explanation).toMatch(/keeping up would take 0\.25 of a core for the simulator and 0\.06 for the gateway/);
+  // The gateway's demand decides when it is the one over a core.
+  expect(judgeCpu({ wallMs: 10_000, simulatorCpuMs: 2_000, eventLoopCpuMs: 1_500, cycles: 100, gatewayCpuMs: 5_000, overrunTicks: 1, ticks: 2, cyclesPerSecWanted: 20, machine }).bottleneck).toBe('gateway');
+});
+
 test('CPU time is read from this process and from /proc/<pid>/stat, and grows with work', () => {
   const a = ownCpuMs();
   const p0 = processCpuMs(process.pid)!;
