@@ -1,8 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeLoopbackPort } from '../harness/free-port.js';
+import { startPeerProcess } from './peer-process.js';
 import { squidConfig, type SquidConfigOptions } from './route.js';
 
 export interface SquidProcess {
@@ -11,29 +12,6 @@ export interface SquidProcess {
   accessLog: string;
   config: string;
   stop(): Promise<void>;
-}
-
-/** A port that was free a moment ago (squid needs a number in its config; it cannot take 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /** An htpasswd line (Apache MD5, `openssl passwd -apr1`, which basic_ncsa_auth accepts) in `<dir>/passwords`. */
@@ -56,35 +34,11 @@ export async function startSquid(o: Omit<SquidConfigOptions, 'listenPort' | 'dir
   const dir = mkdtempSync(join(tmpdir(), 'omsgw-squid-'));
   // squid started as root switches to the "proxy" user: it must be able to write its logs here.
   chmodSync(dir, 0o777);
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const { clientCredentials, ...rest } = o;
   const config = squidConfig({ ...rest, listenPort: port, dir, clientAuth: clientCredentials ? { passwordFile: writePasswordFile(dir, clientCredentials) } : undefined });
   const confFile = join(dir, 'squid.conf');
   writeFileSync(confFile, config);
-  const child: ChildProcess = spawn(binary, ['-N', '-f', confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const stop = async (): Promise<void> => {
-    if (!gone && child.pid) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const until = Date.now() + 15_000;
-  while (!(await accepts(port))) {
-    if (gone || Date.now() > until) {
-      const log = existsSync(join(dir, 'cache.log')) ? readFileSync(join(dir, 'cache.log'), 'utf8').slice(-600) : '';
-      await stop();
-      throw new Error(`squid did not start listening on 127.0.0.1:${port}: ${output.slice(-400)} ${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const { stop } = await startPeerProcess({ name: 'squid', binary, args: ['-N', '-f', confFile], port, dir, log: join(dir, 'cache.log') });
   return { port, dir, accessLog: join(dir, 'access.log'), config, stop };
 }

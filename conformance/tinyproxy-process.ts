@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeLoopbackPort, waitForPort } from '../harness/free-port.js';
+import { freeLoopbackPort } from '../harness/free-port.js';
+import { startPeerProcess } from './peer-process.js';
 import { tinyproxyConfig, tinyproxyFilter, type TinyproxyConfigOptions } from './route.js';
 
 export interface TinyproxyProcess {
@@ -34,33 +34,6 @@ export async function startTinyproxy(o: Omit<TinyproxyConfigOptions, 'listenPort
   writeFileSync(join(dir, 'filter'), tinyproxyFilter(o.allowlist), { mode: 0o644 });
   writeFileSync(confFile, config, { mode: 0o644 });
   const log = join(dir, 'tinyproxy.log');
-  const child = spawn(binary, ['-d', '-c', confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  let gone = false;
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      gone = true;
-      resolve();
-    }),
-  );
-  const stop = async (): Promise<void> => {
-    if (!gone && child.pid) {
-      child.kill('SIGTERM');
-      // tinyproxy brings its threads down on SIGTERM (about a second); never wait forever.
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitForPort(port, 15_000, () => !gone);
-  } catch (err) {
-    const tail = existsSync(log) ? readFileSync(log, 'utf8').slice(-600) : '';
-    await stop();
-    throw new Error(`tinyproxy did not start listening on 127.0.0.1:${port}: ${(err as Error).message}; ${output.slice(-400)} ${tail}`);
-  }
+  const { stop } = await startPeerProcess({ name: 'tinyproxy', binary, args: ['-d', '-c', confFile], port, dir, log });
   return { port, dir, log, config, stop };
 }

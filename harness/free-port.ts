@@ -1,12 +1,12 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
-/** An ephemeral loopback port for programs that cannot report the port they bound (squid, tinyproxy). */
-export function freeLoopbackPort(): Promise<number> {
+/** An ephemeral port on `host` for programs that cannot report the port they bound (squid, tinyproxy, haproxy). */
+export function freeLoopbackPort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
-    s.listen({ host: '127.0.0.1', port: 0 }, () => {
+    s.listen({ host, port: 0 }, () => {
       const { port } = s.address() as AddressInfo;
       s.close(() => resolve(port));
     });

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { freeLoopbackPort } from '../harness/free-port.js';
 
 /**
  * Starts the Debian haproxy in TCP mode in front of a set of backends, the way the real gateway
@@ -122,18 +123,6 @@ ${servers}
 `;
 }
 
-/** A free ephemeral port on `host` (haproxy cannot report the port it picked for `:0`). */
-async function freePort(host: string): Promise<number> {
-  return await new Promise<number>((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 async function canConnect(host: string, port: number): Promise<boolean> {
   return await new Promise<boolean>((resolve) => {
     const s = net.connect({ host, port });
@@ -216,7 +205,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyHand
   // A port chosen by the OS can be taken between our probe and haproxy's bind; try a few.
   let lastError = '';
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = options.listenPort || (await freePort(listenHost));
+    const port = options.listenPort || (await freeLoopbackPort(listenHost));
     const config = renderHaproxyConfig({ listenHost, listenPort: port, backends: options.backends, statsSocket, checkIntervalMs, fall, rise });
     writeFileSync(configPath, config);
     const check = spawnSync(binary, ['-c', '-q', '-f', configPath], { encoding: 'utf8' });

@@ -7,10 +7,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath, packageRoot } from '../../lib/paths.js';
+import { freeLoopbackPort } from '../../harness/free-port.js';
 
 function tourBlocks(): string[] {
   const readme = readFileSync(join(packageRoot(), 'README.md'), 'utf8');
@@ -18,17 +18,6 @@ function tourBlocks(): string[] {
   const end = readme.indexOf('\n## ', start + 1);
   if (start < 0 || end < 0) throw new Error('README.md has no "## CLI tour: the gateway" section');
   return [...readme.slice(start, end).matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 let work: string;
@@ -50,7 +39,7 @@ test('the README CLI tour runs block by block, and shows what it says it shows',
   writeFileSync(join(bin, 'omsgw'), `#!/bin/sh\nexec "${process.execPath}" "${cliPath()}" "$@"\n`);
   chmodSync(join(bin, 'omsgw'), 0o755);
   const ports = new Map<string, number>();
-  for (const fixed of ['9443', '9444', '8080', '8081']) ports.set(fixed, await freePort());
+  for (const fixed of ['9443', '9444', '8080', '8081']) ports.set(fixed, await freeLoopbackPort());
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, OMSGW_ADMIN_URL: `http://127.0.0.1:${ports.get('8081')}` };
   delete env.OMSGW_ADMIN_TOKEN;
   const blocks = tourBlocks().map((b) => b.replace(/\b(9443|9444|8080|8081)\b/g, (p) => String(ports.get(p))));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../lib/paths.js';
 import { spawnGateway, type GatewayProcess } from '../../gateway/process.js';
-import { freePort } from '../squid-process.js';
+import { freeLoopbackPort as freePort } from '../../harness/free-port.js';
 import { startLab, startOmsgw, type Lab } from './support.js';
 
 jest.setTimeout(90_000);
