@@ -11,6 +11,8 @@ export interface ConsoleFlags {
 }
 
 export interface ConsoleMode {
+  /** False for `--pace` alone: the steps are paced, but no console URL is printed and the lab is not kept. */
+  console: boolean;
   paceMs: number;
   /** Undefined: until SIGINT/SIGTERM. */
   keepMs?: number;
@@ -31,12 +33,12 @@ export function parseConsoleFlags(o: ConsoleFlags, scenarios: number, external: 
   const paceMs = o.pace !== undefined ? flagDuration('--pace', o.pace) : undefined;
   if (!o.console) {
     if (o.keep !== undefined) throw new InputError('--keep only applies with --console (it says how long the lab stays up for the console after the story)');
-    return paceMs ? { paceMs } : undefined;
+    return paceMs ? { console: false, paceMs } : undefined;
   }
   if (external) throw new InputError('--console shows omsgw\'s own gateway; it cannot be used with --gateway (an external proxy has no console)');
   if (scenarios !== 1) throw new InputError(`--console keeps one lab running: give one scenario, not ${scenarios}`);
   const keepMs = o.keep !== undefined ? flagDuration('--keep', o.keep) : undefined;
-  return { paceMs: paceMs ?? DEFAULT_PACE_MS, keepMs };
+  return { console: true, paceMs: paceMs ?? DEFAULT_PACE_MS, keepMs };
 }
 
 /**
@@ -48,6 +50,7 @@ export function consoleHooks(mode: ConsoleMode, print: (line: string) => void): 
   let lab: Lab | undefined;
   const shown = new Set<string>();
   const announce = (): void => {
+    if (!mode.console) return;
     for (const gw of lab?.gateways.values() ?? []) {
       const url = gw.handle?.adminUrl;
       if (url && !shown.has(url)) {
@@ -62,11 +65,12 @@ export function consoleHooks(mode: ConsoleMode, print: (line: string) => void): 
       lab = l;
     },
     onStepSeen: announce,
-    keep: async () => {
+    keep: !mode.console ? undefined : async () => {
       announce();
       const urls = [...shown].map((u) => `${u}/`).join(', ') || '(no gateway running)';
-      print(mode.keepMs !== undefined ? `lab kept running for ${formatMs(mode.keepMs)} for the console at ${urls}; Ctrl-C to stop sooner` : `lab kept running for the console at ${urls}; Ctrl-C to stop`);
-      await new Promise<void>((resolve) => {
+      // Listen before saying "Ctrl-C to stop": whoever reads the line may signal at once, and a
+      // signal that comes before the listener kills the process instead of tearing the lab down.
+      const stopped = new Promise<void>((resolve) => {
         const done = (): void => {
           clearTimeout(timer);
           process.removeListener('SIGINT', done);
@@ -77,6 +81,8 @@ export function consoleHooks(mode: ConsoleMode, print: (line: string) => void): 
         process.once('SIGINT', done);
         process.once('SIGTERM', done);
       });
+      print(mode.keepMs !== undefined ? `lab kept running for ${formatMs(mode.keepMs)} for the console at ${urls}; Ctrl-C to stop sooner` : `lab kept running for the console at ${urls}; Ctrl-C to stop`);
+      await stopped;
       print('stopping the lab');
     },
   };
