@@ -90,8 +90,9 @@ In a container: omsgw cloud --listen-host 0.0.0.0 --port 9443 --admin-port 9444 
         print(`paste into your shell (or: . ${files.env}):`);
         for (const line of files.exports) print(`  ${line}`);
       }
-      print(CLOUD_READY_PREFIX + JSON.stringify({ port: cloud.port, adminPort: cloud.adminPort, proxyUrl: cloud.proxyUrl, caCertPath: cloud.caCertPath, workspaces, hostMap: cloud.hostMapEntries(), tls, pid: process.pid }));
-      await new Promise<void>((done) => {
+      // Listen before announcing readiness: whoever reads the line may signal at once, and a signal
+      // that comes before the listener kills the process without closing the cloud.
+      const stopped = new Promise<void>((done) => {
         let stopping = false;
         const stop = () => {
           if (stopping) return;
@@ -105,5 +106,7 @@ In a container: omsgw cloud --listen-host 0.0.0.0 --port 9443 --admin-port 9444 
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      print(CLOUD_READY_PREFIX + JSON.stringify({ port: cloud.port, adminPort: cloud.adminPort, proxyUrl: cloud.proxyUrl, caCertPath: cloud.caCertPath, workspaces, hostMap: cloud.hostMapEntries(), tls, pid: process.pid }));
+      await stopped;
     });
 }
