@@ -98,8 +98,8 @@ export const UPLOAD_DEFLATE_LEVEL = 1;
 /**
  * One PostJsonDataItems call: one data type, deflated JSON, each item stamped with its record id. Any non-200 is a failure.
  * Deflate is synchronous: on libuv's thread pool it cost more CPU in all (0.63 vs 0.42 ms at level 6)
- * and queued behind the agents' RSA key generation there, which stalled uploads for seconds in a
- * scenario run next to others (gateway-outage-no-loss, clean-clone run).
+ * and can queue behind the agents' RSA key generation there (with it, gateway-outage-no-loss's uploads
+ * once stalled ~9 s next to other scenarios).
  */
 export async function postDataItems(ctx: CallContext, batch: LedgerRecord[]): Promise<void> {
   const dataType = batch[0]!.dataType;
