@@ -26,17 +26,19 @@ function slots(size: number): <T>(fn: () => Promise<T>) => Promise<T> {
 /**
  * Every catalogue scenario, run for real: the gateway as a child process (dist/ must be built:
  * `npm run build`), the fake cloud and the agents in this process, loopback sockets only.
- * Two at a time: each has its own gateway, ports, temp folder and clock, and most of a scenario's
- * time is spent waiting on sockets and child processes.
+ * One at a time: each has its own gateway, ports, temp folder and clock, but two at once shared this
+ * process's event loop and thread pool, and in two clean-clone runs a scenario's agents stalled
+ * (gateway-outage-no-loss's uploads for ~9 s, linux-allowlist-bug with one record left queued) while
+ * every scenario passed alone; the cause is not found, so the catalogue runs without the interference.
  */
 describe('scenario catalogue', () => {
   const entries = listCatalogue();
-  const inTurn = slots(2);
+  const inTurn = slots(1);
   const results = new Map<string, Promise<Awaited<ReturnType<typeof runScenario>>>>();
 
   beforeAll(() => {
     if (!existsSync(cliPath())) throw new Error(`${cliPath()} is missing: run \`npm run build\` first (the runner starts the gateway from dist/)`);
-    // Every scenario starts here, two at a time in catalogue order; each test below only waits for
+    // Every scenario starts here, one at a time in catalogue order; each test below only waits for
     // its own result. (With one concurrent test per scenario, a test's timeout also counted the time
     // it queued behind others, so each scenario added to the catalogue pushed later ones over it.)
     for (const e of entries) {
