@@ -91,18 +91,21 @@ function localInPrefix(local: string, prefixLe: string): boolean {
  * of `omsgw load` had those reads at a fifth of the load process's time on a busy machine. Falls back
  * to /proc/net/tcp when `ss` is not installed. Read twice and de-duplicated for the same reason as there.
  */
-export async function establishedClientConnectionsViaSs(proxyPort: number, proxyHost = '127.0.0.1', localIpv4Prefix16?: [number, number]): Promise<number | undefined> {
+export async function establishedClientConnectionsViaSs(proxyPort: number, proxyHost = '127.0.0.1', localIpv4Prefix16?: [number, number], read: SsReader = ssEstablished): Promise<number | undefined> {
   const h = proxyHost === 'localhost' ? '127.0.0.1' : proxyHost.replace(/^\[|\]$/g, '');
   const peers = h.includes(':') ? [`[${h}]:${proxyPort}`] : [`${h}:${proxyPort}`, `[::ffff:${h}]:${proxyPort}`];
   const local = localIpv4Prefix16 ? [`${localIpv4Prefix16[0]}.${localIpv4Prefix16[1]}.`, `[::ffff:${localIpv4Prefix16[0]}.${localIpv4Prefix16[1]}.`] : undefined;
   let best = 0;
   for (let attempt = 0; attempt < 2; attempt++) {
-    const out = await ssEstablished(proxyPort);
+    const out = await read(proxyPort);
     if (out === undefined) return establishedClientConnections(proxyPort, proxyHost, localIpv4Prefix16);
     best = Math.max(best, countSsRows(out, peers, local));
   }
   return best;
 }
+
+/** `ss -Htn state established ( dport = :PORT )` output, or undefined when ss is not available. */
+export type SsReader = (port: number) => Promise<string | undefined>;
 
 /** Distinct (local, peer) rows of `ss -Htn state established` output whose peer is one of `peers` (and local starts with one of `local`). */
 export function countSsRows(out: string, peers: string[], local?: string[]): number {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { countSsRows, establishedClientConnections } from './proc-net.js';
+import { establishedClientConnectionsViaSs } from './proc-net.js';
 
 const END = '__omsgw_ss_end__';
 
@@ -61,24 +61,20 @@ export class SsSession {
   }
 
   /**
-   * Client connections to the proxy that are ESTABLISHED now, counted as establishedClientConnectionsViaSs
-   * does (read twice, rows de-duplicated, the larger count kept); /proc/net/tcp when ss is missing.
+   * Client connections to the proxy that are ESTABLISHED now, counted by establishedClientConnectionsViaSs
+   * with this session as its ss; /proc/net/tcp when ss is missing.
    */
-  async established(proxyPort: number, proxyHost = '127.0.0.1', localIpv4Prefix16?: [number, number]): Promise<number | undefined> {
-    const h = proxyHost === 'localhost' ? '127.0.0.1' : proxyHost.replace(/^\[|\]$/g, '');
-    const peers = h.includes(':') ? [`[${h}]:${proxyPort}`] : [`${h}:${proxyPort}`, `[::ffff:${h}]:${proxyPort}`];
-    const local = localIpv4Prefix16 ? [`${localIpv4Prefix16[0]}.${localIpv4Prefix16[1]}.`, `[::ffff:${localIpv4Prefix16[0]}.${localIpv4Prefix16[1]}.`] : undefined;
-    let best = 0;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const answer = await this.read(proxyPort);
-      if (answer === undefined || answer.status === 127) {
-        if (answer) this.usable = false;
-        return establishedClientConnections(proxyPort, proxyHost, localIpv4Prefix16);
+  established(proxyPort: number, proxyHost = '127.0.0.1', localIpv4Prefix16?: [number, number]): Promise<number | undefined> {
+    return establishedClientConnectionsViaSs(proxyPort, proxyHost, localIpv4Prefix16, async (port) => {
+      const answer = await this.read(port);
+      if (answer === undefined) return undefined;
+      if (answer.status === 127) {
+        this.usable = false;
+        return undefined;
       }
       if (answer.status !== 0) throw new Error(`ss failed with exit status ${answer.status}`);
-      best = Math.max(best, countSsRows(answer.out, peers, local));
-    }
-    return best;
+      return answer.out;
+    });
   }
 
   private onData(chunk: string): void {
