@@ -13,19 +13,25 @@ export function freeLoopbackPort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** Polls until something accepts TCP on host:port, or throws after timeoutMs. */
+/** Whether something accepts TCP on host:port now (false on refusal, error or `timeoutMs` without an answer). */
+export function acceptsTcp(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const c = net.connect({ host, port });
+    const done = (ok: boolean): void => {
+      c.destroy();
+      resolve(ok);
+    };
+    c.once('connect', () => done(true));
+    c.once('error', () => done(false));
+    c.setTimeout(timeoutMs, () => done(false));
+  });
+}
+
+/** Polls until something accepts TCP on 127.0.0.1:port, or throws after timeoutMs. */
 export async function waitForPort(port: number, timeoutMs: number, isAlive: () => boolean = () => true): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect({ host: '127.0.0.1', port });
-      c.once('connect', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
+    if (await acceptsTcp(port)) return;
     if (!isAlive()) throw new Error(`process exited before listening on 127.0.0.1:${port}`);
     if (Date.now() > deadline) throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { freeLoopbackPort } from '../harness/free-port.js';
+import { acceptsTcp, freeLoopbackPort } from '../harness/free-port.js';
 
 /**
  * Starts the Debian haproxy in TCP mode in front of a set of backends, the way the real gateway
@@ -123,19 +123,6 @@ ${servers}
 `;
 }
 
-async function canConnect(host: string, port: number): Promise<boolean> {
-  return await new Promise<boolean>((resolve) => {
-    const s = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-    s.setTimeout(1000, () => done(false));
-  });
-}
-
 /** One command on haproxy's runtime API (unix socket); returns the full answer. */
 export async function haproxyCommand(socketPath: string, command: string): Promise<string> {
   return await new Promise<string>((resolve, reject) => {
@@ -226,7 +213,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyHand
     const deadline = Date.now() + startTimeoutMs;
     let ready = false;
     while (!hasExited && Date.now() < deadline) {
-      if (existsSync(statsSocket) && (await canConnect(listenHost, port))) {
+      if (existsSync(statsSocket) && (await acceptsTcp(port, listenHost))) {
         ready = true;
         break;
       }
