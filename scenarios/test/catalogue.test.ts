@@ -26,10 +26,11 @@ function slots(size: number): <T>(fn: () => Promise<T>) => Promise<T> {
 /**
  * Every catalogue scenario, run for real: the gateway as a child process (dist/ must be built:
  * `npm run build`), the fake cloud and the agents in this process, loopback sockets only.
- * One at a time: each has its own gateway, ports, temp folder and clock, but two at once shared this
- * process's event loop and thread pool, and in two clean-clone runs a scenario's agents stalled
- * (gateway-outage-no-loss's uploads for ~9 s, linux-allowlist-bug with one record left queued) while
- * every scenario passed alone; the cause is not found, so the catalogue runs without the interference.
+ * One at a time: each has its own gateway, ports, temp folder and clock, but two at once share this
+ * process's event loop and thread pool, which makes each slower than it need be. (Two clean-clone
+ * runs once had a scenario's agents stall: its clock ran on while an upload was in flight, so the
+ * next flush or queued chunk was planned past the end of a clock.advance. clock.advance now waits
+ * for the agents' calls before moving past an instant: see lib/test/clock.test.ts.)
  */
 describe('scenario catalogue', () => {
   const entries = listCatalogue();

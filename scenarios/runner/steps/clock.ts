@@ -4,14 +4,22 @@ import { durationMs, formatMs } from '../duration.js';
 import type { Lab } from '../lab.js';
 import { passed, type StepImpl } from '../step-types.js';
 
-/** Real-time bound on waiting for the agents' calls after one clock step (their own timeouts end them sooner). */
+/** Real-time bound on waiting for the agents' calls during one clock.advance (their own timeouts end them sooner). */
 const SETTLE_LIMIT_MS = 30_000;
 
-async function agentsSettled(lab: Lab): Promise<void> {
+/**
+ * Waits for the agents' calls in flight, until `deadline` (epoch ms, real time) at the latest.
+ * Resolves true when they settled, false when the deadline came first.
+ */
+async function agentsSettled(lab: Lab, deadline: number): Promise<boolean> {
+  const left = deadline - Date.now();
+  if (left <= 0) return false;
   let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_LIMIT_MS)));
-  await Promise.race([Promise.all(lab.agents.map((a) => a.handle.settled?.())), limit]);
+  const limit = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), left)));
+  const settled = Promise.all(lab.agents.map((a) => a.handle.settled?.())).then(() => true);
+  const result = await Promise.race([settled, limit]);
   clearTimeout(timer);
+  return result;
 }
 
 export const clockAdvance: StepImpl<ClockAdvanceStep> = {
@@ -29,16 +37,20 @@ export const clockAdvance: StepImpl<ClockAdvanceStep> = {
       else if (manual.length === 0) throw new Error('no running gateway was started with settings.clock: manual, so no gateway clock can be moved');
       else for (const g of manual) await adminRequest(g.handle!.adminUrl, 'POST', '/api/clock/advance', { ms });
     }
-    if (step.step === undefined) {
-      await lab.clock.advance(ms);
-    } else {
-      // In steps, letting each step's connection attempts finish before time moves on: an agent's
-      // retry is then planned from the clock time of its attempt, as on a real machine.
-      for (let done = 0; done < ms; done += stepMs) {
-        await lab.clock.advance(Math.min(stepMs, ms - done));
-        await agentsSettled(lab);
-      }
+    // Time stands still while the agents' calls are in flight (within SETTLE_LIMIT_MS of real time):
+    // an agent's retry or next flush is then planned from the clock time of its attempt, as on a real
+    // machine, not from wherever the clock had run to when the answer crossed a busy test machine.
+    const deadline = Date.now() + SETTLE_LIMIT_MS;
+    let overran = false;
+    const idle = async (): Promise<void> => {
+      if (!overran && !(await agentsSettled(lab, deadline))) overran = true;
+    };
+    for (let done = 0; done < ms; done += stepMs) {
+      await lab.clock.advance(Math.min(stepMs, ms - done), { idle });
+      // With steps, each step's last calls finish too before the next step.
+      if (step.step !== undefined) await idle();
     }
+    if (overran) details.push(`the agents' calls were still running after ${formatMs(SETTLE_LIMIT_MS)} of real time; the clock moved on without them`);
     return passed(`now ${new Date(lab.clock.now()).toISOString()} (+${formatMs(ms)}${moveGateway && !lab.external ? ', gateway too' : ''})`, details);
   },
 };
