@@ -2,6 +2,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { InputError } from '../../lib/errors.js';
 import { CONFIG_KEYS, isConfigKey, validateSetting } from '../../gateway/config/schema.js';
 import { formatRelayProxy, maskRelayUrl, parseRelayProxy } from '../../gateway/routes/relay.js';
+import { TLS_POLICY_KEYS } from '../../gateway/tls/policy.js';
 import { print, printJson } from '../management/output.js';
 import { targetFromFlags, withTargetOptions, type RelayView } from '../management/target.js';
 
@@ -9,21 +10,56 @@ function knownKey(key: string): void {
   if (!isConfigKey(key)) throw new InputError(`unknown setting "${key}" (known: ${CONFIG_KEYS.join(', ')})`);
 }
 
+/** A value on the command line: JSON when it parses, else the plain string. */
+function jsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text; // a bare string such as a host or URL
+  }
+}
+
 /** `config set KEY VALUE`: JSON when it parses, else a plain string; `null` (and "" for the relay) unsets. */
 export function parseConfigValue(key: string, text: string): unknown {
   knownKey(key);
-  let value: unknown = text;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    // a bare string such as a host or URL
-  }
+  let value = jsonOrText(text);
   if (key === 'relayProxy' && value !== null && typeof value !== 'string') value = text;
   if (value === null || (key === 'relayProxy' && value === '')) {
     if (key !== 'adminPort') return null;
   }
   const v = validateSetting(key as never, value, key);
   return v === undefined ? null : v;
+}
+
+/**
+ * "tls.minVersion": one field of the TLS policy (the gateway's event 106 names settings this way);
+ * every other setting is set whole. Returns undefined for a whole-setting key.
+ */
+export function tlsField(key: string): string | undefined {
+  const dot = key.indexOf('.');
+  if (dot < 0) return undefined;
+  const top = key.slice(0, dot);
+  const field = key.slice(dot + 1);
+  knownKey(top);
+  if (top !== 'tls') throw new InputError(`"${key}": only the tls setting has fields to set one at a time (e.g. tls.minVersion); set ${top} whole: omsgw config set ${top} <value>`);
+  if (!TLS_POLICY_KEYS.includes(field)) throw new InputError(`"${key}": unknown TLS policy field "${field}" (known: ${TLS_POLICY_KEYS.join(', ')})`);
+  return field;
+}
+
+/**
+ * The whole tls setting with one field changed (null removes it, so its default applies). A preset
+ * (`policy`) replaces the version range, so the current minVersion/maxVersion give way to it.
+ */
+export function withTlsField(current: unknown, field: string, text: string): unknown {
+  const tls: Record<string, unknown> = current && typeof current === 'object' ? { ...(current as Record<string, unknown>) } : {};
+  if (field === 'policy') {
+    delete tls.minVersion;
+    delete tls.maxVersion;
+  }
+  const value = jsonOrText(text);
+  if (value === null) delete tls[field];
+  else tls[field] = value;
+  return validateSetting('tls', tls, 'tls');
 }
 
 function show(value: unknown): string {
@@ -35,8 +71,15 @@ function registerConfig(program: Command): void {
   withTargetOptions(config.command('get').description('show the settings (credentials masked); saved-but-not-live settings are marked').argument('[key]', 'one setting only').option('--json', 'JSON output (with "pending")'))
     .addHelpText('after', '\nExample:\n  omsgw config get listenPort --admin http://127.0.0.1:8081')
     .action(async (key, opts) => {
-      if (key !== undefined) knownKey(key);
+      const field = key === undefined ? undefined : tlsField(key);
+      if (key !== undefined && field === undefined) knownKey(key);
       const { settings, pending } = await targetFromFlags(opts).settings();
+      if (field !== undefined) {
+        const of = (v: unknown): unknown => (v && typeof v === 'object' ? (v as Record<string, unknown>)[field] : undefined);
+        const p = pending.tls;
+        print(show(of(settings.tls)) + (p ? `  (pending: ${show(of(p.saved))} saved, not live; ${p.when === 'reload' ? 'applied by `omsgw gateway reload`' : 'restart required'})` : ''));
+        return;
+      }
       if (key === undefined) {
         if (opts.json) return printJson({ ...settings, ...(Object.keys(pending).length ? { pending } : {}) });
         printJson(settings);
@@ -46,11 +89,14 @@ function registerConfig(program: Command): void {
       const p = pending[key];
       print(show(settings[key]) + (p ? `  (pending: ${show(p.saved)} saved, not live; ${p.when === 'reload' ? 'applied by `omsgw gateway reload`' : 'restart required'})` : ''));
     });
-  withTargetOptions(config.command('set').description('change one setting (null unsets it)').argument('<key>', 'setting name, e.g. listenPort').argument('<value>', 'new value (JSON or a plain string)'))
-    .addHelpText('after', '\nExamples:\n  omsgw config set listenPort 8080 --dir ./gw\n  omsgw config set relayProxy null --admin http://127.0.0.1:8081   (direct connections)')
+  withTargetOptions(config.command('set').description('change one setting (null unsets it)').argument('<key>', 'setting name, e.g. listenPort, or tls.<field> for one TLS policy field').argument('<value>', 'new value (JSON or a plain string)'))
+    .addHelpText('after', '\nExamples:\n  omsgw config set listenPort 8080 --dir ./gw\n  omsgw config set relayProxy null --admin http://127.0.0.1:8081   (direct connections)\n  omsgw config set tls.minVersion TLSv1.1 --admin http://127.0.0.1:8081   (one field of the TLS policy)')
     .action(async (key, value, opts) => {
       const target = targetFromFlags(opts);
-      print(await target.set(key, parseConfigValue(key, value)));
+      const field = tlsField(key);
+      if (field === undefined) return print(await target.set(key, parseConfigValue(key, value)));
+      const { settings } = await target.settings();
+      print(await target.set('tls', withTlsField(settings.tls, field, value)));
     });
 }
 

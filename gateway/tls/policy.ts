@@ -81,7 +81,9 @@ function checkField(key: keyof TlsPolicy, value: unknown, path: string): unknown
 }
 
 const FIELDS = FIELD_SCHEMAS;
-const KNOWN_KEYS = ['policy', ...Object.keys(FIELDS)];
+/** Every field a `tls` policy object may hold: `policy` (a preset) and the fields. */
+export const TLS_POLICY_KEYS: readonly string[] = ['policy', ...Object.keys(FIELDS)];
+const KNOWN_KEYS = TLS_POLICY_KEYS;
 
 function describe(value: unknown): string {
   if (value === undefined) return 'undefined';
