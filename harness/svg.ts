@@ -11,7 +11,7 @@ export function colour(i: number): string {
 }
 
 function fmt(v: number): string {
-  if (v === 0) return '0';
+  if (Number.isInteger(v)) return v.toLocaleString('en-US');
   const a = Math.abs(v);
   if (a >= 100) return Math.round(v).toLocaleString('en-US');
   if (a >= 10) return v.toFixed(1);
@@ -45,23 +45,39 @@ export interface Series {
   dashed?: boolean;
 }
 
-/** Line chart of several series sharing x (e.g. seconds) and y axes. */
+/**
+ * Axis ticks from 0 to at least `max`, about `count` of them, at a step of 1, 2 or 5 times a power
+ * of ten (what a reader can add up); an axis with nothing above 0 goes to 1.
+ */
+export function niceTicks(max: number, count = 5): number[] {
+  const top = Number.isFinite(max) && max > 0 ? max : 1;
+  const raw = top / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((k) => k * power).find((s) => s >= raw)!;
+  const ticks: number[] = [];
+  for (let i = 0; ticks.at(-1) === undefined || ticks.at(-1)! < top; i++) ticks.push(Number((i * step).toPrecision(12)));
+  return ticks;
+}
+
+/** Line chart of several series sharing x (e.g. seconds) and y axes, with tick labels and grid lines. */
 export function lineChart(title: string, series: Series[], xLabel: string, yLabel: string): string {
   const w = 720;
   const h = 300;
   const m = { l: 60, r: 160, t: 30, b: 40 };
   const all = series.flatMap((s) => s.points);
-  const xMax = Math.max(1e-9, ...all.map((p) => p[0]));
-  const yMax = Math.max(1e-9, ...all.map((p) => p[1])) * 1.1;
+  const xTicks = niceTicks(Math.max(0, ...all.map((p) => p[0])), 6);
+  const yTicks = niceTicks(Math.max(0, ...all.map((p) => p[1])), 5);
+  const xMax = xTicks.at(-1)!;
+  const yMax = yTicks.at(-1)!;
   const X = (x: number): number => m.l + ((w - m.l - m.r) * x) / xMax;
   const Y = (y: number): number => h - m.b - ((h - m.t - m.b) * y) / yMax;
   const axes =
+    yTicks.map((v) => `<line x1="${m.l}" y1="${Y(v).toFixed(1)}" x2="${w - m.r}" y2="${Y(v).toFixed(1)}" stroke="#e5e5e5"/><text x="${m.l - 6}" y="${(Y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11">${escapeXml(fmt(v))}</text>`).join('') +
+    xTicks.map((v) => `<text x="${X(v).toFixed(1)}" y="${h - m.b + 16}" text-anchor="middle" font-size="11">${escapeXml(fmt(v))}</text>`).join('') +
     `<line x1="${m.l}" y1="${h - m.b}" x2="${w - m.r}" y2="${h - m.b}" stroke="#333"/>` +
     `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${h - m.b}" stroke="#333"/>` +
-    `<text x="${(m.l + w - m.r) / 2}" y="${h - 8}" text-anchor="middle" font-size="12">${escapeXml(xLabel)}</text>` +
-    `<text x="14" y="${(m.t + h - m.b) / 2}" font-size="12" transform="rotate(-90 14 ${(m.t + h - m.b) / 2})" text-anchor="middle">${escapeXml(yLabel)}</text>` +
-    [0, 0.5, 1].map((f) => `<text x="${m.l - 6}" y="${Y(yMax * f) + 4}" text-anchor="end" font-size="11">${escapeXml(fmt(yMax * f))}</text>`).join('') +
-    `<text x="${w - m.r}" y="${h - m.b + 16}" text-anchor="end" font-size="11">${escapeXml(fmt(xMax))}</text>`;
+    `<text x="${(m.l + w - m.r) / 2}" y="${h - 6}" text-anchor="middle" font-size="12">${escapeXml(xLabel)}</text>` +
+    `<text x="14" y="${(m.t + h - m.b) / 2}" font-size="12" transform="rotate(-90 14 ${(m.t + h - m.b) / 2})" text-anchor="middle">${escapeXml(yLabel)}</text>`;
   const lines = series
     .map((s, i) => {
       const d = s.points.map((p, j) => `${j ? 'L' : 'M'}${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join('');

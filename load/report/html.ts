@@ -38,7 +38,7 @@ export function renderLoadHtml(r: LoadReport): string {
     htmlTable(['throughput', 'per second', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], [[r.throughput.requests, r.throughput.requestsPerSec, (l.p50 / 1000).toFixed(2), (l.p90 / 1000).toFixed(2), (l.p99 / 1000).toFixed(2), (l.max / 1000).toFixed(2)]]) +
     `<p>Latency of ${escapeXml(r.latencyMeasures)}.</p>` +
     `<h2>Counter accuracy</h2>${acc}${rec}` +
-    `<h2>Errors by kind</h2>${htmlTable(['kind', 'count'], Object.entries(r.errorsByKind).map(([k, v]) => [k, v]))}` +
+    `<h2>Errors by kind</h2>${Object.keys(r.errorsByKind).length ? htmlTable(['kind', 'count'], Object.entries(r.errorsByKind).map(([k, v]) => [k, v])) : '<p>None.</p>'}` +
     `<p>Caused on purpose: ${r.probes.forbiddenSent} forbidden CONNECTs (${r.probes.rejectionsCaused} rejected), ${r.probes.errorProbesSent} unreachable-upstream CONNECTs (${r.probes.errorsCaused} errors).</p>` +
     `<h2>Over time</h2>${charts}`;
   return htmlPage(`omsgw load report — ${r.profile}`, body);
