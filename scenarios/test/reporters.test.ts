@@ -1,5 +1,6 @@
 import { XMLParser } from 'fast-xml-parser';
-import type { ScenarioResult } from '../runner/runner.js';
+import type { ScenarioResult, StepResult } from '../runner/runner.js';
+import { stepLabelGroups, swimlaneSvg } from '../runner/reporters/html-svg.js';
 import type { CollectedEvent } from '../runner/events.js';
 import { renderJson } from '../runner/reporters/json.js';
 import { renderJunit } from '../runner/reporters/junit.js';
@@ -162,5 +163,31 @@ describe('timeline blocks', () => {
     expect(lines.filter((l) => l.includes('107'))).toHaveLength(1);
     expect(lines[lines.length - 3]).toContain('(while tearing down)');
     expect(lines[lines.length - 2]).toMatch(/2\.00s\s+102 service stopped/);
+  });
+});
+
+describe('html timeline step labels', () => {
+  const step = (index: number, startMs: number): StepResult => ({ index, do: 'expect.events', description: `step at ${startMs}`, status: 'passed', startMs } as unknown as StepResult);
+
+  test('steps whose numbers would overlap share one label; the others keep their own', () => {
+    const steps = [step(0, 0), step(1, 100), step(2, 103), step(3, 104), step(4, 106), step(5, 300)];
+    const groups = stepLabelGroups(steps, (ms) => ms);
+    expect(groups.map((g) => [g.x, g.text])).toEqual([[0, '1'], [100, '2–5'], [300, '6']]);
+    expect(groups[1].steps.map((s) => s.index)).toEqual([1, 2, 3, 4]);
+  });
+
+  test('in the rendered timeline of a run whose steps crowd together at its end, step labels neither overlap nor run past the edge', () => {
+    const crowded = { ...sample(), durationMs: 2620, steps: Array.from({ length: 17 }, (_, i) => step(i, i < 13 ? i * 200 : 2600 + i)) };
+    const svg = swimlaneSvg(crowded);
+    const width = Number(/viewBox="0 0 (\d+) /.exec(svg)![1]);
+    // [left, right] of each label; 10px digits are at most ~6.2 units wide.
+    const spans = [...svg.matchAll(/<g class="step-line"><text x="([\d.]+)"( text-anchor="end")? [^>]*>([^<]+)<\/text>/g)].map((m) => {
+      const w = m[3].length * 6.2;
+      const x = Number(m[1]);
+      return { text: m[3], left: m[2] ? x - w : x, right: m[2] ? x : x + w };
+    });
+    expect(spans.at(-1)!.text).toBe('14–17');
+    for (let i = 1; i < spans.length; i++) expect(spans[i].left).toBeGreaterThanOrEqual(spans[i - 1].right);
+    for (const s of spans) expect(s.right).toBeLessThanOrEqual(width);
   });
 });

@@ -78,6 +78,30 @@ function laneMarks(r: ScenarioResult): LaneMark[] {
 
 const COLOUR: Record<string, string> = { verified: '#1a7f37', refused: '#bf8700', error: '#cf222e', open: '#57606a' };
 
+/** Width of a 10px label in the timeline's units (its viewBox is drawn at about 1:1), with a gap. */
+function labelWidth(text: string): number {
+  return text.length * 6.2 + 4;
+}
+
+/**
+ * Step numbers whose labels would overlap share one label at the first one's line ("14–17"); each
+ * group's hover text lists its steps.
+ */
+export function stepLabelGroups(steps: StepResult[], x: (ms: number) => number): { x: number; text: string; steps: StepResult[] }[] {
+  const groups: { x: number; text: string; steps: StepResult[] }[] = [];
+  const textOf = (list: StepResult[]): string => (list.length === 1 ? `${list[0].index + 1}` : `${list[0].index + 1}–${list[list.length - 1].index + 1}`);
+  for (const s of steps) {
+    const last = groups.at(-1);
+    if (last && x(s.startMs) < last.x + labelWidth(textOf([...last.steps, s]))) {
+      last.steps.push(s);
+      last.text = textOf(last.steps);
+    } else {
+      groups.push({ x: x(s.startMs), text: `${s.index + 1}`, steps: [s] });
+    }
+  }
+  return groups;
+}
+
 /**
  * The swimlane timeline: one lane per agent or probe, then the gateway, the cloud and the clock;
  * x is real time since the scenario started. Each CONNECT is a dot on its client's lane joined to
@@ -101,16 +125,28 @@ export function swimlaneSvg(r: ScenarioResult): string {
     out.push(`<line x1="${left}" x2="${width - 10}" y1="${y(lane)}" y2="${y(lane)}" class="lane"/><text x="4" y="${y(lane) + 4}" class="lane-name">${esc(lane)}</text>`);
   });
   for (const s of r.steps) {
-    out.push(`<g class="step-line"><line x1="${x(s.startMs)}" x2="${x(s.startMs)}" y1="${top - 6}" y2="${height - 6}"/><text x="${x(s.startMs) + 2}" y="${top - 10}">${s.index + 1}</text><title>${esc(`step ${s.index + 1} ${s.do}: ${s.description} (${s.status})`)}</title></g>`);
+    out.push(`<g class="step-line"><line x1="${x(s.startMs)}" x2="${x(s.startMs)}" y1="${top - 6}" y2="${height - 6}"/><title>${esc(`step ${s.index + 1} ${s.do}: ${s.description} (${s.status})`)}</title></g>`);
+  }
+  // A label that would run past the right edge is written to the left of its line instead.
+  const place = (at: number, text: string, gap: number): string => (at + gap + labelWidth(text) > width ? `x="${at - gap}" text-anchor="end"` : `x="${at + gap}"`);
+  for (const g of stepLabelGroups(r.steps, x)) {
+    out.push(`<g class="step-line"><text ${place(g.x, g.text, 2)} y="${top - 10}">${esc(g.text)}</text><title>${esc(g.steps.map((s) => `step ${s.index + 1} ${s.do}: ${s.description} (${s.status})`).join('\n'))}</title></g>`);
   }
   for (const c of connects) {
     const cx = x(c.atMs);
     const title = `${secs(c.atMs)} ${c.lane} → ${shortTarget(c.target)}: ${c.ids.map((id) => `${id} ${eventMeaning(id)}`).join(' → ')} (${c.gateway} gen ${c.generation})`;
     out.push(`<g class="connect ${c.verdict}"><line x1="${cx}" x2="${cx}" y1="${y(c.lane)}" y2="${y('gateway')}" stroke="${COLOUR[c.verdict]}"/><circle cx="${cx}" cy="${y(c.lane)}" r="5" fill="${COLOUR[c.verdict]}"/><circle cx="${cx}" cy="${y('gateway')}" r="3" fill="${COLOUR[c.verdict]}"/><title>${esc(title)}</title></g>`);
   }
-  for (const m of others) {
+  // A mark's name is written only where it does not run into the previous name on its lane; the
+  // mark itself and its hover text are always there.
+  const labelEnd = new Map<string, number>();
+  for (const m of [...others].sort((a, b) => a.atMs - b.atMs)) {
     const cx = x(m.atMs);
-    out.push(`<g class="mark ${esc(m.kind)}"><rect x="${cx - 4}" y="${y(m.lane) - 8}" width="8" height="16" rx="2"/><text x="${cx + 6}" y="${y(m.lane) - 6}" class="mark-label">${esc(m.kind)}</text><title>${esc(`${secs(m.atMs)} ${m.label}`)}</title></g>`);
+    const start = cx + 6 + labelWidth(m.kind) > width ? cx - 6 - labelWidth(m.kind) : cx + 6;
+    const fits = start >= (labelEnd.get(m.lane) ?? -Infinity);
+    if (fits) labelEnd.set(m.lane, start + labelWidth(m.kind));
+    const name = fits ? `<text ${place(cx, m.kind, 6)} y="${y(m.lane) - 6}" class="mark-label">${esc(m.kind)}</text>` : '';
+    out.push(`<g class="mark ${esc(m.kind)}"><rect x="${cx - 4}" y="${y(m.lane) - 8}" width="8" height="16" rx="2"/>${name}<title>${esc(`${secs(m.atMs)} ${m.label}`)}</title></g>`);
   }
   out.push(`<text x="${width - 10}" y="${height - 1}" text-anchor="end" class="axis">${secs(end)}</text><text x="${left}" y="${height - 1}" class="axis">0s</text></svg>`);
   return out.join('\n');
