@@ -97,7 +97,7 @@ export interface RunOptions {
   paceMs?: number;
   /** Runs after the last step, before the teardown: the lab stays up until it resolves (`--console`). */
   keep?: (lab: Lab) => Promise<void>;
-  /** Sample each running gateway's counters every half second into `counterSamples` (HTML report). */
+  /** Sample each running gateway's counters every half second and after each step into `counterSamples` (HTML report). */
   sampleCounters?: boolean;
 }
 
@@ -198,6 +198,9 @@ export async function runScenario(scenario: LoadedScenario, options: RunOptions)
     } else {
       outcome = await runStep(step, lab, budget - startMs);
       await lab.events.poll().catch(() => undefined);
+      // Also at each step's end: most scenarios take a few seconds, so half-second samples alone
+      // miss what a step changed (a restart, a refusal) that the charts are there to show.
+      if (sampler) sampleCounters(lab, samples);
     }
     const result: StepResult = {
       index,

@@ -1,6 +1,6 @@
 import { XMLParser } from 'fast-xml-parser';
 import type { ScenarioResult, StepResult } from '../runner/runner.js';
-import { stepLabelGroups, swimlaneSvg } from '../runner/reporters/html-svg.js';
+import { counterCharts, stepLabelGroups, swimlaneSvg } from '../runner/reporters/html-svg.js';
 import type { CollectedEvent } from '../runner/events.js';
 import { renderJson } from '../runner/reporters/json.js';
 import { renderJunit } from '../runner/reporters/junit.js';
@@ -189,5 +189,15 @@ describe('html timeline step labels', () => {
     expect(spans.at(-1)!.text).toBe('14–17');
     for (let i = 1; i < spans.length; i++) expect(spans[i].left).toBeGreaterThanOrEqual(spans[i - 1].right);
     for (const s of spans) expect(s.right).toBeLessThanOrEqual(width);
+  });
+});
+
+describe('html counter charts', () => {
+  test('the caption gives the data\'s own maximum (0 stays 0), while the axis still spans at least 1', () => {
+    const samples = [0, 500, 1000].map((atMs, i) => ({ atMs, gateway: 'gateway', generation: 1, counters: { errorCount: 0, rejectionCount: i * 2 } }));
+    const html = counterCharts(samples, 1000, []);
+    expect(html).toContain('Error Count: last 0, max 0');
+    expect(html).toContain('Rejection Count: last 4, max 4');
+    expect(html).toMatch(/aria-label="Error Count over the run, last 0"[^]*?<text x="2" y="[\d.]+" class="axis">1<\/text>/);
   });
 });

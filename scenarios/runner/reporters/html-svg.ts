@@ -170,9 +170,10 @@ export function counterCharts(samples: CounterSample[] | undefined, durationMs: 
   const end = Math.max(durationMs, ...samples.map((s) => s.atMs), 1);
   const charts = SERIES.map(([key, title]) => {
     const values = samples.map((s) => Number(s.counters[key] ?? 0));
-    const max = Math.max(1, ...values);
+    const max = Math.max(...values);
+    const top = Math.max(1, max);
     const x = (ms: number) => pad + ((w - pad - 6) * ms) / end;
-    const y = (v: number) => h - 16 - ((h - 30) * v) / max;
+    const y = (v: number) => h - 16 - ((h - 30) * v) / top;
     const groups = new Map<string, CounterSample[]>();
     for (const s of samples) {
       const k = `${s.gateway} gen ${s.generation}`;
@@ -182,7 +183,7 @@ export function counterCharts(samples: CounterSample[] | undefined, durationMs: 
     const stepTicks = steps.map((s) => `<line x1="${x(s.startMs)}" x2="${x(s.startMs)}" y1="${h - 16}" y2="${h - 12}" class="tick"/>`).join('');
     const last = values[values.length - 1];
     const legend = groups.size > 1 ? ` <small>${[...groups.keys()].map((k, i) => `<span class="g${i % 4}">${esc(k)}</span>`).join(' ')}</small>` : '';
-    return `<figure class="counter"><figcaption>${esc(title)}: last ${esc(last)}, max ${esc(max)}${legend}</figcaption><svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${esc(`${title} over the run, last ${last}`)}" xmlns="http://www.w3.org/2000/svg"><line x1="${pad}" x2="${w - 6}" y1="${h - 16}" y2="${h - 16}" class="axis-line"/><text x="2" y="${y(max) + 4}" class="axis">${esc(max)}</text><text x="2" y="${h - 12}" class="axis">0</text>${stepTicks}${lines.join('')}<text x="${w - 6}" y="${h - 2}" text-anchor="end" class="axis">${secs(end)}</text></svg></figure>`;
+    return `<figure class="counter"><figcaption>${esc(title)}: last ${esc(last)}, max ${esc(max)}${legend}</figcaption><svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${esc(`${title} over the run, last ${last}`)}" xmlns="http://www.w3.org/2000/svg"><line x1="${pad}" x2="${w - 6}" y1="${h - 16}" y2="${h - 16}" class="axis-line"/><text x="2" y="${y(top) + 4}" class="axis">${esc(top)}</text><text x="2" y="${h - 12}" class="axis">0</text>${stepTicks}${lines.join('')}<text x="${w - 6}" y="${h - 2}" text-anchor="end" class="axis">${secs(end)}</text></svg></figure>`;
   });
   return `<div class="counters">${charts.join('\n')}</div>`;
 }
