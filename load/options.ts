@@ -50,6 +50,21 @@ export interface LoadSettings {
   shard?: ShardSpec;
   /** Lab API URL of a shared `omsgw cloud` (--cloud) instead of a fake cloud in this process. */
   cloudUrl?: string;
+  /** Agents profile: spread the agents over this many agent processes (shards of this run) in lockstep rounds; 1 = in this process. */
+  processes?: number;
+}
+
+/**
+ * The parent of `omsgw load --processes N` as one of its agent processes sees it: the load window
+ * and every round start and end for all processes at once (load/processes/).
+ */
+export interface RoundCoordinator {
+  /** The fleet is prepared and onboarded; resolves when every process is, so the load window starts together. */
+  ready(): Promise<void>;
+  /** A round ended (its quiescent point taken): reports it; resolves with whether another round starts. */
+  roundDone(r: { tick: number; roundMs: number; latenciesUs: number[]; sources: Iterable<string> }): Promise<boolean>;
+  /** The final quiescent point (agents closed): the last source addresses. */
+  end(sources: Iterable<string>): void;
 }
 
 export interface LoadOptions extends LoadSettings {
@@ -58,6 +73,8 @@ export interface LoadOptions extends LoadSettings {
   /** Paces ticks and progress (tests may pass a faster clock). */
   clock?: Clock;
   onProgress?: (line: string) => void;
+  /** Set in an agent process of `--processes N` (the parent runs the rounds). */
+  coordinator?: RoundCoordinator;
 }
 
 const whole = (minimum: number, maximum: number) => ({ type: 'integer' as const, minimum, maximum });
@@ -105,6 +122,7 @@ export const LOAD_OPTIONS_SCHEMA: JSONSchemaType<LoadSettings> = {
       nullable: true,
     },
     cloudUrl: { type: 'string', nullable: true },
+    processes: { ...whole(1, 64), nullable: true },
   },
   // A fleet of simulated agents lives in this one process: fewer of them than tunnels.
   if: { properties: { profile: { const: 'agents' } } },
@@ -130,13 +148,14 @@ function flagOf(path: string, profile: unknown): string {
     '/targetPort': '--target-port',
     '/seed': '--seed',
     '/behavior': '--behavior',
+    '/processes': '--processes',
   };
   return flags[path] ?? (path.startsWith('/mix') ? `--mix ${path.slice(5) || ''}`.trim() : `load option ${path.slice(1).replace(/\//g, '.')}`);
 }
 
 /** Throws an InputError (exit 2) naming the flag, what it allows and what it got; every problem at once. */
 export function validateLoadOptions(o: LoadOptions): void {
-  const { clock: _clock, onProgress: _progress, remote: _remote, ...settings } = o;
+  const { clock: _clock, onProgress: _progress, remote: _remote, coordinator: _coordinator, ...settings } = o;
   const check = schemaCheck<LoadSettings>(LOAD_OPTIONS_SCHEMA, { name: (p) => flagOf(p, o.profile), makeError: (m) => new InputError(m) });
   // Absent optional fields arrive as undefined from the CLI: the schema checks what was given.
   check.assert(Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)));
@@ -150,6 +169,14 @@ export function validateLoadOptions(o: LoadOptions): void {
     if (!o.gateway) throw new InputError('--shard needs --gateway <host:port>: every shard must load one shared gateway');
     if (o.adminUrl) throw new InputError('--admin has no effect with --shard: one shard cannot compare a shared gateway\'s counters; omsgw load merge --admin does, against every shard\'s truth');
     if (o.forbiddenRate > 0 || o.errorRate > 0 || o.httpRefusals) throw new InputError('--forbidden-rate, --error-rate and --http-refusals are not supported with --shard (their probe sources would be shared by the shards); drop them');
+  }
+  if ((o.processes ?? 1) > 1) {
+    // The parent starts the cloud, the gateway and the shards itself: flags that point elsewhere would be ignored.
+    if (o.profile !== 'agents') throw new InputError(`--processes spreads simulated agents over processes: it is for the agents profile, not --profile ${o.profile}`);
+    if (o.shard) throw new InputError('--processes runs the shards of one run itself: drop --shard (or drop --processes to run one shard)');
+    if (o.remote || o.cloudUrl) throw new InputError('--processes starts its own fake cloud for its agent processes: drop --cloud and --workspace');
+    if (o.gateway) throw new InputError('--processes starts an omsgw gateway to compare its counters with every process\'s truth: drop --gateway');
+    if (o.processes! > o.count) throw new InputError(`--processes ${o.processes} is more than --agents ${o.count}: every agent process needs at least one agent`);
   }
   if (o.adminUrl) {
     let u: URL;

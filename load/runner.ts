@@ -21,7 +21,7 @@ export { DEAD_HOST, FORBIDDEN_HOST } from './probes.js';
 export { DRIVER_HOST } from './targets.js';
 export type { LoadReport, TimelinePoint } from './report/types.js';
 
-const LATENCY_MEASURES = {
+export const LATENCY_MEASURES = {
   agents: 'one agent cycle: collect, CONNECT + TLS, upload, acknowledgement',
   idle: 'tunnel setup: TCP, CONNECT, TLS handshake',
   churn: 'one request through the tunnel, including CONNECT + TLS',
@@ -91,6 +91,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     await agents?.close();
     agents = undefined;
     await sampler.point(true, 'end');
+    o.coordinator?.end(sampler.sources);
   } finally {
     clearInterval(keepAlive);
     if (progress) clock.clearInterval(progress);
@@ -123,7 +124,7 @@ function buildReport(o: LoadOptions, r: RunResults): LoadReport {
   const latency = driverResult ? (o.profile === 'idle' ? driverResult.setupLatency : driverResult.latency) : summarize(sampler.latency);
   const countersElsewhere = o.shard ? `counters not compared by this shard (${o.shard.index}/${o.shard.count} of run ${o.shard.runId}): omsgw load merge --admin compares the shared gateway's counters with every shard's truth` : undefined;
   const verdict = judgeLoad({ records: r.records, accuracy, errorsByKind: sampler.errorsByKind, probes: probes.tally, latency, countersReadable: r.targets.adminUrl !== undefined, countersElsewhere });
-  const { clock: _c, onProgress: _p, remote: _r, ...options } = o;
+  const { clock: _c, onProgress: _p, remote: _r, coordinator: _k, ...options } = o;
   const { samples: _s, ...driverRest } = driverResult ?? ({ samples: [] } as unknown as DriverResult);
   const requests = sampler.requests;
   return {
@@ -161,7 +162,7 @@ function buildReport(o: LoadOptions, r: RunResults): LoadReport {
 }
 
 /** autocannon against the proxy port with plain GETs: a CONNECT-only gateway refuses each (405). */
-async function plainHttpRefusals(proxy: Endpoint, amount: number): Promise<NonNullable<LoadReport['httpRefusals']>> {
+export async function plainHttpRefusals(proxy: Endpoint, amount: number): Promise<NonNullable<LoadReport['httpRefusals']>> {
   const result = await autocannon({ url: `http://${proxy.host}:${proxy.port}/`, amount, connections: Math.min(10, amount), timeout: 10 });
   const byStatus: Record<string, number> = {};
   const stats = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};

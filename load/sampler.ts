@@ -54,6 +54,14 @@ export class LoadSampler {
     this.requests++;
   }
 
+  /** One request (or agent cycle) another process measured (--processes: its agent processes report their cycles). */
+  recordLatencyUs(us: number): void {
+    const v = Math.min(Math.max(Math.round(us), 1), 60_000_000);
+    this.latency.recordValue(v);
+    this.interval.recordValue(v);
+    this.requests++;
+  }
+
   async truth(): Promise<TruthValues> {
     const p = this.o.probes;
     let open: number | undefined;

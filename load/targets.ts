@@ -37,6 +37,8 @@ export interface LoadTargets {
   close(): Promise<void>;
   /** The omsgw gateway child's pid (its CPU time is reported beside the simulator's). */
   gatewayPid?: number;
+  /** Lab API URL of the in-process fake cloud (only with --processes N). */
+  labUrl?: string;
 }
 
 /**
@@ -69,7 +71,9 @@ export async function startTargets(o: LoadOptions, workDir: string, log: (line: 
         allow.push(e.slice(0, e.indexOf('=')));
       }
     } else if (o.profile === 'agents') {
-      cloud = createFakeCloud({ stateDir: join(workDir, 'cloud'), workspaces: [workspace], port: o.targetPort ?? 0, sessionTickets: false });
+      // --processes N: the agent processes reach this cloud through its lab API (CA, ledger), like shards reach `omsgw cloud`.
+      const adminPort = (o.processes ?? 1) > 1 ? 0 : undefined;
+      cloud = createFakeCloud({ stateDir: join(workDir, 'cloud'), workspaces: [workspace], port: o.targetPort ?? 0, adminPort, sessionTickets: false });
       await cloud.start();
       view = localView(cloud);
       for (const e of cloud.hostMapEntries()) {
@@ -92,7 +96,7 @@ export async function startTargets(o: LoadOptions, workDir: string, log: (line: 
     for (const m of hostMap) args.push('--host-map', m);
     gw = await spawnGateway(args, { cwd: workDir, env: o.gatewayExecArgv?.length ? { NODE_OPTIONS: o.gatewayExecArgv.join(' ') } : undefined });
     log(`omsgw gateway pid ${gw.pid} on ${gw.proxyHost}:${gw.proxyPort}, management API ${gw.adminUrl}`);
-    return { proxy: { host: gw.proxyHost, port: gw.proxyPort }, adminUrl: gw.adminUrl, kind: 'omsgw', workspace, cloud: view, driverTls, close, gatewayPid: gw.pid };
+    return { proxy: { host: gw.proxyHost, port: gw.proxyPort }, adminUrl: gw.adminUrl, kind: 'omsgw', workspace, cloud: view, driverTls, close, gatewayPid: gw.pid, labUrl: cloud?.adminUrl };
   } catch (err) {
     await close();
     throw err;

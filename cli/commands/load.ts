@@ -10,6 +10,8 @@ import { parseWorkspaceFlag } from '../../fake-oms-endpoints/cli/options.js';
 import { labCaPem, openLab, publishResult, type RemoteLab } from '../../load/shard/lab.js';
 import { parseRunId, parseShard, type ShardSpec } from '../../load/shard/spec.js';
 import { registerLoadMergeCommand } from './load-merge.js';
+import { IpcCoordinator } from '../../load/processes/child.js';
+import { runProcesses } from '../../load/processes/parent.js';
 
 /** "90s", "2m", "1500ms" or plain seconds → ms. */
 export function parseDuration(text: string, flag: string): number {
@@ -42,7 +44,7 @@ function parseHostPort(text: string): { host: string; port: number } {
 }
 
 /** Flags that only mean something for some runs: given elsewhere they would be ignored without a word. */
-const AGENTS_ONLY = ['agents', 'rampUp', 'kbPerUpload', 'interval', 'speed', 'mix', 'behavior'] as const;
+const AGENTS_ONLY = ['agents', 'rampUp', 'kbPerUpload', 'interval', 'speed', 'mix', 'behavior', 'processes'] as const;
 const TUNNELS_ONLY = ['connections'] as const;
 const NOT_WITH_SOAK = [...AGENTS_ONLY, ...TUNNELS_ONLY, 'profile', 'duration', 'concurrency', 'forbiddenRate', 'errorRate', 'httpRefusals', 'admin', 'targetPort', 'seed', 'report'] as const;
 
@@ -62,6 +64,22 @@ export function checkFlagsApply(given: (key: string) => boolean, opts: { profile
   refuse(typed(['soakRate']), 'without --soak');
   refuse(typed(opts.profile === 'agents' ? TUNNELS_ONLY : AGENTS_ONLY), opts.profile === 'agents' ? 'with the agents profile (use --agents)' : `with --profile ${opts.profile} (agents profile only; use --connections)`);
   if (!opts.gateway) refuse(typed(['admin']), 'without --gateway (omsgw\'s own management API is read)');
+}
+
+/** `--processes N`: a whole number of agent processes, at least 1. */
+export function parseProcesses(text: string | undefined): number {
+  if (text === undefined) return 1;
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new InputError(`--processes must be a whole number of agent processes, 1 or more (1: the agents run in this process), got "${text}"`);
+  return Number(text);
+}
+
+/** Flags that point a run at something else than what `--processes N` starts itself. */
+export function checkProcessesFlags(processes: number, f: { profile: string; shard?: string; cloud?: string; workspace?: string; runId?: string; publish?: string; gateway?: string }): void {
+  if (processes === 1) return;
+  if (f.profile !== 'agents') throw new InputError(`--processes spreads simulated agents over processes: it is for the agents profile, not --profile ${f.profile}`);
+  if (f.shard !== undefined || f.runId !== undefined || f.publish !== undefined) throw new InputError('--processes runs the shards of one run itself (each agent process is shard k of N): drop --shard, --run-id and --publish, or drop --processes to run one shard');
+  if (f.cloud !== undefined || f.workspace !== undefined) throw new InputError('--processes starts its own fake cloud for its agent processes: drop --cloud and --workspace (or drop --processes)');
+  if (f.gateway !== undefined) throw new InputError('--processes starts an omsgw gateway to compare its counters with every process\'s truth: drop --gateway (or drop --processes)');
 }
 
 /** A report file is written at the end of a run: check its folder now rather than lose the run to a bad path. */
@@ -102,6 +120,8 @@ export function registerLoadCommands(program: Command): void {
     .option('--cloud <lab-url>', 'agents upload to a running omsgw cloud (its lab API URL, e.g. http://127.0.0.1:9444) instead of one started in this process')
     .option('--workspace <id:key>', 'with --cloud: the workspace (one of the cloud\'s) the agents onboard to')
     .option('--publish <lab-url>', 'with --shard: POST the JSON result to this omsgw cloud\'s lab API (/_lab/load-results/<run-id>/<k>) for omsgw load merge --from')
+    .option('--processes <n>', 'agents: spread the agents over this many agent processes (shards of this run, rounds in lockstep) for more than one core; the cloud stays in this process, the gateway is started as usual (default 1: all in this process)')
+    .addOption(new Option('--coordinated', 'set by --processes for its agent processes (IPC with the parent)').hideHelp())
     .option('--json <file>', 'write the full report as JSON')
     .option('--report <file.html>', 'write a self-contained HTML report with SVG charts')
     .option('--quiet', 'no live progress lines', false)
@@ -117,6 +137,7 @@ Examples:
   omsgw load --agents 600 --duration 2m --ramp-up 30s --forbidden-rate 2 --error-rate 1 --report load.html
   omsgw load --profile idle --connections 8000 --duration 20s --json idle.json
   omsgw load --profile churn --connections 32 --duration 15s
+  omsgw load --agents 600 --duration 36s --processes 2      # two agent processes: more than one core for the simulator
   omsgw load --soak 30m --json soak.json      # memory and fds must stay flat (exit 1 if not)
   omsgw load --shard 1/3 --run-id r1 --cloud http://127.0.0.1:9444 --workspace <id:key> \
     --gateway 127.0.0.1:8080 --agents 300 --publish http://127.0.0.1:9444   # then: omsgw load merge --from ... (docs/deploy.md)
@@ -126,51 +147,77 @@ Examples:
     .action(async (opts, cmd) => {
       const profile = opts.profile as LoadProfile;
       if (opts.soak === undefined && !PROFILES.includes(profile)) throw new InputError(`--profile must be one of ${PROFILES.join(', ')}, got "${opts.profile}"`);
+      const processes = parseProcesses(opts.processes);
+      if (opts.soak === undefined) checkProcessesFlags(processes, opts);
       checkFlagsApply((key) => cmd.getOptionValueSource(key as never) === 'cli', opts);
       checkOutputFile(opts.json, '--json');
       checkOutputFile(opts.report, '--report');
       if (opts.soak !== undefined) return runSoakCommand(opts);
       const count = parseNumber(profile === 'agents' ? opts.agents : opts.connections, profile === 'agents' ? '--agents' : '--connections');
-      const dist = await openDistributed(opts);
-      const options: LoadOptions = {
-        profile,
-        count,
-        durationMs: parseDuration(opts.duration, '--duration'),
-        rampUpMs: parseDuration(opts.rampUp, '--ramp-up'),
-        concurrency: parseNumber(opts.concurrency, '--concurrency'),
-        forbiddenRate: parseNumber(opts.forbiddenRate, '--forbidden-rate'),
-        errorRate: parseNumber(opts.errorRate, '--error-rate'),
-        httpRefusals: parseNumber(opts.httpRefusals, '--http-refusals'),
-        kbPerUpload: parseNumber(opts.kbPerUpload, '--kb-per-upload'),
-        intervalMs: parseDuration(opts.interval, '--interval'),
-        speed: parseNumber(opts.speed, '--speed'),
-        mix: parseMix(opts.mix),
-        behavior: opts.behavior as AgentBehavior | undefined,
-        gateway: opts.gateway ? parseHostPort(opts.gateway) : undefined,
-        adminUrl: opts.admin,
-        targetPort: opts.targetPort === undefined ? undefined : parseNumber(opts.targetPort, '--target-port'),
-        seed: opts.seed,
-        shard: dist.shard,
-        cloudUrl: dist.remote?.lab.url,
-        remote: dist.remote,
-        onProgress: opts.quiet ? undefined : (line) => void process.stderr.write(line + '\n'),
-      };
-      const report = await runLoad(options);
-      if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
-      if (opts.report) writeFileSync(opts.report, renderLoadHtml(report));
-      process.stdout.write(formatLoadReport(report) + '\n');
-      if (!report.ok) process.exitCode = 1;
-      if (dist.publish && dist.shard) {
-        try {
-          await publishResult(dist.publish, dist.shard.runId, dist.shard.index, report);
-          process.stdout.write(`published shard ${dist.shard.index}/${dist.shard.count} of run ${dist.shard.runId} to ${dist.publish.url}/_lab/load-results/${dist.shard.runId}/${dist.shard.index}\n`);
-        } catch (err) {
-          process.stderr.write(`omsgw load: could not publish the result: ${(err as Error).message}${opts.json ? ` (it is in ${opts.json})` : ''}\n`);
-          process.exitCode = 1;
-        }
+      if (opts.coordinated && opts.shard === undefined) throw new InputError('--coordinated is set by omsgw load --processes for its agent processes; run omsgw load --processes N instead');
+      const coordinator = opts.coordinated ? new IpcCoordinator() : undefined;
+      try {
+        await runLoadCommand(opts, { profile, count, processes, coordinator });
+      } finally {
+        await coordinator?.close();
       }
     });
   registerLoadMergeCommand(load);
+}
+
+type LoadFlags = DistributedFlags & Record<'duration' | 'rampUp' | 'concurrency' | 'forbiddenRate' | 'errorRate' | 'httpRefusals' | 'kbPerUpload' | 'interval' | 'speed' | 'mix' | 'seed', string> & {
+  behavior?: string;
+  gateway?: string;
+  admin?: string;
+  targetPort?: string;
+  json?: string;
+  report?: string;
+  quiet: boolean;
+};
+
+/** One load run from checked flags: in this process, or spread over agent processes (--processes N). */
+async function runLoadCommand(opts: LoadFlags, r: { profile: LoadProfile; count: number; processes: number; coordinator?: IpcCoordinator }): Promise<void> {
+  const { profile, count } = r;
+  const dist = await openDistributed(opts);
+  const options: LoadOptions = {
+    profile,
+    count,
+    durationMs: parseDuration(opts.duration, '--duration'),
+    rampUpMs: parseDuration(opts.rampUp, '--ramp-up'),
+    concurrency: parseNumber(opts.concurrency, '--concurrency'),
+    forbiddenRate: parseNumber(opts.forbiddenRate, '--forbidden-rate'),
+    errorRate: parseNumber(opts.errorRate, '--error-rate'),
+    httpRefusals: parseNumber(opts.httpRefusals, '--http-refusals'),
+    kbPerUpload: parseNumber(opts.kbPerUpload, '--kb-per-upload'),
+    intervalMs: parseDuration(opts.interval, '--interval'),
+    speed: parseNumber(opts.speed, '--speed'),
+    mix: parseMix(opts.mix),
+    behavior: opts.behavior as AgentBehavior | undefined,
+    gateway: opts.gateway ? parseHostPort(opts.gateway) : undefined,
+    adminUrl: opts.admin,
+    targetPort: opts.targetPort === undefined ? undefined : parseNumber(opts.targetPort, '--target-port'),
+    seed: opts.seed,
+    shard: dist.shard,
+    cloudUrl: dist.remote?.lab.url,
+    remote: dist.remote,
+    onProgress: opts.quiet ? undefined : (line) => void process.stderr.write(line + '\n'),
+    ...(r.processes > 1 ? { processes: r.processes } : {}),
+    coordinator: r.coordinator,
+  };
+  const report = r.processes > 1 ? await runProcesses(options) : await runLoad(options);
+  if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
+  if (opts.report) writeFileSync(opts.report, renderLoadHtml(report));
+  process.stdout.write(formatLoadReport(report) + '\n');
+  if (!report.ok) process.exitCode = 1;
+  if (dist.publish && dist.shard) {
+    try {
+      await publishResult(dist.publish, dist.shard.runId, dist.shard.index, report);
+      process.stdout.write(`published shard ${dist.shard.index}/${dist.shard.count} of run ${dist.shard.runId} to ${dist.publish.url}/_lab/load-results/${dist.shard.runId}/${dist.shard.index}\n`);
+    } catch (err) {
+      process.stderr.write(`omsgw load: could not publish the result: ${(err as Error).message}${opts.json ? ` (it is in ${opts.json})` : ''}\n`);
+      process.exitCode = 1;
+    }
+  }
 }
 
 interface DistributedFlags {

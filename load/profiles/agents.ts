@@ -103,6 +103,8 @@ export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: 
     // onboarding storm (2-3 extra handshakes per agent, a third of a 4-round run's handshakes at 100
     // agents). An agent that failed here onboards again at its first cycle, which reports the error.
     await fleet?.onboardAll();
+    // Under --processes N every agent process starts its load window when all are ready.
+    await o.coordinator?.ready();
     // Identities, keys and registrations are ready: the load window (and --duration) starts now.
     const deadline = beginLoad();
     let ticks = 0;
@@ -114,23 +116,29 @@ export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: 
     const cycles0 = sampler.requests;
     const realTick = o.intervalMs / o.speed;
     const runStart = Date.now();
-    while (Date.now() < deadline) {
+    // Under --processes N the parent decides for every process whether another round starts (so all run the same rounds).
+    let more = true;
+    while (o.coordinator ? more : Date.now() < deadline) {
       const tickStart = Date.now();
       const elapsed = tickStart - runStart;
       const active = o.rampUpMs > 0 ? Math.min(o.count, Math.max(1, Math.ceil((o.count * (elapsed + realTick)) / o.rampUpMs))) : o.count;
+      const latenciesUs: number[] = [];
       await limited(agents.slice(0, active), o.concurrency, async (agent: LoadAgent) => {
         const t0 = process.hrtime.bigint();
         try {
           await agent.runOnce();
           sampler.requestDone(t0);
+          if (o.coordinator) latenciesUs.push(Number((process.hrtime.bigint() - t0) / 1000n));
         } catch (err) {
           const e = err as { kind?: string; details?: { proxyStatus?: number; statusCode?: number } };
           sampler.addError(`agent_${e.kind ?? 'error'}${e.details?.proxyStatus ? `_${e.details.proxyStatus}` : e.details?.statusCode ? `_${e.details.statusCode}` : ''}`);
         }
       });
       ticks++;
+      const roundMs = Date.now() - tickStart;
       await probes.pause();
       await sampler.point(true, `tick ${ticks}`);
+      if (o.coordinator) more = await o.coordinator.roundDone({ tick: ticks, roundMs, latenciesUs, sources: sampler.sources });
       probes.resume();
       const left = tickStart + realTick - Date.now();
       if (left < 0) overrun++;

@@ -1,4 +1,5 @@
 import type { LoadReport } from './types.js';
+import { formatProcessesCpu } from './processes-text.js';
 
 /** The report holds µs (latencyUnit); the text shows ms, and says so next to every number. */
 const ms = (us: number): string => `${(us / 1000).toFixed(2)} ms`;
@@ -14,11 +15,12 @@ export function formatLoadReport(r: LoadReport): string {
   out.push(`omsgw load — profile ${r.profile}, ${(r.durationMs / 1000).toFixed(1)} s, gateway ${r.gateway.kind} at ${r.gateway.proxy.host}:${r.gateway.proxy.port}`);
   if (r.agents) out.push(`agents: ${r.agents.count} (${Object.entries(r.agents.byOs).map(([k, v]) => `${v} ${k}`).join(', ')}), ${r.agents.onboarded} onboarded, ${r.agents.ticks} upload rounds (${r.agents.overrunTicks} over their interval), ~${r.agents.kbPerUploadMeasured} KB decoded per upload cycle`);
   if (r.shard) out.push(`shard ${r.shard.index} of ${r.shard.count} of run ${r.shard.runId} (seed ${r.options.seed})`);
-  const cpu = r.agents?.cpu;
+  const cpu = r.processes ? undefined : r.agents?.cpu;
+  out.push(...formatProcessesCpu(r));
   if (cpu) out.push(`simulator CPU: ${(cpu.simulatorCpuMs / 1000).toFixed(1)} s in ${(cpu.wallMs / 1000).toFixed(1)} s (${cpu.simulatorShare} of a core${cpu.eventLoopShare !== undefined ? `; its event loop ${cpu.eventLoopShare}` : ''}), ${cpu.cpuMsPerCycle} ms per agent cycle (${cpu.cyclesPerCpuSecond} cycles per CPU-second)${cpu.gatewayCpuMs !== undefined ? `; gateway ${(cpu.gatewayCpuMs / 1000).toFixed(1)} s (${cpu.gatewayShare} of a core)` : ''}`);
   if (cpu && cpu.bottleneck !== 'none') out.push(`bottleneck: ${cpu.bottleneck} — ${cpu.explanation}`);
   if (r.agents && r.agents.overrunTicks > 0) {
-    out.push(`warning: ${r.agents.overrunTicks} of ${r.agents.ticks} rounds took longer than their interval, so fewer uploads were offered than the profile asks; the simulator (one process) or the gateway could not keep up — use omsgw bench's agents workload for capacity`);
+    out.push(`warning: ${r.agents.overrunTicks} of ${r.agents.ticks} rounds took longer than their interval, so fewer uploads were offered than the profile asks; the simulator (${r.processes ? `${r.processes.count} agent processes and the cloud` : 'one process'}) or the gateway could not keep up — use omsgw bench's agents workload for capacity`);
   }
   out.push(`throughput: ${r.throughput.requests} ${r.profile === 'agents' ? 'agent cycles' : 'requests'} in ${(r.throughput.loadMs / 1000).toFixed(1)} s, ${r.throughput.requestsPerSec}/s${r.throughput.mbPerSec !== undefined ? `, ${r.throughput.mbPerSec} MB/s` : ''}${r.throughput.recordsIngested !== undefined ? `, ${r.throughput.recordsIngested} records ingested` : ''}`);
   out.push(`latency of ${r.latencyMeasures}: p50 ${ms(r.latency.p50)}, p90 ${ms(r.latency.p90)}, p99 ${ms(r.latency.p99)}, max ${ms(r.latency.max)} (n=${r.latency.count})`);

@@ -3,6 +3,8 @@ import type { AccuracyReport, GatewayCounterValues, RecordsCheck, TruthValues } 
 import type { LoadOptions, LoadProfile } from '../options.js';
 import type { ProbeTally } from '../probes.js';
 import type { CpuShare } from '../cpu.js';
+import type { ProcessesCpu } from '../processes/cpu.js';
+import type { MergedReport } from '../shard/merge.js';
 
 export interface TimelinePoint {
   t: number;
@@ -28,7 +30,7 @@ export interface LoadReport {
   profile: LoadProfile;
   startedAt: string;
   durationMs: number;
-  options: Omit<LoadOptions, 'clock' | 'onProgress' | 'remote'>;
+  options: Omit<LoadOptions, 'clock' | 'onProgress' | 'remote' | 'coordinator'>;
   /** Shard k of n of run runId (--shard): `omsgw load merge` joins the shards' reports. */
   shard?: { index: number; count: number; runId: string };
   gateway: { kind: 'omsgw' | 'external'; proxy: Endpoint; adminUrl?: string };
@@ -50,6 +52,12 @@ export interface LoadReport {
   httpRefusals?: { writes: number; responses: number; byStatus: Record<string, number>; errors: number; reqPerSec: number };
   agents?: { count: number; onboarded: number; byOs: Record<string, number>; ticks: number; overrunTicks: number; kbPerUploadMeasured: number; cpu?: CpuShare };
   driver?: Omit<DriverResult, 'samples'>;
+  /**
+   * --processes N: the run id its agent processes (shards k/N) used, each process's CPU and rounds and
+   * who limited the load, the shards' results as the merge code joined them, and the number of
+   * distinct source addresses over all processes (equal to merged.truth.distinctSources when disjoint).
+   */
+  processes?: { count: number; runId: string; cpu: ProcessesCpu; merged: Pick<MergedReport, 'agents' | 'agentCycles' | 'records' | 'truth' | 'shardsFailed'>; agentSources: number };
   /** Agents profile: every record from creation to ingestion (also in accuracy.records when counters were read). */
   records?: RecordsCheck;
   timeline: TimelinePoint[];
