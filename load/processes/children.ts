@@ -4,15 +4,30 @@ import { join } from 'node:path';
 import { cliPath } from '../../lib/paths.js';
 import type { LoadOptions } from '../options.js';
 import type { ChildMessage, ParentMessage } from './protocol.js';
+import { FLEET_KINDS, splitAgentMix, type FleetKind } from '../../simulators/ama-agent/mix.js';
 
 /** Agents of process k (1-based) of n: the remainder goes to the first processes. */
 export function agentsOfProcess(total: number, n: number, k: number): number {
   return Math.floor(total / n) + (k <= total % n ? 1 : 0);
 }
 
+/**
+ * The run's mix split once over all its agents, then dealt round-robin to the processes: process k
+ * gets exact counts (as --mix weights), so the run has the mix one process would have had
+ * (3 + 3 agents of windows=1,linux=1 are 3 Windows and 3 Linux, not 2 + 1 twice).
+ */
+export function mixOfProcess(o: Pick<LoadOptions, 'count' | 'mix'>, n: number, k: number): Record<FleetKind, number> {
+  const whole = splitAgentMix(o.count, o.mix);
+  const out: Record<FleetKind, number> = { windows: 0, linux: 0, ama: 0 };
+  let i = 0;
+  for (const kind of FLEET_KINDS) for (let j = 0; j < whole[kind]; j++, i++) if (i % n === k - 1) out[kind]++;
+  return out;
+}
+
 /** What an agent process is told: its shard of this run, the shared cloud and gateway, and the run's own flags. */
 export function childArgs(o: LoadOptions, k: number, n: number, at: { runId: string; labUrl: string; workspace: { id: string; key: string }; gateway: string; jsonFile: string }): string[] {
-  const mix = `windows=${o.mix.windows},linux=${o.mix.linux}${o.mix.ama ? `,ama=${o.mix.ama}` : ''}`;
+  const m = mixOfProcess(o, n, k);
+  const mix = `windows=${m.windows},linux=${m.linux}${m.ama ? `,ama=${m.ama}` : ''}`;
   return [
     cliPath(), 'load', '--coordinated',
     '--shard', `${k}/${n}`, '--run-id', at.runId, '--cloud', at.labUrl, '--workspace', `${at.workspace.id}:${at.workspace.key}`, '--gateway', at.gateway,

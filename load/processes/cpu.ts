@@ -75,8 +75,11 @@ export function judgeProcesses(m: Omit<ProcessesCpu, 'simulatorCpuMs' | 'simulat
   const simulatorShare = r2(simulatorCpuMs / Math.max(1, m.wallMs));
   const all = [...m.agentProcesses, m.cloud, ...(m.gateway ? [m.gateway] : [])];
   const used = r2(all.reduce((n, p) => n + p.share, 0));
-  const needed = r2(all.reduce((n, p) => n + (p.demand ?? p.share), 0));
-  const machine = `all ${all.length} processes used ${used} of the machine's ${m.machine.cpus} cores and would need about ${needed} for ${m.cyclesPerSecWanted} agent cycles per second (load average ${m.machine.loadavg1Start} → ${m.machine.loadavg1End})`;
+  // What the whole run would need (threads included) at the rate asked: what it used, scaled by asked / done.
+  const done = m.agentProcesses.reduce((n, p) => n + (p.cycles ?? 0), 0) / Math.max(1e-9, m.wallMs / 1000);
+  const needed = done > 0 ? r2((used * m.cyclesPerSecWanted) / done) : undefined;
+  const busy = Math.max(m.machine.loadavg1Start, m.machine.loadavg1End) > m.machine.cpus && used < SATURATED_SHARE * m.machine.cpus;
+  const machine = `all ${all.length} processes used ${used} of the machine's ${m.machine.cpus} cores${needed !== undefined ? ` and would need about ${needed} for the ${m.cyclesPerSecWanted} agent cycles per second asked` : ''} (load average ${m.machine.loadavg1Start} → ${m.machine.loadavg1End}${busy ? ': other processes on this machine were using the CPU' : ''})`;
   let bottleneck: ProcessesCpu['bottleneck'] = 'none';
   let explanation = `every round finished within its interval; ${machine}`;
   if (m.roundsOver > 0) {

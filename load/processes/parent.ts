@@ -71,12 +71,13 @@ export async function runProcesses(o: LoadOptions): Promise<LoadReport> {
       }
     };
     await all((p) => p.next('ready'));
+    // The probes' window starts first, so it has ended by the deadline this process waits for.
+    probes.start(o.durationMs);
     const loadStart = Date.now();
     const deadline = loadStart + o.durationMs;
     const cpu0 = cpuNow(procs, targets.gatewayPid);
     const loadavgStart = round1(loadavg()[0]);
     for (const p of procs) p.send({ type: 'go' });
-    probes.start(o.durationMs);
     progress = clock.setInterval(() => void sampler.point(false), 1000);
     const roundMs: number[][] = procs.map(() => []);
     const cycles = procs.map(() => 0);
@@ -104,6 +105,9 @@ export async function runProcesses(o: LoadOptions): Promise<LoadReport> {
       more = roundStart < deadline;
       for (const p of procs) p.send({ type: 'next', tick: rounds, more });
     }
+    // The agent processes wait out the rest of --duration after their last round; so does this one (the probes' window too).
+    const rest = deadline - Date.now();
+    if (rest > 0) await new Promise<void>((r) => clock.setTimeout(() => r(), rest));
     const cpu1 = cpuNow(procs, targets.gatewayPid);
     const loadMs = Date.now() - loadStart;
     clock.clearInterval(progress);
