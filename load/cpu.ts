@@ -96,13 +96,13 @@ export function judgeCpu(m: {
     const over = `${m.overrunTicks} of ${m.ticks} rounds overran their interval`;
     if (demand && demand.simulatorEventLoop >= SATURATED_SHARE && (demand.gateway === undefined || demand.simulatorEventLoop >= demand.gateway)) {
       bottleneck = 'simulator';
-      explanation = `${over}: ${demand.cyclesPerSec} agent cycles per second at the ${Math.round((((m.eventLoopCpuMs ?? m.simulatorCpuMs) / m.cycles) * 100)) / 100} ms of event-loop CPU each measured would need ${demand.simulatorEventLoop} of a core for the simulator's one event loop (the process ${demand.simulatorProcess}${demand.gateway !== undefined ? `, the gateway ${demand.gateway}` : ''}; measured: ${loopWords}): the simulator, not the gateway, limited the load; use fewer agents per process (--shard)`;
+      explanation = `${over}: ${demand.cyclesPerSec} agent cycles per second at the ${Math.round((((m.eventLoopCpuMs ?? m.simulatorCpuMs) / m.cycles) * 100)) / 100} ms of event-loop CPU each measured would need ${demand.simulatorEventLoop} of a core for the simulator's one event loop (the process ${demand.simulatorProcess}${demand.gateway !== undefined ? `, the gateway ${demand.gateway}` : ''}; measured: ${loopWords}): the simulator, not the gateway, limited the load; use fewer agents per process (--processes N on this machine, --shard across machines)`;
     } else if (demand?.gateway !== undefined && demand.gateway >= SATURATED_SHARE) {
       bottleneck = 'gateway';
       explanation = `${over}: ${demand.cyclesPerSec} agent cycles per second would need ${demand.gateway} of a core for the gateway (simulator event loop ${demand.simulatorEventLoop}): the gateway limited the load`;
     } else if (loopShare >= SATURATED_SHARE && (gatewayShare === undefined || loopShare >= gatewayShare)) {
       bottleneck = 'simulator';
-      explanation = `${over} while the simulator used ${loopWords}: the simulator, not the gateway, limited the load; use fewer agents per process (--shard)`;
+      explanation = `${over} while the simulator used ${loopWords}: the simulator, not the gateway, limited the load; use fewer agents per process (--processes N on this machine, --shard across machines)`;
     } else if (gatewayShare !== undefined && gatewayShare >= SATURATED_SHARE) {
       bottleneck = 'gateway';
       explanation = `${over} while the gateway used ${gatewayShare} of a core (simulator ${loopWords}): the gateway limited the load`;
