@@ -18,6 +18,23 @@ export function processCpuMs(pid: number, statFile = `/proc/${pid}/stat`): numbe
 }
 
 /**
+ * CPU time (ms) the whole machine has been busy so far, all cores together (every process, ours or
+ * not), from the first line of /proc/stat: everything but idle and iowait; undefined off Linux.
+ */
+export function machineBusyMs(statFile = '/proc/stat'): number | undefined {
+  let line: string;
+  try {
+    line = readFileSync(statFile, 'latin1').split('\n', 1)[0];
+  } catch {
+    return undefined;
+  }
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already inside user).
+  const busy = f[0] + f[1] + f[2] + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+  return (busy * 1000) / USER_HZ;
+}
+
+/**
  * CPU time (ms) of this process's main thread alone — its JavaScript event loop — from
  * /proc/self/task/<pid>/stat; undefined off Linux. One event loop cannot use more than one core,
  * whatever the thread pool (async zlib, key generation) adds beside it.

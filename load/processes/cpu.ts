@@ -37,7 +37,8 @@ export interface ProcessesCpu {
   /** Agent processes + the cloud: the simulator. */
   simulatorCpuMs: number;
   simulatorShare: number;
-  machine: { cpus: number; loadavg1Start: number; loadavg1End: number };
+  /** busyCores: how many cores the whole machine was busy on average over the window (every process, this run's or not). */
+  machine: { cpus: number; loadavg1Start: number; loadavg1End: number; busyCores?: number };
   bottleneck: 'none' | 'simulator' | 'gateway' | 'unclear';
   explanation: string;
 }
@@ -78,8 +79,12 @@ export function judgeProcesses(m: Omit<ProcessesCpu, 'simulatorCpuMs' | 'simulat
   // What the whole run would need (threads included) at the rate asked: what it used, scaled by asked / done.
   const done = m.agentProcesses.reduce((n, p) => n + (p.cycles ?? 0), 0) / Math.max(1e-9, m.wallMs / 1000);
   const needed = done > 0 ? r2((used * m.cyclesPerSecWanted) / done) : undefined;
-  const busy = Math.max(m.machine.loadavg1Start, m.machine.loadavg1End) > m.machine.cpus && used < SATURATED_SHARE * m.machine.cpus;
-  const machine = `all ${all.length} processes used ${used} of the machine's ${m.machine.cpus} cores${needed !== undefined ? ` and would need about ${needed} for the ${m.cyclesPerSecWanted} agent cycles per second asked` : ''} (load average ${m.machine.loadavg1Start} → ${m.machine.loadavg1End}${busy ? ': other processes on this machine were using the CPU' : ''})`;
+  const { busyCores } = m.machine;
+  // Others used the CPU: the machine's cores were busy well beyond what this run's processes used.
+  const others = busyCores !== undefined ? r2(Math.max(0, busyCores - used)) : undefined;
+  const busy = others !== undefined ? others >= 0.1 * m.machine.cpus : Math.max(m.machine.loadavg1Start, m.machine.loadavg1End) > m.machine.cpus && used < SATURATED_SHARE * m.machine.cpus;
+  const busyWords = busyCores !== undefined ? `; the machine was busy ${busyCores} of its ${m.machine.cpus} cores on average, ${others} of them by other processes` : busy ? ': other processes on this machine were using the CPU' : '';
+  const machine = `all ${all.length} processes used ${used} of the machine's ${m.machine.cpus} cores${needed !== undefined ? ` and would need about ${needed} for the ${m.cyclesPerSecWanted} agent cycles per second asked` : ''} (load average ${m.machine.loadavg1Start} → ${m.machine.loadavg1End}${busyWords})`;
   let bottleneck: ProcessesCpu['bottleneck'] = 'none';
   let explanation = `every round finished within its interval; ${machine}`;
   if (m.roundsOver > 0) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { systemClock } from '../../lib/clock.js';
 import { summarize } from '../../harness/driver/stats.js';
 import { compareCounters } from '../accuracy.js';
-import { eventLoopCpuMs, ownCpuMs, processCpuMs } from '../cpu.js';
+import { eventLoopCpuMs, machineBusyMs, ownCpuMs, processCpuMs } from '../cpu.js';
 import { validateLoadOptions, type LoadOptions } from '../options.js';
 import { ProbePacer } from '../probes.js';
 import type { LoadReport } from '../report/types.js';
@@ -26,6 +26,7 @@ function cpuNow(procs: AgentProcess[], gatewayPid: number | undefined) {
     agents: procs.map((p) => ({ all: processCpuMs(p.pid) ?? 0, loop: processCpuMs(p.pid, taskStat(p.pid)) })),
     cloud: { all: ownCpuMs(), loop: eventLoopCpuMs() },
     gateway: gatewayPid ? processCpuMs(gatewayPid) : undefined,
+    machine: machineBusyMs(),
   };
 }
 
@@ -145,7 +146,7 @@ export async function runProcesses(o: LoadOptions): Promise<LoadReport> {
       agentProcesses: procs.map((p, i) => processCpu({ name: `agents ${p.index}`, pid: p.pid, agents: p.agents, cycles: cycles[i], cpuMs: cpu1.agents[i].all - cpu0.agents[i].all, eventLoopCpuMs: delta(cpu0.agents[i].loop, cpu1.agents[i].loop), wallMs, cyclesPerSecWanted: (p.agents * o.speed * 1000) / o.intervalMs, roundMs: roundMs[i], intervalMs: realTick })),
       cloud: processCpu({ name: 'fake cloud (with the coordinator)', pid: process.pid, cycles: totalCycles, cpuMs: cpu1.cloud.all - cpu0.cloud.all, eventLoopCpuMs: delta(cpu0.cloud.loop, cpu1.cloud.loop), wallMs, cyclesPerSecWanted }),
       ...(cpu0.gateway !== undefined && cpu1.gateway !== undefined ? { gateway: processCpu({ name: 'gateway', pid: targets.gatewayPid!, cycles: totalCycles, cpuMs: cpu1.gateway - cpu0.gateway, wallMs, cyclesPerSecWanted }) } : {}),
-      machine: { cpus: cpus().length, loadavg1Start: loadavgStart, loadavg1End: round1(loadavg()[0]) },
+      machine: { cpus: cpus().length, loadavg1Start: loadavgStart, loadavg1End: round1(loadavg()[0]), ...(cpu0.machine !== undefined && cpu1.machine !== undefined ? { busyCores: Math.round(((cpu1.machine - cpu0.machine) / wallMs) * 100) / 100 } : {}) },
     });
     return buildReport(o, { started, targets, sampler, probes, shards, merged, cpu, loadMs, httpRefusals, agentSources });
   } finally {

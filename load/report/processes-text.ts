@@ -22,7 +22,7 @@ export function formatProcessesCpu(r: LoadReport): string[] {
     ...c.agentProcesses.map(line),
     line(c.cloud),
     ...(c.gateway ? [line(c.gateway)] : []),
-    `  simulator (agent processes + cloud): ${s(c.simulatorCpuMs)} CPU = ${c.simulatorShare} of a core; machine: ${c.machine.cpus} cores, load average ${c.machine.loadavg1Start} → ${c.machine.loadavg1End}`,
+    `  simulator (agent processes + cloud): ${s(c.simulatorCpuMs)} CPU = ${c.simulatorShare} of a core; machine: ${c.machine.cpus} cores${c.machine.busyCores !== undefined ? `, busy ${c.machine.busyCores} of them on average (every process on it)` : ''}, load average ${c.machine.loadavg1Start} → ${c.machine.loadavg1End}`,
     `  distinct agent source addresses: ${pr.agentSources} over all processes, ${pr.merged.truth.distinctSources} summed over each process's own${pr.agentSources === pr.merged.truth.distinctSources ? ' (disjoint)' : ' (OVERLAP)'}`,
     `bottleneck: ${c.bottleneck} — ${c.explanation}`,
   ];

@@ -10,6 +10,8 @@ import { cliPath } from '../../lib/paths.js';
 import type { LoadReport } from '../report/types.js';
 import { agentsOfProcess, mixOfProcess } from '../processes/children.js';
 import { judgeProcesses, processCpu, type ProcessCpu } from '../processes/cpu.js';
+import { machineBusyMs } from '../cpu.js';
+import { writeFileSync } from 'node:fs';
 
 jest.setTimeout(120_000);
 
@@ -77,6 +79,8 @@ test('6 agents in 2 agent processes: one report, counters exact at every quiesce
   expect(new Set([c.agentProcesses[0].pid, c.agentProcesses[1].pid, c.cloud.pid, c.gateway!.pid]).size).toBe(4);
   expect(c.simulatorCpuMs).toBe(c.agentProcesses[0].cpuMs + c.agentProcesses[1].cpuMs + c.cloud.cpuMs);
   expect(['none', 'simulator', 'gateway', 'unclear']).toContain(c.bottleneck);
+  // The whole machine's busy time over the window includes this run's own processes.
+  expect(c.machine.busyCores).toBeGreaterThan(0);
   expect(report.ok).toBe(true);
   // The text report: one section with a line per process and the verdict.
   for (const l of [/^processes: 2 agent processes/m, /^ {2}agents 1 \(pid \d+, 3 agents\): .* of a core \(event loop /m, /^ {2}agents 2 \(pid \d+, 3 agents\)/m, /^ {2}fake cloud \(with the coordinator\) \(pid \d+\)/m, /^ {2}gateway \(pid \d+\)/m, /distinct agent source addresses: 6 over all processes, 6 summed .* \(disjoint\)/, /^bottleneck: (none|simulator|gateway|unclear) — /m, /^RESULT: ok/m]) {
@@ -169,8 +173,23 @@ describe('who limited a --processes run', () => {
     expect(v.explanation).toMatch(/1 of 1 agent processes took longer than the interval for their own agents' cycles \(longest 7\.0 s\)/);
   });
 
+  test('a machine kept busy by other processes is said so, from its busy time', () => {
+    const v = judgeProcesses({ ...base, machine: { ...base.machine, busyCores: 1.95 }, roundsOver: 1, agentProcesses: [agentsProc(4_000, 3_000, [7000])], cloud: other('cloud', 3_000), gateway: other('gateway', 2_000) });
+    // This run used 0.4 + 0.3 + 0.2 = 0.9 cores; the other 1.05 were someone else's.
+    expect(v.explanation).toMatch(/all 3 processes used 0\.9 of the machine's 2 cores and would need about 1\.8 for the 100 agent cycles per second asked \(load average 3 → 4; the machine was busy 1\.95 of its 2 cores on average, 1\.05 of them by other processes\)/);
+  });
+
   test('nothing saturated and every process on time: unclear', () => {
     const v = judgeProcesses({ ...base, roundsOver: 1, agentProcesses: [agentsProc(4_000, 3_000, [5000])], cloud: other('cloud', 3_000), gateway: other('gateway', 2_000) });
     expect(v.bottleneck).toBe('unclear');
   });
+});
+
+test('the machine\'s busy time from /proc/stat: everything but idle and iowait', () => {
+  const file = join(dir, 'stat');
+  // user nice system idle iowait irq softirq steal guest guest_nice
+  writeFileSync(file, 'cpu  100 3 50 800 10 1 5 2 7 0\ncpu0 50 1 25 400 5 0 2 1 3 0\n');
+  expect(machineBusyMs(file)).toBe((100 + 3 + 50 + 1 + 5 + 2) * 10);
+  expect(machineBusyMs(join(dir, 'missing'))).toBeUndefined();
+  expect(machineBusyMs()).toBeGreaterThan(0);
 });
