@@ -68,7 +68,7 @@ export async function runProcesses(o: LoadOptions): Promise<LoadReport> {
       } catch (err) {
         // One process is gone: say which and what it printed (after it has exited).
         const gone = await Promise.race([failed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
-        throw gone ? new Error(`agent process ${gone.index} (pid ${gone.pid}) ended in the middle of the run (exit ${(await gone.exited).code ?? (await gone.exited).signal}): ${gone.output().split('\n').slice(-8).join(' | ')}`) : err;
+        throw gone ? new Error(`agent process ${gone.index} (pid ${gone.pid}) ended in the middle of the run (exit ${(await gone.exited).code ?? (await gone.exited).signal}): ${gone.output().split('\n').slice(-8).join(' | ') || 'no output'}`) : err;
       }
     };
     await all((p) => p.next('ready'));
