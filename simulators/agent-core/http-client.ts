@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
-import { Agent, type Dispatcher, type buildConnector } from 'undici';
+import type { TLSSocket } from 'node:tls';
+import { Client, type Dispatcher, type buildConnector } from 'undici';
 import type { ClientCertificate } from './certificate.js';
 import { AgentError, parseRetryAfter } from './errors.js';
 import { DEFAULT_TLS_MAX, type AgentOptions } from './options.js';
@@ -30,64 +31,119 @@ export interface AgentHttpClientOptions extends AgentTunnelOptions {
 /**
  * HTTPS through a CONNECT proxy with a client certificate: undici does the HTTP, the connector
  * (openAgentTunnel) does CONNECT from the bind address and TLS with the agent's settings.
+ *
+ * One undici Client per origin, kept for the agent's life. (An undici Agent drops its Client for an
+ * origin whenever that Client's connection closes, and builds a new one for the next request: with a
+ * new connection per call, that was a Client, its listeners and option checks per request.) A Client
+ * whose connection closed opens the next one through the connector when the next request comes.
  */
 export class AgentHttpClient {
-  private readonly dispatcher: Agent;
+  private readonly clients = new Map<string, Client>();
+  /** Origin, path and `host:port` of each URL called (an agent calls a handful of URLs, over and over). */
+  private readonly urls = new Map<string, { origin: string; path: string; target: string }>();
   private readonly closing = new AbortController();
+  private readonly connect: buildConnector.connector;
 
   constructor(private readonly opts: AgentHttpClientOptions) {
-    const connect: buildConnector.connector = (o, callback) => {
+    this.connect = (o, callback) => {
       const port = Number(o.port) || 443;
       openAgentTunnel(o.hostname, port, { ...opts, signal: this.closing.signal }).then(
         (t) => {
           opts.onTunnel?.({ target: `${o.hostname}:${port}`, localAddress: t.localAddress, localPort: t.localPort });
-          callback(null, t.socket);
+          callback(null, withPlainExpectedClose(t.socket));
         },
         (err: Error) => callback(err, null),
       );
     };
-    this.dispatcher = new Agent({
-      connect,
-      connections: 1,
-      pipelining: 1,
-      keepAliveTimeout: opts.keepAlive ? 30_000 : 1,
-      headersTimeout: opts.requestTimeoutMs,
-      bodyTimeout: opts.requestTimeoutMs,
-    });
   }
 
-  async post(url: string, headers: Record<string, string>, body: string | Buffer): Promise<HttpResponse> {
+  post(url: string, headers: Record<string, string>, body: string | Buffer): Promise<HttpResponse> {
     return this.request('POST', url, headers, body);
   }
 
-  async request(method: Dispatcher.HttpMethod, url: string, headers: Record<string, string>, body?: string | Buffer): Promise<HttpResponse> {
-    const target = targetOf(url);
-    try {
-      const res = await this.dispatcher.request({
-        origin: new URL(url).origin,
-        path: new URL(url).pathname + new URL(url).search,
-        method,
-        headers,
-        body,
-        reset: !this.opts.keepAlive,
-      });
-      const buf = Buffer.from(await res.body.arrayBuffer());
-      return {
-        statusCode: res.statusCode,
-        statusText: STATUS_CODES[res.statusCode] ?? '',
-        headers: res.headers,
-        body: buf,
-        retryAfterMs: parseRetryAfter(res.headers['retry-after'], this.opts.now()),
-      };
-    } catch (err) {
-      throw classify(err, target);
-    }
+  /**
+   * One request through the agent's Client for the URL's origin, dispatched with a handler that
+   * gathers the answer: no response stream, async resource or body-consuming promise per request.
+   */
+  request(method: Dispatcher.HttpMethod, url: string, headers: Record<string, string>, body?: string | Buffer): Promise<HttpResponse> {
+    const u = this.parse(url);
+    const now = this.opts.now;
+    return new Promise<HttpResponse>((resolve, reject) => {
+      let statusCode = 0;
+      let resHeaders: Record<string, string | string[] | undefined> = {};
+      let chunks: Buffer[] = [];
+      this.clientFor(u.origin).dispatch(
+        { path: u.path, method, headers, body, reset: !this.opts.keepAlive },
+        {
+          onRequestStart: () => undefined,
+          // Called again after a 1xx answer: the last one is the response.
+          onResponseStart: (_c, status, h) => {
+            statusCode = status;
+            resHeaders = h;
+            chunks = [];
+          },
+          onResponseData: (_c, chunk) => void chunks.push(chunk),
+          onResponseEnd: () =>
+            resolve({
+              statusCode,
+              statusText: STATUS_CODES[statusCode] ?? '',
+              headers: resHeaders,
+              body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
+              retryAfterMs: parseRetryAfter(resHeaders['retry-after'], now()),
+            }),
+          onResponseError: (_c, err) => reject(classify(err, u.target)),
+        },
+      );
+    });
   }
 
   async close(): Promise<void> {
     this.closing.abort();
-    await this.dispatcher.destroy();
+    const clients = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.all(clients.map((c) => c.destroy()));
   }
+
+  private clientFor(origin: string): Client {
+    let c = this.clients.get(origin);
+    if (!c) {
+      c = new Client(origin, {
+        connect: this.connect,
+        pipelining: 1,
+        keepAliveTimeout: this.opts.keepAlive ? 30_000 : 1,
+        headersTimeout: this.opts.requestTimeoutMs,
+        bodyTimeout: this.opts.requestTimeoutMs,
+      });
+      this.clients.set(origin, c);
+    }
+    return c;
+  }
+
+  private parse(url: string): { origin: string; path: string; target: string } {
+    let u = this.urls.get(url);
+    if (!u) {
+      const p = new URL(url);
+      u = { origin: p.origin, path: p.pathname + p.search, target: `${p.hostname}:${p.port || 443}` };
+      this.urls.set(url, u);
+    }
+    return u;
+  }
+}
+
+/**
+ * undici closes a connection it will not reuse (the agent's `reset`, a `Connection: close` answer,
+ * an idle keep-alive) with `destroy(new InformationalError(...))`, and node's stream destroy reads
+ * that error's `stack`, formatting its frames, for a close the agent asked for. Such an error (code UND_ERR_INFO) gets its one-line text as its stack instead; every
+ * other error, and undici's handling of this one, is unchanged.
+ */
+function withPlainExpectedClose(socket: TLSSocket): TLSSocket {
+  const destroy = socket.destroy;
+  socket.destroy = function (this: TLSSocket, err?: Error) {
+    // Assigned, not defined: V8's setter drops the captured frames unformatted (defineProperty formats them first).
+    if (err && (err as { code?: unknown }).code === 'UND_ERR_INFO') err.stack = `${err.name}: ${err.message}`;
+    return destroy.call(this, err);
+  };
+  return socket;
 }
 
 /** The client an agent with these options uses: its CA, certificate, TLS versions, timeouts, proxy and bind address. */
@@ -115,11 +171,6 @@ export function agentHttpClient(
     keepAlive: opts.keepAlive,
     ...hooks,
   });
-}
-
-function targetOf(url: string): string {
-  const u = new URL(url);
-  return `${u.hostname}:${u.port || 443}`;
 }
 
 function classify(err: unknown, target: string): AgentError {

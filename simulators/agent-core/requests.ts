@@ -8,7 +8,7 @@ import type { ClientCertificate } from './certificate.js';
 import { AgentError, type AgentPhase } from './errors.js';
 import type { HttpResponse } from './http-client.js';
 import type { AgentIdentity } from './identity.js';
-import { itemJson, type LedgerRecord } from './ledger.js';
+import { itemUtf8, type LedgerRecord } from './ledger.js';
 import type { AgentProtocol, Endpoints } from './protocol.js';
 import { formatAgentDate, signedTopologyHeaders } from './signing.js';
 import { parseReason, parseTopologyResponse } from './topology.js';
@@ -73,19 +73,31 @@ export async function registerAgentService(ctx: CallContext, dscEndpoint: string
   }
 }
 
+const ID_FIELD = `${JSON.stringify(RECORD_ID_FIELD)}:`;
+const ITEMS_END = Buffer.from(']}');
+
 /**
- * The PostJsonDataItems body, `{"DataType":..., "IPName":"LogManagement", "DataItems":[...]}`, each item
- * with its record id as the last field — the same JSON as JSON.stringify of `{...item, [RECORD_ID_FIELD]: id}`,
- * built from each record's JSON text made once (itemJson) instead of copying and serializing every item again.
+ * The PostJsonDataItems body as UTF-8, `{"DataType":..., "IPName":"LogManagement", "DataItems":[...]}`,
+ * each item with its record id as the last field: the same bytes as JSON.stringify of
+ * `{...item, [RECORD_ID_FIELD]: id}` (simulators/test/upload-body.test.ts). It is each record's JSON
+ * bytes, encoded once (itemUtf8), copied together with the id fields, which are encoded in one go:
+ * no 200 KB string is built, flattened and encoded again per post.
  */
-export function dataItemsJson(dataType: string, batch: LedgerRecord[]): string {
-  const idField = `${JSON.stringify(RECORD_ID_FIELD)}:`;
-  const items = batch.map((r) => {
-    const json = itemJson(r);
-    const id = idField + JSON.stringify(r.id);
-    return json === '{}' ? `{${id}}` : `${json.slice(0, -1)},${id}}`;
-  });
-  return `{"DataType":${JSON.stringify(dataType)},"IPName":"LogManagement","DataItems":[${items.join(',')}]}`;
+export function dataItemsBody(dataType: string, batch: LedgerRecord[]): Buffer {
+  const items = batch.map(itemUtf8);
+  // After item i without its closing brace: `,"omsgwRecordId":"<id>"}`, then the comma before item i+1.
+  const tails = batch.map((r, i) => `${items[i]!.length === 2 ? '' : ','}${ID_FIELD}${JSON.stringify(r.id)}}${i < batch.length - 1 ? ',' : ''}`);
+  const tailBytes = Buffer.from(tails.join(''));
+  const parts: Buffer[] = [Buffer.from(`{"DataType":${JSON.stringify(dataType)},"IPName":"LogManagement","DataItems":[`)];
+  let at = 0;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    const end = at + Buffer.byteLength(tails[i]!);
+    parts.push(item.subarray(0, item.length - 1), tailBytes.subarray(at, end));
+    at = end;
+  }
+  parts.push(ITEMS_END);
+  return Buffer.concat(parts);
 }
 
 /**
@@ -103,7 +115,7 @@ export const UPLOAD_DEFLATE_LEVEL = 1;
  */
 export async function postDataItems(ctx: CallContext, batch: LedgerRecord[]): Promise<void> {
   const dataType = batch[0]!.dataType;
-  const body = deflateSync(dataItemsJson(dataType, batch), { level: UPLOAD_DEFLATE_LEVEL });
+  const body = deflateSync(dataItemsBody(dataType, batch), { level: UPLOAD_DEFLATE_LEVEL });
   const requestId = randomUUID();
   const url = `https://${ctx.endpoints.odsHost}/OperationalData.svc/PostJsonDataItems`;
   const headers = { 'X-Request-ID': requestId, 'Content-Type': 'application/json', 'Content-Encoding': 'deflate', 'User-Agent': ctx.protocol.userAgent(ctx.identity) };

@@ -1,12 +1,12 @@
 import { collectLinux, linuxHeartbeatRow } from '../linux-agent/index.js';
 import { collectWindows } from '../windows-agent/index.js';
 import { createIdentity, fakerFor } from '../agent-core/identity.js';
-import { Ledger, itemJson } from '../agent-core/ledger.js';
-import { dataItemsJson, RECORD_ID_FIELD } from '../agent-core/requests.js';
+import { Ledger, itemUtf8 } from '../agent-core/ledger.js';
+import { dataItemsBody, RECORD_ID_FIELD } from '../agent-core/requests.js';
 
 const volume = { perfSamples: 10, logRows: 20, messageBytes: 300 };
 
-describe('the PostJsonDataItems body built from each record JSON made once', () => {
+describe('the PostJsonDataItems body built from each record\'s JSON bytes made once', () => {
   test('is byte for byte what JSON.stringify of the items with their record ids gives', () => {
     const ledger = new Ledger({ agentGuid: 'a1b2', queueLimit: 1000, now: () => 0 });
     const id = createIdentity('linux', 7, 1);
@@ -17,12 +17,23 @@ describe('the PostJsonDataItems body built from each record JSON made once', () 
     const syslog = created.filter((r) => r.dataType === 'LINUX_SYSLOGS_BLOB');
     expect(syslog.length).toBe(22);
     const expected = JSON.stringify({ DataType: 'LINUX_SYSLOGS_BLOB', IPName: 'LogManagement', DataItems: syslog.map((r) => ({ ...r.item, [RECORD_ID_FIELD]: r.id })) });
-    expect(dataItemsJson('LINUX_SYSLOGS_BLOB', syslog)).toBe(expected);
-    // Serialized once: the cached text is the one used, and it is released with the item.
-    expect(syslog[0]!.itemJson).toBe(itemJson(syslog[0]!));
+    const body = dataItemsBody('LINUX_SYSLOGS_BLOB', syslog);
+    expect(body.toString('utf8')).toBe(expected);
+    expect(body.equals(Buffer.from(expected))).toBe(true);
+    // A batch of one, an empty item alone, and an escaped non-ASCII item last.
+    for (const one of [syslog.slice(0, 1), syslog.slice(20, 21), syslog.slice(21)]) {
+      const want = JSON.stringify({ DataType: 'LINUX_SYSLOGS_BLOB', IPName: 'LogManagement', DataItems: one.map((r) => ({ ...r.item, [RECORD_ID_FIELD]: r.id })) });
+      expect(dataItemsBody('LINUX_SYSLOGS_BLOB', one).toString('utf8')).toBe(want);
+    }
+    // Encoded once: the cached bytes are the ones used (the buffer's byte count reads them), the text is let go,
+    // and the bytes are released with the item.
+    const last = syslog[21]!;
+    expect(itemUtf8(last)).toBe(itemUtf8(last));
+    expect(itemUtf8(last).length).toBe(Buffer.byteLength(JSON.stringify(last.item)));
+    expect(syslog.every((r) => r.itemJson === undefined && r.itemUtf8 !== undefined)).toBe(true);
     ledger.markSent(syslog);
     ledger.acknowledge(syslog);
-    expect(syslog.every((r) => r.item === undefined && r.itemJson === undefined)).toBe(true);
+    expect(syslog.every((r) => r.item === undefined && r.itemJson === undefined && r.itemUtf8 === undefined)).toBe(true);
   });
 
   test('each log row carries its JSON text, equal to JSON.stringify of its item, for both agents and any message length', () => {
