@@ -74,7 +74,8 @@ export function sumSummaries(list: LedgerSummary[]): LedgerSummary {
  * agents' buffer: when it is full, new records are refused and counted as dropped `queue-full`).
  */
 export class Ledger {
-  private readonly all = new Map<string, LedgerRecord>();
+  /** Every record, in creation order: record n (1-based, its id's sequence number) is all[n - 1]. */
+  private readonly all: LedgerRecord[] = [];
   /** Queued (not in flight), oldest first. */
   private pending: LedgerRecord[] = [];
   private seq = 0;
@@ -88,7 +89,7 @@ export class Ledger {
   /** Creates a record (itemJson: the item's JSON text when the caller has it); when the buffer already holds queueLimit records it is dropped at once (`queue-full`). */
   create(dataType: string, item: Record<string, unknown>, itemJson?: string): LedgerRecord {
     const rec: LedgerRecord = { id: `${this.opts.agentGuid}:${++this.seq}`, dataType, createdAt: this.opts.now(), state: 'queued', attempts: 0, item, itemJson };
-    this.all.set(rec.id, rec);
+    this.all.push(rec);
     this.counts.created++;
     if (this.counts.queued >= this.opts.queueLimit) {
       this.setDropped(rec, 'queue-full');
@@ -121,16 +122,16 @@ export class Ledger {
 
   /** Marks these queued records as transmitted (a chunked buffer picks its own records, not the oldest batch). */
   markSent(records: LedgerRecord[]): void {
-    const ids = new Set<string>();
+    const sent = new Set<LedgerRecord>();
     for (const r of records) {
       if (r.state !== 'queued') continue;
-      ids.add(r.id);
+      sent.add(r);
       r.state = 'sent';
       r.attempts++;
       this.counts.sent++;
       this.counts.inFlight++;
     }
-    if (ids.size) this.pending = this.pending.filter((r) => !ids.has(r.id));
+    if (sent.size) this.pending = this.pending.filter((r) => !sent.has(r));
   }
 
   acknowledge(batch: LedgerRecord[]): void {
@@ -160,19 +161,22 @@ export class Ledger {
 
   /** Drops queued or in-flight records with a reason (e.g. `retry-limit`, `agent-closed` is never used: closing keeps them queued). */
   drop(batch: LedgerRecord[], reason: string): void {
-    const ids = new Set<string>();
+    const waiting = new Set<LedgerRecord>();
     for (const r of batch) {
       if (r.state === 'acknowledged' || r.state === 'dropped') continue;
       if (r.state === 'sent') this.counts.inFlight--;
-      else ids.add(r.id);
+      else waiting.add(r);
       this.counts.queued--;
       this.setDropped(r, reason);
     }
-    if (ids.size) this.pending = this.pending.filter((r) => !ids.has(r.id));
+    if (waiting.size) this.pending = this.pending.filter((r) => !waiting.has(r));
   }
 
   get(id: string): LedgerRecord | undefined {
-    return this.all.get(id);
+    const prefix = `${this.opts.agentGuid}:`;
+    if (!id.startsWith(prefix)) return undefined;
+    const r = this.all[Number(id.slice(prefix.length)) - 1];
+    return r?.id === id ? r : undefined;
   }
 
   records(): IterableIterator<LedgerRecord> {
@@ -181,7 +185,7 @@ export class Ledger {
 
   /** Ids of acknowledged records (what the cloud should have ingested). */
   acknowledgedIds(): string[] {
-    return [...this.all.values()].filter((r) => r.state === 'acknowledged').map((r) => r.id);
+    return this.all.filter((r) => r.state === 'acknowledged').map((r) => r.id);
   }
 
   get queuedCount(): number {

@@ -35,6 +35,20 @@ describe('Ledger', () => {
     assertLedgerInvariant(l.summary());
     expect(() => assertLedgerInvariant({ created: 5, sent: 0, acknowledged: 1, queued: 1, inFlight: 0, dropped: { x: 1 } })).toThrow(/created 5 != acknowledged 1 \+ queued 1 \+ dropped 1/);
   });
+
+  test('records are found by id and listed in creation order; markSent and drop take exactly the records given', () => {
+    const l = make();
+    const recs = ['A', 'B', 'A', 'B'].map((t) => l.create(t, {}));
+    expect(l.get('g:3')).toBe(recs[2]);
+    for (const id of ['g:0', 'g:5', 'h:1', 'g:x', 'g']) expect(l.get(id)).toBeUndefined();
+    expect([...l.records()].map((r) => r.id)).toEqual(['g:1', 'g:2', 'g:3', 'g:4']);
+    l.markSent([recs[1]!]);
+    l.drop([recs[2]!], 'queue-full');
+    expect(l.waitingCount).toBe(2);
+    expect(l.takeBatch(10)).toEqual([recs[0]]);
+    expect(l.takeBatch(10)).toEqual([recs[3]]);
+    expect(l.summary()).toMatchObject({ created: 4, sent: 3, inFlight: 3, queued: 3, dropped: { 'queue-full': 1 } });
+  });
 });
 
 describe('Backoff', () => {
