@@ -12,6 +12,12 @@ type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 const RSA: webcrypto.RsaHashedKeyGenParams & webcrypto.RsaHashedImportParams = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) };
+/**
+ * The server leaf certificates' key. A lab choice: every TLS handshake the cloud serves makes one
+ * signature with it (the agents open a new connection per upload), and an ECDSA P-256 signature costs
+ * the server a small fraction of an RSA 2048 one. The CA stays RSA 2048 and signs the leaves with it.
+ */
+const LEAF_KEY: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
 
 export interface LabCa {
   certPem: string;
@@ -106,8 +112,8 @@ export interface ServerCertificate {
 }
 
 /**
- * Issues server certificates for any hostname from the lab CA. One RSA key pair is shared by
- * all leaf certificates (generating a key per host would cost ~100 ms each); certificates are cached.
+ * Issues server certificates for any hostname from the lab CA. One ECDSA P-256 key pair (LEAF_KEY) is
+ * shared by all leaf certificates (no key to generate per host); certificates are cached.
  */
 export class ServerCertificateIssuer {
   private cache = new Map<string, Promise<ServerCertificate>>();
@@ -119,7 +125,7 @@ export class ServerCertificateIssuer {
     this.signer ??= (async () => {
       const caKey = await webcrypto.subtle.importKey('pkcs8', pemToDer(this.ca.keyPem), RSA, false, ['sign']);
       const caCert = new x509.X509Certificate(this.ca.certPem);
-      const leaf = (await webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify'])) as CryptoKeyPair;
+      const leaf = (await webcrypto.subtle.generateKey(LEAF_KEY, true, ['sign', 'verify'])) as CryptoKeyPair;
       const leafKeyPem = toPem(await webcrypto.subtle.exportKey('pkcs8', leaf.privateKey), 'PRIVATE KEY');
       return { caKey, caCert, leaf, leafKeyPem };
     })();
@@ -153,7 +159,8 @@ export class ServerCertificateIssuer {
       signingKey: caKey as never,
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+        // An ECDSA key only signs (ECDHE handshakes): keyEncipherment belongs to RSA key transport.
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
         new x509.SubjectAlternativeNameExtension([{ type: isIp ? 'ip' : 'dns', value: host }]),
         await x509.AuthorityKeyIdentifierExtension.create(caCert),
