@@ -46,6 +46,7 @@ export function registerCloudCommands(program: Command): void {
     .option('--workspace <id:key>', 'workspace id and base64 shared key; repeat for more (none: one is generated)', collect, [] as string[])
     .option('--state-dir <dir>', 'folder for the lab CA (ca.pem, ca-key.pem), created on first use and reused', '.omsgw/cloud')
     .option('--no-client-cert', 'do not request client certificates in TLS handshakes')
+    .option('--no-session-tickets', 'issue no TLS session tickets (for load runs: their agents never resume, a ticket per handshake costs the cloud CPU)')
     .option('--tls-min-version <v>', `lowest TLS version the endpoints negotiate: TLSv1 | TLSv1.1 | TLSv1.2 | TLSv1.3 (default ${DEFAULT_CLOUD_TLS.minVersion}, like today's Azure)`)
     .option('--tls-max-version <v>', `highest TLS version the endpoints negotiate (default ${DEFAULT_CLOUD_TLS.maxVersion}; TLSv1.2 for the 2016 endpoints)`)
     .option('--json', 'print only the readiness line')
@@ -74,7 +75,7 @@ In a container: omsgw cloud --listen-host 0.0.0.0 --port 9443 --admin-port 9444 
         { minVersion: flags.tlsMinVersion as CloudTlsVersion | undefined, maxVersion: flags.tlsMaxVersion as CloudTlsVersion | undefined },
         { minVersion: '--tls-min-version', maxVersion: '--tls-max-version' },
       );
-      const cloud = createFakeCloud({ host, stateDir: resolve(flags.stateDir), workspaces, port, adminPort, requestClientCertificate: flags.clientCert, tls });
+      const cloud = createFakeCloud({ host, stateDir: resolve(flags.stateDir), workspaces, port, adminPort, requestClientCertificate: flags.clientCert, sessionTickets: flags.sessionTickets, tls });
       await cloud.start();
       const files = writeTourFiles(resolve(flags.stateDir), workspaces[0], cloud.caCertPath, cloud.hostMapEntries(), cloud.adminUrl);
       if (!flags.json) {

@@ -1,11 +1,13 @@
 /** The fake cloud's TLS versions: today's Azure by default (1.2-1.3), the 2016 endpoints on request, bad values refused. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { InputError } from '../../lib/errors.js';
 import { cliPath } from '../../lib/paths.js';
+import { spawnReady } from '../../harness/child.js';
 import { createFakeCloud, type FakeCloud } from '../index.js';
 
 const WS = '2b3c4d5e-6f70-4812-9a3b-4c5d6e7f8091';
@@ -85,21 +87,57 @@ test.each([
   expect(r.stdout).not.toContain('omsgw-cloud-ready');
 });
 
-test('session tickets: issued by default; sessionTickets false issues none (what omsgw load runs)', async () => {
-  /** The ticket a TLS 1.2 client was given, once the server had time to send it after the handshake. */
-  const ticketOf = (cloud: FakeCloud): Promise<Buffer | undefined> =>
-    new Promise((resolve, reject) => {
-      const s = tls.connect({ host: '127.0.0.1', port: cloud.port, servername: HOST, ca: cloud.caCertPem, maxVersion: 'TLSv1.2' }, () => {
-        resolve(s.getTLSTicket());
-        s.destroy();
-      });
-      s.once('error', reject);
+/** The ticket a TLS 1.2 client was given, once the server had time to send it after the handshake. */
+function ticketOf(port: number, ca: string): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, servername: HOST, ca, maxVersion: 'TLSv1.2' }, () => {
+      resolve(s.getTLSTicket());
+      s.destroy();
     });
+    s.once('error', reject);
+  });
+}
+
+test('session tickets: issued by default; sessionTickets false issues none (what omsgw load runs)', async () => {
   const withTickets = await cloudWith(undefined);
-  expect((await ticketOf(withTickets))?.length).toBeGreaterThan(0);
+  expect((await ticketOf(withTickets.port, withTickets.caCertPem))?.length).toBeGreaterThan(0);
   const cloud = createFakeCloud({ stateDir: join(dir, 'cloud-nt'), workspaces: [{ id: WS, key: KEY }], sessionTickets: false });
   clouds.push(cloud);
   await cloud.start();
-  expect(await ticketOf(cloud)).toBeUndefined();
+  expect(await ticketOf(cloud.port, cloud.caCertPem)).toBeUndefined();
   expect(await handshake(cloud, { maxVersion: 'TLSv1.2' })).toBe('TLSv1.2');
+});
+
+test('omsgw cloud --no-session-tickets issues none; without the flag a ticket comes', async () => {
+  const start = (flags: string[], name: string) =>
+    spawnReady<{ port: number; caCertPath: string }>(process.execPath, [cliPath(), 'cloud', '--state-dir', join(dir, name), '--workspace', `${WS}:${KEY}`, '--json', ...flags], { prefix: 'omsgw-cloud-ready' });
+  const plain = await start([], 'cli-t');
+  const none = await start(['--no-session-tickets'], 'cli-nt').catch(async (err: unknown) => {
+    await plain.stop();
+    throw err;
+  });
+  try {
+    expect((await ticketOf(plain.info.port, readFileSync(plain.info.caCertPath, 'utf8')))?.length).toBeGreaterThan(0);
+    expect(await ticketOf(none.info.port, readFileSync(none.info.caCertPath, 'utf8'))).toBeUndefined();
+  } finally {
+    await Promise.all([plain.stop(), none.stop()]);
+  }
+});
+
+test('server certificates: an ECDSA P-256 leaf (a lab choice: cheap handshakes) signed by the RSA 2048 lab CA', async () => {
+  const cloud = await cloudWith(undefined);
+  const leaf = await new Promise<X509Certificate>((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port: cloud.port, servername: HOST, ca: cloud.caCertPem, maxVersion: 'TLSv1.2' }, () => {
+      resolve(s.getPeerX509Certificate()!);
+      s.destroy();
+    });
+    s.once('error', reject);
+  });
+  const ca = new X509Certificate(cloud.caCertPem);
+  expect(leaf.publicKey.asymmetricKeyType).toBe('ec');
+  expect(leaf.publicKey.asymmetricKeyDetails).toEqual({ namedCurve: 'prime256v1' });
+  expect(ca.publicKey.asymmetricKeyType).toBe('rsa');
+  expect(ca.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
+  expect(leaf.verify(ca.publicKey)).toBe(true);
+  expect(leaf.checkHost(HOST)).toBe(HOST);
 });
