@@ -8,6 +8,7 @@ import { AdminApi } from './admin-api.js';
 import { applyRequestFaults, FaultSet } from './faults/index.js';
 import { IngestionLedger } from './ledger.js';
 import { LoadResultsStore } from './load-results.js';
+import { readBody } from './read-body.js';
 import { isIP } from 'node:net';
 import { AgentRegistry, type RegisteredAgent } from './registry.js';
 import { BlobStore, handleCloudRequest, type CloudState } from './handlers.js';
@@ -258,7 +259,7 @@ class FakeCloudImpl implements FakeCloud {
           respond: (status, headers, text) => this.write(res, { status, headers, body: text }),
         },
         async () => {
-          body = await this.readBody(req);
+          body = await readBody(req, this.maxBody);
           if (body === undefined) this.write(res, { status: 413, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Error: 'RequestTooLarge', Message: `request body over ${this.maxBody} bytes` }) });
           return body !== undefined;
         },
@@ -273,19 +274,6 @@ class FakeCloudImpl implements FakeCloud {
 
   private get maxBody(): number {
     return this.opts.maxBodyBytes ?? 32 * 1024 * 1024;
-  }
-
-  /** The whole body, or undefined when it exceeds the limit. */
-  private async readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size > this.maxBody) over = true;
-      else chunks.push(c as Buffer);
-    }
-    return over ? undefined : Buffer.concat(chunks);
   }
 
   private write(res: http.ServerResponse, reply: { status: number; headers?: Record<string, string>; body?: string | Buffer }): void {
