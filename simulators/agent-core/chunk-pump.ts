@@ -1,7 +1,7 @@
 import type { TimerHandle } from '../../lib/clock.js';
 import { retryWaitMs, type ChunkModel } from './behavior.js';
 import { AgentError } from './errors.js';
-import { itemUtf8, type LedgerRecord } from './ledger.js';
+import { itemBytes, type LedgerRecord } from './ledger.js';
 import type { PumpHost, Uploader } from './upload-pump.js';
 
 interface Chunk {
@@ -48,7 +48,7 @@ export class ChunkPump implements Uploader {
   accept(records: LedgerRecord[]): void {
     for (const r of records) {
       if (r.state !== 'queued') continue;
-      const size = itemUtf8(r).length;
+      const size = itemBytes(r);
       const key = this.model.chunkKey === 'dataType' ? r.dataType : '';
       let chunk = this.staged.get(key);
       if (chunk && chunk.records.length > 0 && chunk.bytes + size > this.model.chunkLimitBytes) {

@@ -13,24 +13,20 @@ export interface LedgerRecord {
   dropReason?: string;
   /** The data item; released once the record is acknowledged or dropped. */
   item?: Record<string, unknown>;
-  /** The item's JSON text when its collector built it (NewRecord.json); becomes itemUtf8 on first use. */
+  /** The item's JSON text, made once (itemJson) for the buffer's byte count and the upload body; released with the item. */
   itemJson?: string;
-  /** The item's JSON as UTF-8, made once (itemUtf8) for the buffer's byte count and the upload body; released with the item. */
-  itemUtf8?: Buffer;
+  /** Its length in UTF-8 bytes (itemBytes), counted once. */
+  itemBytes?: number;
 }
 
-/**
- * The record's data item as UTF-8 JSON, encoded once however often it is measured or sent: the
- * chunked buffers count its bytes as soon as it is created, and the upload body is these bytes
- * copied together (dataItemsBody), without building and re-encoding a 200 KB string per post.
- */
-export function itemUtf8(r: LedgerRecord): Buffer {
-  let b = r.itemUtf8;
-  if (!b) {
-    b = r.itemUtf8 = Buffer.from(r.itemJson ?? JSON.stringify(r.item ?? {}));
-    r.itemJson = undefined;
-  }
-  return b;
+/** The record's data item as JSON, serialized once however often it is measured or sent. */
+export function itemJson(r: LedgerRecord): string {
+  return (r.itemJson ??= JSON.stringify(r.item ?? {}));
+}
+
+/** The UTF-8 length of the record's JSON: the chunked buffers count it when the record is created, the upload body when it is built. */
+export function itemBytes(r: LedgerRecord): number {
+  return (r.itemBytes ??= Buffer.byteLength(itemJson(r)));
 }
 
 export interface LedgerSummary {
@@ -142,7 +138,6 @@ export class Ledger {
       r.acknowledgedAt = now;
       r.item = undefined;
       r.itemJson = undefined;
-      r.itemUtf8 = undefined;
       this.counts.inFlight--;
       this.counts.queued--;
       this.counts.acknowledged++;
@@ -206,7 +201,6 @@ export class Ledger {
     rec.dropReason = reason;
     rec.item = undefined;
     rec.itemJson = undefined;
-    rec.itemUtf8 = undefined;
     this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
   }
 }

@@ -37,7 +37,7 @@ export interface NewRecord {
   item: Record<string, unknown>;
   /**
    * Optional: exactly JSON.stringify(item), built by the collector from ready pieces (the ledger
-   * keeps it until it encodes it as the record's itemUtf8). Leave it out and the item is serialized when first needed.
+   * keeps it as the record's itemJson). Leave it out and the item is serialized when first needed.
    */
   json?: string;
 }

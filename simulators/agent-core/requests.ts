@@ -8,7 +8,7 @@ import type { ClientCertificate } from './certificate.js';
 import { AgentError, type AgentPhase } from './errors.js';
 import type { HttpResponse } from './http-client.js';
 import type { AgentIdentity } from './identity.js';
-import { itemUtf8, type LedgerRecord } from './ledger.js';
+import { itemBytes, itemJson, type LedgerRecord } from './ledger.js';
 import type { AgentProtocol, Endpoints } from './protocol.js';
 import { formatAgentDate, signedTopologyHeaders } from './signing.js';
 import { parseReason, parseTopologyResponse } from './topology.js';
@@ -74,30 +74,32 @@ export async function registerAgentService(ctx: CallContext, dscEndpoint: string
 }
 
 const ID_FIELD = `${JSON.stringify(RECORD_ID_FIELD)}:`;
-const ITEMS_END = Buffer.from(']}');
 
 /**
  * The PostJsonDataItems body as UTF-8, `{"DataType":..., "IPName":"LogManagement", "DataItems":[...]}`,
  * each item with its record id as the last field: the same bytes as JSON.stringify of
- * `{...item, [RECORD_ID_FIELD]: id}` (simulators/test/upload-body.test.ts). It is each record's JSON
- * bytes, encoded once (itemUtf8), copied together with the id fields, which are encoded in one go:
- * no 200 KB string is built, flattened and encoded again per post.
+ * `{...item, [RECORD_ID_FIELD]: id}` (simulators/test/upload-body.test.ts). Each record's JSON text
+ * (made once, itemJson) is encoded straight into one buffer of the exact size (itemBytes), and its
+ * id field written over its closing brace: no 200 KB string is joined and encoded again per post.
  */
 export function dataItemsBody(dataType: string, batch: LedgerRecord[]): Buffer {
-  const items = batch.map(itemUtf8);
-  // After item i without its closing brace: `,"omsgwRecordId":"<id>"}`, then the comma before item i+1.
-  const tails = batch.map((r, i) => `${items[i]!.length === 2 ? '' : ','}${ID_FIELD}${JSON.stringify(r.id)}}${i < batch.length - 1 ? ',' : ''}`);
-  const tailBytes = Buffer.from(tails.join(''));
-  const parts: Buffer[] = [Buffer.from(`{"DataType":${JSON.stringify(dataType)},"IPName":"LogManagement","DataItems":[`)];
-  let at = 0;
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i]!;
-    const end = at + Buffer.byteLength(tails[i]!);
-    parts.push(item.subarray(0, item.length - 1), tailBytes.subarray(at, end));
-    at = end;
+  const head = `{"DataType":${JSON.stringify(dataType)},"IPName":"LogManagement","DataItems":[`;
+  const last = batch.length - 1;
+  // What replaces item i's closing brace: `,"omsgwRecordId":"<id>"}` and the comma before the next item (or the end).
+  const tails = batch.map((r, i) => `${itemBytes(r) === 2 ? '' : ','}${ID_FIELD}${JSON.stringify(r.id)}}${i < last ? ',' : ']}'}`);
+  let size = Buffer.byteLength(head) + (batch.length ? 0 : 2);
+  for (let i = 0; i < batch.length; i++) size += itemBytes(batch[i]!) - 1 + Buffer.byteLength(tails[i]!);
+  const body = Buffer.allocUnsafe(size);
+  let at = body.write(head, 0);
+  for (let i = 0; i < batch.length; i++) {
+    const r = batch[i]!;
+    body.write(itemJson(r), at);
+    at += itemBytes(r) - 1;
+    at += body.write(tails[i]!, at);
   }
-  parts.push(ITEMS_END);
-  return Buffer.concat(parts);
+  if (!batch.length) at += body.write(']}', at);
+  if (at !== size) throw new Error(`upload body: wrote ${at} bytes of ${size}`);
+  return body;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { collectLinux, linuxHeartbeatRow } from '../linux-agent/index.js';
 import { collectWindows } from '../windows-agent/index.js';
 import { createIdentity, fakerFor } from '../agent-core/identity.js';
-import { Ledger, itemUtf8 } from '../agent-core/ledger.js';
+import { Ledger, itemBytes, itemJson } from '../agent-core/ledger.js';
 import { dataItemsBody, RECORD_ID_FIELD } from '../agent-core/requests.js';
 
 const volume = { perfSamples: 10, logRows: 20, messageBytes: 300 };
@@ -25,15 +25,14 @@ describe('the PostJsonDataItems body built from each record\'s JSON bytes made o
       const want = JSON.stringify({ DataType: 'LINUX_SYSLOGS_BLOB', IPName: 'LogManagement', DataItems: one.map((r) => ({ ...r.item, [RECORD_ID_FIELD]: r.id })) });
       expect(dataItemsBody('LINUX_SYSLOGS_BLOB', one).toString('utf8')).toBe(want);
     }
-    // Encoded once: the cached bytes are the ones used (the buffer's byte count reads them), the text is let go,
-    // and the bytes are released with the item.
+    // Serialized and measured once: the cached text is the one used, its byte count is UTF-8's, and both go with the item.
     const last = syslog[21]!;
-    expect(itemUtf8(last)).toBe(itemUtf8(last));
-    expect(itemUtf8(last).length).toBe(Buffer.byteLength(JSON.stringify(last.item)));
-    expect(syslog.every((r) => r.itemJson === undefined && r.itemUtf8 !== undefined)).toBe(true);
+    expect(last.itemJson).toBe(itemJson(last));
+    expect(itemBytes(last)).toBe(Buffer.byteLength(JSON.stringify(last.item)));
+    expect(dataItemsBody('LINUX_SYSLOGS_BLOB', []).toString('utf8')).toBe('{"DataType":"LINUX_SYSLOGS_BLOB","IPName":"LogManagement","DataItems":[]}');
     ledger.markSent(syslog);
     ledger.acknowledge(syslog);
-    expect(syslog.every((r) => r.item === undefined && r.itemJson === undefined && r.itemUtf8 === undefined)).toBe(true);
+    expect(syslog.every((r) => r.item === undefined && r.itemJson === undefined)).toBe(true);
   });
 
   test('each log row carries its JSON text, equal to JSON.stringify of its item, for both agents and any message length', () => {
