@@ -15,7 +15,7 @@ import { decodeSharedKey, validateWorkspaceId } from './signing.js';
 import { failureOf, waitForCondition, type AgentCondition, type AgentEvents, type AgentFailure, type AgentState, type AgentStatus } from './status.js';
 import { AgentTimers, RetryTimer } from './timers.js';
 import { ChunkPump } from './chunk-pump.js';
-import { TopologyHeartbeat } from './heartbeats.js';
+import { HeartbeatRows, TopologyHeartbeat } from './heartbeats.js';
 import { UploadPump, type PumpHost, type Uploader } from './upload-pump.js';
 
 export * from './options.js';
@@ -44,6 +44,7 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   private readonly timers: AgentTimers;
   private readonly uploads: Uploader;
   private readonly heartbeats: TopologyHeartbeat;
+  private readonly heartbeatRows?: HeartbeatRows;
   private readonly calls: CallContext;
 
   private cert?: ClientCertificate;
@@ -128,6 +129,10 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
       closed: () => this.closed,
       beat: () => this.heartbeat(),
     });
+    const heartbeatRow = protocol.heartbeatRow;
+    if (heartbeatRow) {
+      this.heartbeatRows = new HeartbeatRows({ timers: this.timers, clock: this.clock, intervalMs: this.settings.schedule.heartbeatRowsMs, create: () => this.createRecords([heartbeatRow(this.collectContext())]) });
+    }
   }
 
   /** The behaviour model this agent runs (with any overrides of its retry and buffer parameters). */
@@ -234,7 +239,8 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
   async runOnce(): Promise<{ delivered: number }> {
     this.assertOpen();
     await this.onboard();
-    this.collectNow(true);
+    this.collectNow();
+    this.heartbeatRows?.createIfDue();
     const before = this.ledger.summary().acknowledged;
     await this.flush();
     return { delivered: this.ledger.summary().acknowledged - before };
@@ -255,11 +261,8 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     if (this.started) return;
     this.started = true;
     const schedule = this.settings.schedule;
-    this.timers.every(schedule.collectIntervalMs, () => this.collectNow(false));
-    const heartbeatRow = this.protocol.heartbeatRow;
-    if (schedule.heartbeatRowsMs > 0 && heartbeatRow) {
-      this.timers.every(schedule.heartbeatRowsMs, () => this.createRecords([heartbeatRow(this.collectContext())]));
-    }
+    this.timers.every(schedule.collectIntervalMs, () => this.collectNow());
+    this.heartbeatRows?.start();
     this.heartbeats.start();
     this.tryOnboard();
   }
@@ -317,11 +320,9 @@ export class SimulatedAgent extends EventEmitter<AgentEvents> {
     return { identity: this.identity, faker: this.data.next(), now: this.clock.now(), volume: this.settings.volume };
   }
 
-  /** One collection tick (plus a heartbeat row when asked, for runOnce); then try to upload. */
-  private collectNow(withHeartbeatRow: boolean): void {
-    const recs = this.protocol.collect(this.collectContext());
-    if (withHeartbeatRow && this.protocol.heartbeatRow) recs.push(this.protocol.heartbeatRow(this.collectContext()));
-    this.createRecords(recs);
+  /** One collection tick; then try to upload. */
+  private collectNow(): void {
+    this.createRecords(this.protocol.collect(this.collectContext()));
   }
 
   private createRecords(recs: NewRecord[]): void {

@@ -1,3 +1,4 @@
+import type { Clock } from '../../lib/clock.js';
 import type { AgentTimers } from './timers.js';
 
 /**
@@ -53,5 +54,33 @@ export class TopologyHeartbeat {
         }),
       );
     });
+  }
+}
+
+/**
+ * The heartbeat row (omsagent's HEALTH_ASSESSMENT_BLOB), every `intervalMs` of the agent's clock:
+ * on a schedule once started, and for runOnce on its first call and then when one is due, so a load
+ * that calls runOnce every 6 s sends one a minute as the real agent does, not one per cycle.
+ * With `intervalMs` 0 there is no schedule and runOnce adds one on every call.
+ */
+export class HeartbeatRows {
+  private lastAt?: number;
+
+  constructor(private readonly deps: { timers: AgentTimers; clock: Clock; intervalMs: number; create(): void }) {}
+
+  start(): void {
+    const d = this.deps;
+    if (d.intervalMs > 0) d.timers.every(d.intervalMs, () => this.create());
+  }
+
+  /** For runOnce: creates the row when one is due. */
+  createIfDue(): void {
+    const d = this.deps;
+    if (d.intervalMs <= 0 || this.lastAt === undefined || d.clock.now() - this.lastAt >= d.intervalMs) this.create();
+  }
+
+  private create(): void {
+    this.lastAt = this.deps.clock.now();
+    this.deps.create();
   }
 }

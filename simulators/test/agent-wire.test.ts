@@ -80,6 +80,26 @@ describe('linux agent on the wire', () => {
   });
 });
 
+describe('heartbeat rows under runOnce', () => {
+  const healthRows = (a: SimulatedAgent): number => [...a.ledger.records()].filter((r) => r.dataType === 'HEALTH_ASSESSMENT_BLOB').length;
+
+  test('runOnce every 6 s of agent time makes one HEALTH_ASSESSMENT_BLOB a minute, not one a cycle; with the interval 0, one a call', async () => {
+    const clock = new ManualClock();
+    const a = agent('linux', { clock });
+    for (let i = 0; i < 11; i++) {
+      await a.runOnce();
+      if (i < 10) await clock.advance(6_000);
+    }
+    // calls at 0, 6, ..., 60 s: rows at 0 s and 60 s
+    expect(healthRows(a)).toBe(2);
+    expect(lab.cloud.seen.filter((d) => d.json?.DataType === 'HEALTH_ASSESSMENT_BLOB')).toHaveLength(2);
+
+    const every = agent('linux', { clock: new ManualClock(), schedule: { heartbeatRowsMs: 0 } });
+    for (let i = 0; i < 3; i++) await every.runOnce();
+    expect(healthRows(every)).toBe(3);
+  });
+});
+
 describe('createAgent options', () => {
   const good = () => ({ os: 'linux' as const, workspaceId: WS, workspaceKey: KEY, proxy: '127.0.0.1:8080', caPem: lab.pki.caPem, seed: 1 });
   test.each([
