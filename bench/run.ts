@@ -54,8 +54,10 @@ export interface BenchResults {
   agents: Record<string, { steps: w.CapacityStep[]; sustained: number }>;
   /** Kept-alive req/s on omsgw without and with ten web consoles open (absent in older results). */
   consoles?: Record<string, ConsoleCostMetrics>;
-  /** The simulator's CPU per agent cycle (workload simulator). */
+  /** The simulator's CPU per agent cycle (workload simulator): 100 agents in one process. */
   simulator?: SimulatorMetrics;
+  /** The same at the sizing profile's scale: 600 agents in two agent processes (workload simulator). */
+  simulatorAtScale?: SimulatorMetrics;
   errors: Array<{ peer: string; workload: string; message: string }>;
   durationMs: number;
 }
@@ -246,6 +248,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     if (workloads.has('simulator')) {
       const m = await attempt({ name: 'simulator' } as RunningPeer, 'simulator', () => simulatorCost(o.quick ? 60 : 100, o.quick ? 12_000 : 30_000));
       if (m) results.simulator = m;
+      // At the sizing profile's scale for this machine: 600 agents (300 quick) at --speed 1, spread
+      // over two agent processes with every agent free to run at once, as `omsgw load` is run for it.
+      const scale = await attempt({ name: 'simulator' } as RunningPeer, 'simulator', () => simulatorCost(o.quick ? 300 : 600, o.quick ? 12_000 : 36_000, { processes: 2, concurrency: o.quick ? 300 : 600 }));
+      if (scale) results.simulatorAtScale = scale;
     }
   } finally {
     for (const p of running) await p.stop().catch(() => undefined);

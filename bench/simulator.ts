@@ -10,6 +10,8 @@ export const SIMULATOR_TARGET_MS_PER_CYCLE = 10;
 
 export interface SimulatorMetrics {
   agents: number;
+  /** Agent processes (`omsgw load --processes`); with more than one, the cloud runs in the coordinating process. */
+  processes: number;
   cycles: number;
   /** CPU of the load process (agents + in-process fake cloud; the gateway is another process and excluded) over the load window. */
   cpuMs: number;
@@ -36,14 +38,15 @@ export interface SimulatorMetrics {
 /**
  * The simulator's own cost: `omsgw load` with `agents` agents at the sizing profile (200 KB per 6 s,
  * Windows/Linux 1:1, Linux opening a new TCP + TLS connection per upload) as a child process; its
- * report measures its own CPU with process.cpuUsage() over the load window.
+ * report measures its own CPU with process.cpuUsage() over the load window, or with `spread.processes`
+ * > 1 the CPU of every agent process and of the cloud (from /proc) over the same window.
  */
-export async function simulatorCost(agents: number, durationMs: number): Promise<SimulatorMetrics> {
+export async function simulatorCost(agents: number, durationMs: number, spread: { processes: number; concurrency?: number } = { processes: 1 }): Promise<SimulatorMetrics> {
   const dir = mkdtempSync(join(tmpdir(), 'omsgw-bench-sim-'));
   try {
     const json = join(dir, 'load.json');
     await new Promise<void>((resolve, reject) => {
-      execFile(process.execPath, [cliPath(), 'load', '--agents', String(agents), '--duration', `${durationMs}ms`, '--kb-per-upload', '200', '--interval', '6s', '--json', json, '--quiet'], { maxBuffer: 16 << 20 }, (err, _out, stderr) => {
+      execFile(process.execPath, [cliPath(), 'load', '--agents', String(agents), '--duration', `${durationMs}ms`, '--kb-per-upload', '200', '--interval', '6s', '--json', json, '--quiet', ...(spread.processes > 1 ? ['--processes', String(spread.processes)] : []), ...(spread.concurrency ? ['--concurrency', String(spread.concurrency)] : [])], { maxBuffer: 16 << 20 }, (err, _out, stderr) => {
         // Exit 1 is a verdict (e.g. overran rounds are not failures, a lost record is); the report is still written.
         if (err && (err as { code?: number }).code !== 1) reject(new Error(`omsgw load exited ${(err as { code?: number }).code}: ${String(stderr).trim().slice(-500)}`));
         else resolve();
@@ -56,6 +59,7 @@ export async function simulatorCost(agents: number, durationMs: number): Promise
     const per = (ms: number): number => (cycles ? Math.round((ms / cycles) * 100) / 100 : 0);
     return {
       agents,
+      processes: spread.processes,
       cycles,
       cpuMs: cpu.simulatorCpuMs,
       cpuMsPerCycle: cpu.cpuMsPerCycle,

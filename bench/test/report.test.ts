@@ -61,14 +61,29 @@ test('text names skipped peers; HTML is self-contained', () => {
 });
 
 test('simulator target: met only at <= 10 ms per cycle with every record ingested; the figure names the event loop, the gateway yardstick and the load average', () => {
-  const sim = (cpuMsPerCycle: number, ok = true) => ({
-    agents: 100, cycles: 500, cpuMs: cpuMsPerCycle * 500, cpuMsPerCycle, cyclesPerCpuSecond: 1000 / cpuMsPerCycle, ratioToTarget: cpuMsPerCycle / 10, kbPerCycle: 204,
+  const sim = (cpuMsPerCycle: number, ok = true, extra: { agents?: number; processes?: number; overrunRounds?: number } = {}) => ({
+    agents: 100, processes: 1, cycles: 500, cpuMs: cpuMsPerCycle * 500, cpuMsPerCycle, cyclesPerCpuSecond: 1000 / cpuMsPerCycle, ratioToTarget: cpuMsPerCycle / 10, kbPerCycle: 204,
     eventLoopMsPerCycle: 7.6, gatewayMsPerCycle: 3.1, loadavg1: 6.5, overrunRounds: 0, rounds: 5,
     records: { created: 1000, ingested: ok ? 1000 : 999, lost: ok ? 0 : 1, ok },
+    ...extra,
   });
   const row = (s: ReturnType<typeof sim>) => checkTargets({ ...synthetic(), simulator: s }).find((c) => c.target.startsWith('simulator CPU'))!;
-  expect(row(sim(9.5))).toMatchObject({ met: true, measured: expect.stringMatching(/^9\.5 ms .*event loop 7\.6 ms; gateway 3\.1 ms per cycle as the machine's yardstick; load average 6\.5\)$/) });
+  expect(row(sim(9.5))).toMatchObject({ met: true, measured: expect.stringMatching(/^9\.5 ms at 100 agents in one process .*event loop 7\.6 ms; gateway 3\.1 ms per cycle as the machine's yardstick; rounds over their interval 0 of 5; load average 6\.5\)$/) });
   expect(row(sim(12)).met).toBe(false);
   expect(row(sim(9.5, false)).met).toBe(false);
   expect(checkTargets(synthetic()).find((c) => c.target.startsWith('simulator CPU'))!.met).toBeNull();
+});
+
+test('simulator at scale: the CPU target is judged on the 600-agent run, the one-process figure printed beside it; the rounds target needs 600 agents and no round over', () => {
+  const base = { agents: 100, processes: 1, cycles: 500, cpuMs: 7000, cpuMsPerCycle: 14, cyclesPerCpuSecond: 71, ratioToTarget: 1.4, kbPerCycle: 204, loadavg1: 1, overrunRounds: 0, rounds: 5, records: { created: 10, ingested: 10, lost: 0, ok: true } };
+  const scale = { ...base, agents: 600, processes: 2, cycles: 3600, cpuMsPerCycle: 9.9, ratioToTarget: 0.99, rounds: 6 };
+  const targets = checkTargets({ ...synthetic(), simulator: base, simulatorAtScale: scale });
+  const cpu = targets.find((c) => c.target.startsWith('simulator CPU'))!;
+  expect(cpu.met).toBe(true);
+  expect(cpu.measured).toMatch(/^9\.9 ms at 600 agents in 2 agent processes \+ the cloud's .*; 14 ms at 100 agents in one process /);
+  const rounds = (s: typeof scale) => checkTargets({ ...synthetic(), simulatorAtScale: s }).find((c) => c.target.startsWith('simulator at the sizing scale'))!;
+  expect(rounds(scale)).toMatchObject({ met: true, measured: '6 of 6 rounds within the interval at 600 agents in 2 agent processes (load average 1)' });
+  expect(rounds({ ...scale, overrunRounds: 1 }).met).toBe(false);
+  expect(rounds({ ...scale, agents: 300 }).met).toBe(false);
+  expect(checkTargets(synthetic()).find((c) => c.target.startsWith('simulator at the sizing scale'))!.met).toBeNull();
 });
