@@ -166,6 +166,8 @@ export class ServerCertificateIssuer {
         await x509.AuthorityKeyIdentifierExtension.create(caCert),
       ],
     });
-    return { host, certPem: cert.toString('pem') + '\n' + this.ca.certPem, keyPem: leafKeyPem };
+    // The leaf alone, as servers send it: a root is a trust anchor the client already holds (RFC 8446
+    // 4.4.2 lets it be left out), and every agent would parse it again on every handshake.
+    return { host, certPem: cert.toString('pem') + '\n', keyPem: leafKeyPem };
   }
 }
