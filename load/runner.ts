@@ -2,7 +2,7 @@ import autocannon from 'autocannon';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../lib/clock.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import { summarize } from '../harness/driver/stats.js';
 import type { DriverResult, Endpoint } from '../harness/driver/types.js';
 import type { SpawnedDriver } from '../harness/driver/spawn.js';
@@ -55,9 +55,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const keepAlive = setInterval(() => undefined, 60_000);
   try {
     targets = await startTargets(o, workDir, log);
-    probes = new ProbePacer({ proxy: targets.proxy, forbiddenRate: o.forbiddenRate, errorRate: o.errorRate, clock });
-    sampler = new LoadSampler({ started, proxy: targets.proxy, adminUrl: targets.adminUrl, settleMs: o.settleMs ?? 3000, probes, log, agentCount: o.count });
-    await sampler.point(true, 'start');
+    ({ probes, sampler } = await startInstruments(o, targets, started, clock, log));
     // --duration counts from when the load itself starts (after the fleet is prepared or as the
     // driver is spawned): setup time does not use it up.
     let loadStart = 0;
@@ -103,6 +101,22 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     rmSync(workDir, { recursive: true, force: true });
   }
   return buildReport(o, { started, targets: targets!, sampler, probes: probes!, records, driverResult, httpRefusals, loadMs, agents: agentsInfo });
+}
+
+/**
+ * What measures a load run besides its load: the probes at their rates (not started yet) and the
+ * sampler of the gateway's counters against the truth, with its first point taken.
+ */
+export async function startInstruments(o: LoadOptions, targets: LoadTargets, started: number, clock: Clock, log: (line: string) => void): Promise<{ probes: ProbePacer; sampler: LoadSampler }> {
+  const probes = new ProbePacer({ proxy: targets.proxy, forbiddenRate: o.forbiddenRate, errorRate: o.errorRate, clock });
+  const sampler = new LoadSampler({ started, proxy: targets.proxy, adminUrl: targets.adminUrl, settleMs: o.settleMs ?? 3000, probes, log, agentCount: o.count });
+  try {
+    await sampler.point(true, 'start');
+  } catch (err) {
+    sampler.close();
+    throw err;
+  }
+  return { probes, sampler };
 }
 
 interface RunResults {

@@ -8,7 +8,7 @@ import { eventLoopCpuMs, machineBusyMs, ownCpuMs, processCpuMs } from '../cpu.js
 import { validateLoadOptions, type LoadOptions } from '../options.js';
 import { ProbePacer } from '../probes.js';
 import type { LoadReport } from '../report/types.js';
-import { LATENCY_MEASURES, plainHttpRefusals } from '../runner.js';
+import { LATENCY_MEASURES, plainHttpRefusals, startInstruments } from '../runner.js';
 import { LoadSampler } from '../sampler.js';
 import { checkShards, mergeShards } from '../shard/merge.js';
 import { startTargets, type LoadTargets } from '../targets.js';
@@ -56,9 +56,7 @@ export async function runProcesses(o: LoadOptions): Promise<LoadReport> {
   const keepAlive = setInterval(() => undefined, 60_000);
   try {
     targets = await startTargets(o, workDir, log);
-    probes = new ProbePacer({ proxy: targets.proxy, forbiddenRate: o.forbiddenRate, errorRate: o.errorRate, clock });
-    sampler = new LoadSampler({ started, proxy: targets.proxy, adminUrl: targets.adminUrl, settleMs: o.settleMs ?? 3000, probes, log, agentCount: o.count });
-    await sampler.point(true, 'start');
+    ({ probes, sampler } = await startInstruments(o, targets, started, clock, log));
     procs = startAgentProcesses(o, n, workDir, { runId, labUrl: targets.labUrl!, workspace: targets.workspace, gateway: `${targets.proxy.host}:${targets.proxy.port}` });
     log(`${n} agent processes (pids ${procs.map((p) => p.pid).join(', ')}) with ${procs.map((p) => p.agents).join(' + ')} agents; fake cloud in this process (pid ${process.pid})`);
     const failed = Promise.race(procs.map((p) => p.exited.then(() => p)));
