@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from '@commander-js/extra-typings';
-import { isInputError } from '../lib/errors.js';
+import { isInputError, isRunFailure } from '../lib/errors.js';
 import { exitTwoOnFlagErrors } from './flag-errors.js';
 
 type Registrar = (program: Command) => void;
@@ -55,7 +55,8 @@ async function main(): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(`omsgw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // A named failure of the run says what happened; anything else is a bug, and its stack helps.
+    process.stderr.write(`omsgw: ${isRunFailure(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
   }
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
+import { RunFailure } from '../../lib/errors.js';
 import { cliPath } from '../../lib/paths.js';
 import type { LoadOptions } from '../options.js';
 import type { ChildMessage, ParentMessage } from './protocol.js';
@@ -88,7 +89,7 @@ export class AgentProcess {
 
   private died(): Error {
     const how = this.exit ? (this.exit.signal ? `exited on signal ${this.exit.signal}` : `exited with code ${this.exit.code}`) : 'closed its channel';
-    return new Error(`agent process ${this.index} (pid ${this.pid}) ${how} in the middle of the run: ${this.tail.slice(-10).join(' | ') || 'it printed nothing'}`);
+    return new RunFailure(`agent process ${this.index} (pid ${this.pid}) ${how} in the middle of the run: ${this.tail.slice(-10).join(' | ') || 'it printed nothing'}`);
   }
 
   /** The next message, which must be of `type`; rejects when the process is gone first. */

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../lib/clock.js';
+import { RunFailure } from '../../lib/errors.js';
 import { summarize } from '../../harness/driver/stats.js';
 import { compareCounters } from '../accuracy.js';
 import { eventLoopCpuMs, machineBusyMs, ownCpuMs, processCpuMs } from '../cpu.js';
@@ -66,7 +67,7 @@ export async function runProcesses(o: LoadOptions): Promise<LoadReport> {
       } catch (err) {
         // One process is gone: say which and what it printed (after it has exited).
         const gone = await Promise.race([failed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
-        throw gone ? new Error(`agent process ${gone.index} (pid ${gone.pid}) ended in the middle of the run (exit ${(await gone.exited).code ?? (await gone.exited).signal}): ${gone.output().split('\n').slice(-8).join(' | ') || 'no output'}`) : err;
+        throw gone ? new RunFailure(`agent process ${gone.index} (pid ${gone.pid}) ended in the middle of the run (exit ${(await gone.exited).code ?? (await gone.exited).signal}): ${gone.output().split('\n').slice(-8).join(' | ') || 'no output'}`) : err;
       }
     };
     await all((p) => p.next('ready'));
@@ -127,7 +128,7 @@ export async function runProcesses(o: LoadOptions): Promise<LoadReport> {
     await sampler.point(true, 'end');
     // The shards' own results, joined by the merge code (one run, every shard once, records summed).
     const missing = procs.filter((p) => !existsSync(p.jsonFile));
-    if (missing.length) throw new Error(`agent process(es) ${missing.map((p) => `${p.index} (exit ${exits[p.index - 1].code ?? exits[p.index - 1].signal}): ${p.output().split('\n').slice(-5).join(' | ')}`).join('; ')} wrote no result`);
+    if (missing.length) throw new RunFailure(`agent process(es) ${missing.map((p) => `${p.index} (exit ${exits[p.index - 1].code ?? exits[p.index - 1].signal}): ${p.output().split('\n').slice(-5).join(' | ')}`).join('; ')} wrote no result`);
     const inputs = procs.map((p) => ({ source: `agent process ${p.index}`, report: JSON.parse(readFileSync(p.jsonFile, 'utf8')) as unknown }));
     const shards = checkShards(inputs, n, runId);
     const merged = mergeShards(shards, inputs.map((i) => i.source), null);

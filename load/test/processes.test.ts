@@ -2,7 +2,7 @@
  * `omsgw load --processes N`: the agents of one run spread over N agent processes (shards k/N,
  * lockstep rounds over IPC), one report. Child-process tests: build dist first (npm run build).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,4 +192,26 @@ test('the machine\'s busy time from /proc/stat: everything but idle and iowait',
   expect(machineBusyMs(file)).toBe((100 + 3 + 50 + 1 + 5 + 2) * 10);
   expect(machineBusyMs(join(dir, 'missing'))).toBeUndefined();
   expect(machineBusyMs()).toBeGreaterThan(0);
+});
+
+test('an agent process killed mid-run: exit 1 with one line naming it and how it ended, no stack trace, and no process left behind', async () => {
+  const child = spawn(process.execPath, [cliPath(), 'load', '--agents', '4', '--processes', '2', '--duration', '60s', '--speed', '6', '--kb-per-upload', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const pids = new Promise<number[]>((resolve) => {
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const m = /agent processes \(pids (\d+), (\d+)\)/.exec(stderr);
+      if (m) resolve([Number(m[1]), Number(m[2])]);
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const [first, second] = await pids;
+  process.kill(first, 'SIGKILL');
+  expect(await exited).toBe(1);
+  const failure = stderr.split('\n').filter((l) => l.startsWith('omsgw: '));
+  expect(failure).toHaveLength(1);
+  expect(failure[0]).toMatch(new RegExp(`^omsgw: agent process 1 \\(pid ${first}\\) (ended|was killed by SIGKILL|exited)`));
+  expect(stderr).not.toMatch(/^\s+at /m);
+  // The other agent process was stopped with the run.
+  expect(() => process.kill(second, 0)).toThrow();
 });
