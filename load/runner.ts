@@ -77,15 +77,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     if (progress) clock.clearInterval(progress);
     progress = undefined;
     await probes.finish();
-    if (o.httpRefusals) {
-      await sampler.point(true, 'before plain-HTTP refusals');
-      httpRefusals = await plainHttpRefusals(targets.proxy, o.httpRefusals);
-      // autocannon connects from the default source address.
-      if (httpRefusals.responses > 0) sampler.sources.add('127.0.0.1');
-      for (const [status, n] of Object.entries(httpRefusals.byStatus)) if (status !== '405') probes.tally.unexpected[`http_refusal_${status}`] = n;
-      if (httpRefusals.errors) probes.tally.unexpected['http_refusal_socket_errors'] = httpRefusals.errors;
-      log(`plain-HTTP refusals (autocannon): ${httpRefusals.responses} answered, by status ${JSON.stringify(httpRefusals.byStatus)}, ${httpRefusals.reqPerSec} req/s`);
-    }
+    if (o.httpRefusals) httpRefusals = await runHttpRefusals(o.httpRefusals, targets, sampler, probes, log);
     await agents?.close();
     agents = undefined;
     await sampler.point(true, 'end');
@@ -175,8 +167,23 @@ function buildReport(o: LoadOptions, r: RunResults): LoadReport {
   };
 }
 
+/**
+ * The end-of-run plain-HTTP refusals, after a quiescent point: their source address joins the truth,
+ * and any answer but 405 (or a socket error) is counted as unexpected.
+ */
+export async function runHttpRefusals(amount: number, targets: LoadTargets, sampler: LoadSampler, probes: ProbePacer, log: (line: string) => void): Promise<NonNullable<LoadReport['httpRefusals']>> {
+  await sampler.point(true, 'before plain-HTTP refusals');
+  const refusals = await plainHttpRefusals(targets.proxy, amount);
+  // autocannon connects from the default source address.
+  if (refusals.responses > 0) sampler.sources.add('127.0.0.1');
+  for (const [status, n] of Object.entries(refusals.byStatus)) if (status !== '405') probes.tally.unexpected[`http_refusal_${status}`] = n;
+  if (refusals.errors) probes.tally.unexpected['http_refusal_socket_errors'] = refusals.errors;
+  log(`plain-HTTP refusals (autocannon): ${refusals.responses} answered, by status ${JSON.stringify(refusals.byStatus)}, ${refusals.reqPerSec} req/s`);
+  return refusals;
+}
+
 /** autocannon against the proxy port with plain GETs: a CONNECT-only gateway refuses each (405). */
-export async function plainHttpRefusals(proxy: Endpoint, amount: number): Promise<NonNullable<LoadReport['httpRefusals']>> {
+async function plainHttpRefusals(proxy: Endpoint, amount: number): Promise<NonNullable<LoadReport['httpRefusals']>> {
   const result = await autocannon({ url: `http://${proxy.host}:${proxy.port}/`, amount, connections: Math.min(10, amount), timeout: 10 });
   const byStatus: Record<string, number> = {};
   const stats = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};

@@ -9,7 +9,7 @@ import { eventLoopCpuMs, machineBusyMs, ownCpuMs, processCpuMs } from '../cpu.js
 import { validateLoadOptions, type LoadOptions } from '../options.js';
 import { ProbePacer } from '../probes.js';
 import type { LoadReport } from '../report/types.js';
-import { LATENCY_MEASURES, plainHttpRefusals, startInstruments } from '../runner.js';
+import { LATENCY_MEASURES, runHttpRefusals, startInstruments } from '../runner.js';
 import { LoadSampler } from '../sampler.js';
 import { checkShards, mergeShards } from '../shard/merge.js';
 import { startTargets, type LoadTargets } from '../targets.js';
@@ -118,13 +118,7 @@ export async function runProcesses(o: LoadOptions): Promise<LoadReport> {
     const agentSources = sampler.sources.size;
     const exits = await Promise.all(procs.map((p) => p.exited));
     let httpRefusals: LoadReport['httpRefusals'];
-    if (o.httpRefusals) {
-      await sampler.point(true, 'before plain-HTTP refusals');
-      httpRefusals = await plainHttpRefusals(targets.proxy, o.httpRefusals);
-      if (httpRefusals.responses > 0) sampler.sources.add('127.0.0.1');
-      for (const [status, count] of Object.entries(httpRefusals.byStatus)) if (status !== '405') probes.tally.unexpected[`http_refusal_${status}`] = count;
-      if (httpRefusals.errors) probes.tally.unexpected['http_refusal_socket_errors'] = httpRefusals.errors;
-    }
+    if (o.httpRefusals) httpRefusals = await runHttpRefusals(o.httpRefusals, targets, sampler, probes, log);
     await sampler.point(true, 'end');
     // The shards' own results, joined by the merge code (one run, every shard once, records summed).
     const missing = procs.filter((p) => !existsSync(p.jsonFile));
