@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { cliPath } from '../../lib/paths.js';
 import type { LoadOptions } from '../options.js';
 
 /** The CLI's defaults as LoadOptions (agents profile, 20 agents, 30 s), with the fields a test sets. */
@@ -17,4 +19,17 @@ export function loadOptions(o: Partial<LoadOptions> = {}): LoadOptions {
     seed: 'test',
     ...o,
   };
+}
+
+/**
+ * `omsgw <args>` from dist/ as a child process: its exit code (-1 when it did not exit by itself,
+ * e.g. killed at `timeoutMs`), stdout and stderr. Never rejects.
+ */
+export function runOmsgw(args: string[], opts: { timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cliPath(), ...args], { encoding: 'utf8', maxBuffer: 16 << 20, timeout: opts.timeoutMs ?? 0 }, (err, stdout, stderr) => {
+      const code = err ? (err as { code?: unknown }).code : 0;
+      resolve({ code: typeof code === 'number' ? code : -1, stdout, stderr });
+    });
+  });
 }

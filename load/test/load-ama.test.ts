@@ -1,10 +1,9 @@
 /** omsgw load with a mixed fleet: Windows, Linux and Azure Monitor agents through one gateway (needs the build). */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliPath } from '../../lib/paths.js';
 import type { LoadReport } from '../runner.js';
+import { runOmsgw } from './helpers.js';
 
 let dir: string;
 beforeAll(() => {
@@ -12,13 +11,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath(), ...args], { timeout: 90_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const runCli = (args: string[]) => runOmsgw(args, { timeoutMs: 90_000 });
 
 test('--mix windows=1,linux=1,ama=1: one of each, all up, every record ingested, the gateway counts each as a client', async () => {
   const json = join(dir, 'mixed.json');

@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliPath } from '../../lib/paths.js';
 import { ScaledClock } from '../../lib/clock.js';
 import { runLoad, type LoadReport } from '../runner.js';
 import { renderLoadHtml } from '../report/html.js';
-import { loadOptions } from './helpers.js';
+import { loadOptions, runOmsgw } from './helpers.js';
 
 // Child-process tests: run `npx tsc -p tsconfig.build.json` first (the gateway, upstream and driver run from dist/).
 
@@ -16,13 +14,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath(), ...args], { timeout: 90_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const runCli = (args: string[]) => runOmsgw(args, { timeoutMs: 90_000 });
 
 test('omsgw load, agents profile: a few Windows and Linux agents, expected rejections and errors, exit 0 and an exact accuracy table', async () => {
   const json = join(dir, 'agents.json');

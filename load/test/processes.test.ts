@@ -2,7 +2,7 @@
  * `omsgw load --processes N`: the agents of one run spread over N agent processes (shards k/N,
  * lockstep rounds over IPC), one report. Child-process tests: build dist first (npm run build).
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { agentsOfProcess, mixOfProcess } from '../processes/children.js';
 import { judgeProcesses, processCpu, type ProcessCpu } from '../processes/cpu.js';
 import { machineBusyMs } from '../cpu.js';
 import { writeFileSync } from 'node:fs';
+import { runOmsgw } from './helpers.js';
 
 jest.setTimeout(120_000);
 
@@ -21,13 +22,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function omsgw(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath(), ...args], { timeout: 100_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const omsgw = (args: string[]) => runOmsgw(args, { timeoutMs: 100_000 });
 
 test('6 agents in 2 agent processes: one report, counters exact at every quiescent point, created = ingested, CPU of every process, disjoint identities', async () => {
   const json = join(dir, 'p2.json');

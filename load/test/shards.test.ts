@@ -4,7 +4,6 @@
  * `omsgw load --shard k/3` processes publishing their results, then `omsgw load merge` — from the
  * lab API and from the JSON files — whose counters must equal the shards' summed truths.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,18 +13,13 @@ import { spawnReady, type ReadyChild } from '../../harness/child.js';
 import { spawnGateway, type GatewayProcess } from '../../gateway/process.js';
 import type { MergedReport } from '../shard/merge.js';
 import type { LoadReport } from '../report/types.js';
+import { runOmsgw } from './helpers.js';
 
 jest.setTimeout(240_000);
 
 interface CloudReady { port: number; adminPort: number; proxyUrl: string; hostMap: string[] }
 
-function omsgw(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath(), ...args], { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr });
-    });
-  });
-}
+const omsgw = (args: string[]) => runOmsgw(args);
 
 const workspace = `${randomUUID()}:${randomBytes(64).toString('base64')}`;
 let dir: string;
