@@ -1,4 +1,4 @@
-import { newHistogram, recordSince } from '../harness/driver/stats.js';
+import { newHistogram, recordUs } from '../harness/driver/stats.js';
 import { isLoopbackHost } from '../harness/driver/loopback.js';
 import type { DriverResult, DriverSample, Endpoint } from '../harness/driver/types.js';
 import type { AccuracySample, GatewayCounterValues, TruthValues } from './accuracy.js';
@@ -47,18 +47,17 @@ export class LoadSampler {
     this.errorsByKind[kind] = (this.errorsByKind[kind] ?? 0) + 1;
   }
 
-  /** One request (or agent cycle) done, started at `t0` (process.hrtime.bigint()). */
-  requestDone(t0: bigint): void {
-    recordSince(this.latency, t0);
-    recordSince(this.interval, t0);
-    this.requests++;
+  /** One request (or agent cycle) done, started at `t0` (process.hrtime.bigint()); returns its µs. */
+  requestDone(t0: bigint): number {
+    const us = Number((process.hrtime.bigint() - t0) / 1000n);
+    this.recordLatencyUs(us);
+    return us;
   }
 
-  /** One request (or agent cycle) another process measured (--processes: its agent processes report their cycles). */
+  /** One request (or agent cycle) of `us` µs (--processes: its agent processes report their cycles). */
   recordLatencyUs(us: number): void {
-    const v = Math.min(Math.max(Math.round(us), 1), 60_000_000);
-    this.latency.recordValue(v);
-    this.interval.recordValue(v);
+    recordUs(this.latency, us);
+    recordUs(this.interval, us);
     this.requests++;
   }
 

@@ -20,8 +20,12 @@ export function summarize(h: Histogram): LatencySummary {
 
 /** Records a duration measured with process.hrtime.bigint(), clamped to the histogram's range. */
 export function recordSince(h: Histogram, startNs: bigint): void {
-  const us = Number((process.hrtime.bigint() - startNs) / 1000n);
-  h.recordValue(Math.min(Math.max(us, 1), 60_000_000));
+  recordUs(h, Number((process.hrtime.bigint() - startNs) / 1000n));
+}
+
+/** Records a duration in µs, clamped to the histograms' range (1 µs .. 60 s). */
+export function recordUs(h: Histogram, us: number): void {
+  h.recordValue(Math.min(Math.max(Math.round(us), 1), 60_000_000));
 }
 
 /** Counts errors by kind (connect_403, econnreset, timeout, tls_..., closed, http_500). */

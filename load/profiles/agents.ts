@@ -127,8 +127,8 @@ export async function runAgentsProfile(o: LoadOptions, t: LoadTargets, sampler: 
         const t0 = process.hrtime.bigint();
         try {
           await agent.runOnce();
-          sampler.requestDone(t0);
-          if (o.coordinator) latenciesUs.push(Number((process.hrtime.bigint() - t0) / 1000n));
+          const us = sampler.requestDone(t0);
+          if (o.coordinator) latenciesUs.push(us);
         } catch (err) {
           const e = err as { kind?: string; details?: { proxyStatus?: number; statusCode?: number } };
           sampler.addError(`agent_${e.kind ?? 'error'}${e.details?.proxyStatus ? `_${e.details.proxyStatus}` : e.details?.statusCode ? `_${e.details.statusCode}` : ''}`);
